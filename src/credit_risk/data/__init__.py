@@ -1,0 +1,17 @@
+"""The data contract: tables, catalogue, validation, readers and the synthetic province."""
+
+from credit_risk.data.catalog import Catalog, KindSpec, load_catalog
+from credit_risk.data.dataset import CreditDataset, load_dataset, write_dataset
+from credit_risk.data.schema import ENTITY_TYPES, RELATION_TYPES, TABLES
+
+__all__ = [
+    "ENTITY_TYPES",
+    "RELATION_TYPES",
+    "TABLES",
+    "Catalog",
+    "CreditDataset",
+    "KindSpec",
+    "load_catalog",
+    "load_dataset",
+    "write_dataset",
+]
