@@ -290,12 +290,6 @@ def normalize_tables(
         rec["published_on"] = rec["published_on"].fillna(rec["start"])
         defaults = rec["kind"].map({k: s.default_severity for k, s in catalog.kinds.items()})
         rec["severity"] = rec["severity"].where(rec["severity"].notna(), defaults)
-        rec["kind"] = pd.Categorical(rec["kind"], categories=list(catalog.kinds))
-        rec["domain"] = pd.Categorical(rec["domain"], categories=list(catalog.domains))
-        rec["severity"] = pd.Categorical(rec["severity"], categories=list(catalog.severities), ordered=True)
-        outcomes = sorted({o for s in catalog.kinds.values() for o in s.outcomes} | set(rec["outcome"].dropna().unique()))
-        rec["outcome"] = pd.Categorical(rec["outcome"], categories=outcomes)
-        rec["source"] = rec["source"].astype("category")
 
     ar = out.get("annual_reports")
     if ar is not None:
@@ -313,9 +307,25 @@ def normalize_tables(
         if known is not None:
             _check_known("relations", rel, "credit_code", known, col)
             _check_known("relations", rel, "related_code", known, col)
-        rel["relation"] = pd.Categorical(rel["relation"], categories=list(RELATION_TYPES))
 
-    if ent is not None:
-        for c in ("entity_type", "industry", "region"):
-            ent[c] = ent[c].astype("category")
+    if not col.problems:
+        _to_categoricals(out, catalog)
     return out, col.problems
+
+
+def _to_categoricals(out: dict[str, pd.DataFrame], catalog: Catalog) -> None:
+    """Store coded columns as categoricals with the catalogue's categories (valid tables only)."""
+    ent = out["enterprises"]
+    for c in ("entity_type", "industry", "region"):
+        ent[c] = ent[c].astype("category")
+    rec = out["records"]
+    rec["kind"] = pd.Categorical(rec["kind"], categories=list(catalog.kinds))
+    rec["domain"] = pd.Categorical(rec["domain"], categories=list(catalog.domains))
+    rec["severity"] = pd.Categorical(rec["severity"], categories=list(catalog.severities), ordered=True)
+    declared = {o for spec in catalog.kinds.values() for o in spec.outcomes}
+    outcomes = sorted(declared | set(rec["outcome"].dropna().unique()))
+    rec["outcome"] = pd.Categorical(rec["outcome"], categories=outcomes)
+    rec["source"] = rec["source"].astype("category")
+    if "relations" in out:
+        rel = out["relations"]
+        rel["relation"] = pd.Categorical(rel["relation"], categories=list(RELATION_TYPES))
