@@ -1,0 +1,307 @@
+"""MLflow tracking and the model registry — the only module that imports :mod:`mlflow`.
+
+One MLflow run per trained model records its parameters, the full training config as an
+artifact, evaluation metrics, plots and tables, the data fingerprint and the code version.
+The model is logged as an MLflow pyfunc model (its artifacts are the credit_risk model bundle,
+whose sha256 is checked on load) with a signature, and registered as ``credit_risk_<name>``.
+The alias (``champion`` by default) moves to the new version only when it beats the current
+champion on the configured metric; the run records the decision either way
+(tags ``alias_moved`` and ``alias_decision``).
+
+The tracking URI is an argument: the CLI resolves ``--tracking-uri``, then
+``MLFLOW_TRACKING_URI``, then the embedded local store :func:`local_tracking_uri`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from credit_risk.exceptions import ModelError
+
+__all__ = [
+    "ModelRun",
+    "RegistrationResult",
+    "download_bundle",
+    "local_tracking_uri",
+    "log_model_run",
+]
+
+logger = logging.getLogger(__name__)
+
+REGISTRY_PREFIX = "credit_risk_"
+
+
+def local_tracking_uri(root: str | Path) -> str:
+    """The embedded store: a SQLite database under ``ROOT/mlruns`` (no server needed).
+
+    ``mlflow ui --backend-store-uri sqlite:///ROOT/mlruns/mlflow.db`` shows its runs.
+    """
+    store = Path(root).resolve() / "mlruns"
+    store.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def _artifact_root(tracking_uri: str) -> str | None:
+    """Artifacts of a local SQLite store live beside the database, not in the working directory."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts").as_uri()
+    return None
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """What one trained model contributes to its MLflow run.
+
+    Attributes
+    ----------
+    name : str
+        ``generic`` or a domain name; registered as ``credit_risk_<name>``.
+    bundle_dir : Path
+        Folder holding the saved model bundle (logged as the pyfunc model's artifacts).
+    input_example : DataFrame
+        A few rows of features, for the signature.
+    params, metrics : mapping
+        Flat parameters and numeric metrics (non-finite metrics are skipped and logged).
+    figures : mapping of file name to matplotlib Figure
+    tables : mapping of file name to DataFrame (logged as CSV)
+    texts : mapping of file name to text (e.g. the training config)
+    tags : mapping
+    """
+
+    name: str
+    bundle_dir: Path
+    input_example: pd.DataFrame
+    params: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    texts: Mapping[str, str] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    """Outcome of logging and registering one model."""
+
+    run_id: str
+    registered_name: str
+    version: int
+    metric: str
+    value: float
+    champion_version: int | None
+    champion_value: float | None
+    alias_moved: bool
+    decision: str
+
+
+class _BundleModel:
+    """Pyfunc wrapper: ``predict`` returns calibrated risk probabilities for a feature frame."""
+
+    def load_context(self, context) -> None:
+        from credit_risk.models.bundle import load_bundle
+
+        self.bundle = load_bundle(Path(context.artifacts["bundle"]))
+
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
+        return self.bundle.predict_proba_frame(model_input)
+
+
+def _python_model():
+    import mlflow.pyfunc
+
+    class BundleModel(_BundleModel, mlflow.pyfunc.PythonModel):
+        pass
+
+    return BundleModel()
+
+
+@contextlib.contextmanager
+def _quiet_mlflow() -> Iterator[None]:
+    """MLflow emits advisory UserWarnings (type hints, serialisation); they are not our errors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\..*")
+        warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow\..*")
+        yield
+
+
+def _flat_params(params: Mapping[str, Any]) -> dict[str, str]:
+    return {str(k): json.dumps(v, default=str)[:6000] if not isinstance(v, str) else v[:6000] for k, v in params.items()}
+
+
+def log_model_run(
+    run: ModelRun,
+    *,
+    tracking_uri: str,
+    experiment: str = "credit_risk",
+    data_fingerprint: str,
+    code_version: str,
+    alias: str = "champion",
+    metric: str = "test_auc",
+    greater_is_better: bool = True,
+) -> RegistrationResult:
+    """Log ``run`` to MLflow, register its model and move ``alias`` only if it is better.
+
+    Parameters
+    ----------
+    run : ModelRun
+    tracking_uri : str
+        Any MLflow tracking URI (local SQLite store, or ``http://host:port`` of a server).
+    experiment : str
+        Experiment name.
+    data_fingerprint, code_version : str
+        Recorded as tags (sha256 of the training data; library version and git commit).
+    alias, metric, greater_is_better
+        The champion rule: the alias moves when ``metric`` of the new version beats the
+        champion's (or there is no champion yet).
+    """
+    import mlflow
+    from mlflow.models import infer_signature
+    from mlflow.tracking import MlflowClient
+
+    if metric not in run.metrics:
+        raise ModelError(
+            f"model '{run.name}': the champion metric '{metric}' is not among its metrics "
+            f"{sorted(run.metrics)}; set tracking.metric in the training config to one of them"
+        )
+    value = float(run.metrics[metric])
+    registered_name = REGISTRY_PREFIX + run.name
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        exp_id = client.create_experiment(experiment, artifact_location=_artifact_root(tracking_uri))
+    else:
+        exp_id = exp.experiment_id
+    with _quiet_mlflow(), mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}") as active:
+        mlflow.set_tags(
+            {
+                "credit_risk.model": run.name,
+                "credit_risk.data_fingerprint": data_fingerprint,
+                "credit_risk.code_version": code_version,
+                **{str(k): str(v) for k, v in run.tags.items()},
+            }
+        )
+        if run.params:
+            mlflow.log_params(_flat_params(run.params))
+        finite = {k: float(v) for k, v in run.metrics.items() if v is not None and math.isfinite(float(v))}
+        skipped = sorted(set(run.metrics) - set(finite))
+        if skipped:
+            logger.info("model %s: metrics %s are not finite and are not logged", run.name, skipped)
+        mlflow.log_metrics(finite)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp_path = Path(tmp)
+            for name, text in run.texts.items():
+                (tmp_path / name).write_text(text, encoding="utf-8")
+                mlflow.log_artifact(str(tmp_path / name), artifact_path="config")
+            for name, table in run.tables.items():
+                table.to_csv(tmp_path / name, index=False)
+                mlflow.log_artifact(str(tmp_path / name), artifact_path="tables")
+            for name, fig in run.figures.items():
+                fig.savefig(tmp_path / name, dpi=110, bbox_inches="tight")
+                mlflow.log_artifact(str(tmp_path / name), artifact_path="plots")
+        example = run.input_example.head(5)
+        signature = infer_signature(example, np.zeros(len(example), dtype=float))
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=_python_model(),
+            artifacts={"bundle": str(run.bundle_dir)},
+            signature=signature,
+            registered_model_name=registered_name,
+            pip_requirements=[f"credit-risk=={_version()}"],
+        )
+        version = int(info.registered_model_version)
+        champion_version, champion_value = _current_champion(client, registered_name, alias, metric)
+        if champion_version is None:
+            moved, decision = True, f"no '{alias}' yet: version {version} becomes {alias}"
+        elif champion_version == version:
+            moved, decision = False, f"version {version} is already {alias}"
+        else:
+            better = (
+                champion_value is None
+                or (value > champion_value if greater_is_better else value < champion_value)
+            )
+            moved = better
+            decision = (
+                f"version {version} {metric}={value:.4f} "
+                f"{'beats' if better else 'does not beat'} {alias} v{champion_version} "
+                f"{metric}={champion_value if champion_value is None else round(champion_value, 4)}: "
+                f"{'alias moved' if better else 'alias stays'}"
+            )
+        if moved:
+            client.set_registered_model_alias(registered_name, alias, str(version))
+        mlflow.set_tags({"alias_moved": str(moved).lower(), "alias_decision": decision})
+        client.set_model_version_tag(registered_name, str(version), metric, f"{value:.6f}")
+        logger.info("%s: %s", registered_name, decision)
+        return RegistrationResult(
+            run_id=active.info.run_id,
+            registered_name=registered_name,
+            version=version,
+            metric=metric,
+            value=value,
+            champion_version=champion_version,
+            champion_value=champion_value,
+            alias_moved=moved,
+            decision=decision,
+        )
+
+
+def _current_champion(client, name: str, alias: str, metric: str) -> tuple[int | None, float | None]:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None, None
+    tag = (mv.tags or {}).get(metric)
+    return int(mv.version), (float(tag) if tag is not None else None)
+
+
+def _version() -> str:
+    from credit_risk import __version__
+
+    return __version__
+
+
+def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> tuple[Path, dict[str, str]]:
+    """Fetch the bundle behind a registry URI such as ``models:/credit_risk_generic@champion``.
+
+    Returns the bundle folder and ``{"name", "version"}`` of the registered model version.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        with _quiet_mlflow():
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dest)))
+    except MlflowException as exc:
+        raise ModelError(
+            f"cannot load model {model_uri!r} from {tracking_uri}: {exc.message}; "
+            "check the name and alias (e.g. models:/credit_risk_generic@champion) and the tracking URI"
+        ) from None
+    bundle = local / "artifacts" / "bundle"
+    if not bundle.is_dir():
+        raise ModelError(f"{model_uri!r} is not a credit_risk model (no bundle in its artifacts)")
+    meta = {"name": model_uri, "version": ""}
+    spec = model_uri.removeprefix("models:/")
+    name, _, ref = spec.partition("@") if "@" in spec else spec.partition("/")
+    try:
+        mv = client.get_model_version_by_alias(name, ref) if "@" in spec else client.get_model_version(name, ref)
+        meta = {"name": name, "version": str(mv.version)}
+    except MlflowException:
+        pass
+    return bundle, meta
