@@ -1,0 +1,210 @@
+"""A dataset and its cutoffs encoded once as integer arrays for the builders.
+
+:class:`Prepared` holds one int64 day number per record date (see
+:mod:`credit_risk.features.engine`), the subject index of every record and cutoff, the
+effective end of every record (catalogue publication periods applied) and helpers that
+filter records and run the interval primitives on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from credit_risk.data.dataset import CreditDataset
+from credit_risk.exceptions import DataContractError, Problem
+from credit_risk.features import engine
+from credit_risk.features.engine import INF, Queries, day_numbers
+
+__all__ = ["Prepared", "RecordSet", "prepare"]
+
+
+@dataclass(frozen=True, eq=False)
+class RecordSet:
+    """A filtered subset of the records, as arrays (``lo``: first as-of date it may count after)."""
+
+    subj: np.ndarray
+    start: np.ndarray
+    lo: np.ndarray
+    end: np.ndarray  # effective end day (INF = open)
+    value: np.ndarray
+    severity: np.ndarray  # int8 rank, -1 unknown
+    outcome: np.ndarray  # category codes into Prepared.outcome_categories, -1 missing
+    rows: np.ndarray  # positions in dataset.records
+
+    def hi(self, window: int | None) -> np.ndarray:
+        if window is None:
+            return self.end
+        return np.minimum(self.end, self.start + int(window))
+
+    def take(self, mask: np.ndarray) -> RecordSet:
+        return RecordSet(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Encoded dataset + cutoffs. Build with :func:`prepare`."""
+
+    dataset: CreditDataset
+    codes: pd.Index  # credit codes in enterprises order; subject index = position
+    q: Queries
+    cutoff_subj: np.ndarray  # original order
+    cutoff_day: np.ndarray  # original order
+    records: RecordSet
+    kind: np.ndarray  # int codes into kind_categories
+    domain: np.ndarray
+    kind_categories: tuple[str, ...]
+    domain_categories: tuple[str, ...]
+    outcome_categories: tuple[str, ...]
+    severities: tuple[str, ...]
+
+    @property
+    def n_subjects(self) -> int:
+        return len(self.codes)
+
+    def select(
+        self,
+        kinds=None,
+        domains=None,
+        severities=None,
+        outcomes=None,
+        min_severity: str | None = None,
+    ) -> RecordSet:
+        """Records matching every given criterion (``None`` = any)."""
+        mask = np.ones(len(self.kind), dtype=bool)
+        if kinds is not None:
+            mask &= np.isin(self.kind, [self.kind_categories.index(k) for k in kinds if k in self.kind_categories])
+        if domains is not None:
+            mask &= np.isin(self.domain, [self.domain_categories.index(d) for d in domains if d in self.domain_categories])
+        if severities is not None:
+            mask &= np.isin(self.records.severity, [self.severities.index(s) for s in severities])
+        if min_severity is not None:
+            mask &= self.records.severity >= self.severities.index(min_severity)
+        if outcomes is not None:
+            mask &= np.isin(
+                self.records.outcome,
+                [self.outcome_categories.index(o) for o in outcomes if o in self.outcome_categories],
+            )
+        return self.records.take(mask)
+
+    # -- primitives on a record set -------------------------------------------------------------
+    def count(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
+        return engine.interval_count(rs.subj, rs.lo, rs.hi(window), self.q)
+
+    def total(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
+        return engine.interval_sum(rs.subj, rs.lo, rs.hi(window), rs.value, self.q)
+
+    def decayed(self, rs: RecordSet, window: int | None, tau: float) -> np.ndarray:
+        return engine.interval_decayed(rs.subj, rs.lo, rs.hi(window), rs.start, tau, self.q, self.n_subjects)
+
+    def last(self, rs: RecordSet) -> np.ndarray:
+        """Position in ``rs`` of the most recent known record if it still counts, else −1."""
+        return engine.interval_last(rs.subj, rs.lo, rs.end, rs.start, self.q)
+
+    def days_since(self, rs: RecordSet, pos: np.ndarray) -> np.ndarray:
+        out = np.full(len(pos), np.nan)
+        ok = pos >= 0
+        out[ok] = self.cutoff_day[ok] - rs.start[pos[ok]]
+        return out
+
+    def outcome_of(self, rs: RecordSet, pos: np.ndarray, categories) -> pd.Categorical:
+        codes = np.full(len(pos), -1, dtype=np.int64)
+        ok = pos >= 0
+        codes[ok] = rs.outcome[pos[ok]]
+        names = np.array(self.outcome_categories + ("",), dtype=object)
+        values = names[np.where(codes >= 0, codes, len(names) - 1)]
+        values[codes < 0] = None
+        return pd.Categorical(values, categories=list(categories))
+
+
+def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    missing = [c for c in ("credit_code", "as_of") if c not in cutoffs.columns]
+    if missing:
+        raise DataContractError(
+            [Problem("cutoffs", None, c, None, "required column is missing",
+                     "pass a table with columns credit_code and as_of") for c in missing]
+        )
+    subj = codes.get_indexer(cutoffs["credit_code"])
+    try:
+        as_of = pd.to_datetime(cutoffs["as_of"])
+    except (ValueError, TypeError) as exc:
+        raise DataContractError(
+            [Problem("cutoffs", None, "as_of", None, f"cannot be read as dates ({exc})", "use ISO dates")]
+        ) from None
+    problems = []
+    for pos in np.flatnonzero(subj < 0)[:20]:
+        problems.append(
+            Problem("cutoffs", int(pos) + 1, "credit_code", cutoffs["credit_code"].iloc[pos],
+                    "subject is not in the dataset's enterprises table",
+                    "drop the row or add the subject to enterprises")
+        )
+    for pos in np.flatnonzero(as_of.isna().to_numpy())[:20]:
+        problems.append(
+            Problem("cutoffs", int(pos) + 1, "as_of", None, "as-of date is missing",
+                    "give every cutoff an as-of date or drop the row")
+        )
+    if problems:
+        raise DataContractError(problems)
+    return subj.astype(np.int64), day_numbers(as_of)
+
+
+def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
+    """Encode ``dataset`` and ``cutoffs`` (columns ``credit_code``, ``as_of``).
+
+    Raises
+    ------
+    DataContractError
+        A cutoff names a subject missing from ``enterprises`` or lacks its as-of date
+        (table ``cutoffs``, 1-based row).
+    """
+    ent = dataset.enterprises
+    codes = pd.Index(ent["credit_code"].astype(object))
+    cut_subj, cut_day = _cutoff_problems(cutoffs, codes)
+    rec = dataset.records
+    subj = codes.get_indexer(rec["credit_code"]).astype(np.int64)
+    start = day_numbers(rec["start"])
+    pub = day_numbers(rec["published_on"].fillna(rec["start"]))
+    end = day_numbers(rec["end"]) if "end" in rec else np.full(len(rec), INF)
+    kind = pd.Categorical(rec["kind"])
+    sev = pd.Categorical(rec["severity"], categories=list(dataset.catalog.severities))
+    pub_table = dataset.catalog.publication_table()
+    kind_names = list(kind.categories)
+    lookup = np.full((len(kind_names), len(dataset.catalog.severities)), np.nan)
+    for k, s, d in pub_table.itertuples(index=False):
+        if k in kind_names:
+            lookup[kind_names.index(k), dataset.catalog.severity_rank(s)] = d
+    sev_codes = sev.codes.astype(np.int64)
+    pub_days = np.where(
+        (kind.codes >= 0) & (sev_codes >= 0), lookup[np.maximum(kind.codes, 0), np.maximum(sev_codes, 0)], np.nan
+    )
+    expiry = np.where(np.isnan(pub_days), INF, start + np.nan_to_num(pub_days).astype(np.int64))
+    eff_end = np.minimum(end, expiry)
+    outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
+    domain = pd.Categorical(rec["domain"])
+    value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
+    records = RecordSet(
+        subj=subj,
+        start=start,
+        lo=np.maximum(pub, start),
+        end=eff_end,
+        value=value,
+        severity=sev_codes.astype(np.int8),
+        outcome=outcome.codes.astype(np.int64),
+        rows=np.arange(len(rec)),
+    )
+    return Prepared(
+        dataset=dataset,
+        codes=codes,
+        q=Queries.build(cut_subj, cut_day),
+        cutoff_subj=cut_subj,
+        cutoff_day=cut_day,
+        records=records,
+        kind=kind.codes.astype(np.int64),
+        domain=domain.codes.astype(np.int64),
+        kind_categories=tuple(map(str, kind.categories)),
+        domain_categories=tuple(map(str, domain.categories)),
+        outcome_categories=tuple(map(str, outcome.categories)),
+        severities=tuple(dataset.catalog.severities),
+    )
