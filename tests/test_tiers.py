@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.models import ModelNotFittedError
+from credit_risk.tiers import ObservationPeriod, OverrideRule, RiskTiers, load_tier_config
+
+RNG = np.random.default_rng(0)
+P = RNG.beta(1, 12, 5000)
+Y = (RNG.random(5000) < P).astype(int)
+
+
+def test_packaged_config_loads_and_fits():
+    config = load_tier_config()
+    tiers = RiskTiers.from_config(config).fit(P)
+    assert config.method == "shares"
+    shares = pd.Series(tiers.predict(P)).value_counts(normalize=True).sort_index()
+    np.testing.assert_allclose(shares.to_numpy(), [0.40, 0.40, 0.15, 0.05], atol=0.01)
+
+
+def test_probability_cutoffs_boundary_goes_up():
+    tiers = RiskTiers(method="probability", cutoffs=(0.1, 0.2, 0.3)).fit(P)
+    assert tiers.predict([0.0999, 0.1, 0.2, 0.3, 0.99]).tolist() == ["A", "B", "C", "D", "D"]
+
+
+def test_event_rate_cutoffs_give_rising_rates():
+    tiers = RiskTiers(method="event_rate", event_rates=(0.03, 0.08, 0.2)).fit(P, Y)
+    t = tiers.predict(P)
+    rates = pd.Series(Y).groupby(t).mean()
+    assert list(rates.index) == ["A", "B", "C", "D"]
+    assert rates.is_monotonic_increasing
+    assert rates["A"] < 0.05
+
+
+def test_overrides_and_observation():
+    tiers = RiskTiers(
+        method="probability",
+        cutoffs=(0.1, 0.2, 0.3),
+        overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D", "listed", "列入"),),
+        observation=ObservationPeriod("age_years", 1.0, "B"),
+    ).fit(P)
+    features = pd.DataFrame({"serious_listing_active": [1, 0, 0, np.nan], "age_years": [5, 0.5, 5, 0.2]})
+    out = tiers.assign([0.01, 0.01, 0.01, 0.25], features=features)
+    assert out["tier"].tolist() == ["D", "B", "A", "C"]
+    assert out["model_tier"].tolist() == ["A", "A", "A", "C"]
+    assert out["override"].tolist() == ["serious", "observation", "", ""]
+    assert out.loc[0, "override_reason_zh"] == "列入"
+
+
+def test_hysteresis_keeps_tier_near_boundary_but_not_far():
+    tiers = RiskTiers(method="probability", cutoffs=(0.1, 0.2, 0.3), hysteresis=0.3).fit(P)
+    keys = pd.DataFrame({"credit_code": ["a", "b", "c", "d", "new"]})
+    previous = pd.DataFrame({"credit_code": ["a", "b", "c", "d"], "tier": ["A", "A", "C", "B"]})
+    # a: just above 0.1 -> stays A; b: far above -> C; c: just below 0.2 -> stays C; d: far below -> A
+    out = tiers.assign([0.105, 0.28, 0.195, 0.02, 0.105], keys=keys, previous=previous)
+    assert out["tier"].tolist() == ["A", "C", "C", "A", "B"]
+    assert out["kept_previous"].tolist() == [True, False, True, False, False]
+
+
+def test_unfitted_raises():
+    with pytest.raises(ModelNotFittedError, match="RiskTiers instance is not fitted"):
+        RiskTiers().predict([0.1])
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"method": "quantile"}, "tiers.method 'quantile' is not one of"),
+        ({"shares": (0.5, 0.5, 0.1, 0.1)}, "tiers.shares must give one positive share per tier"),
+        ({"method": "probability", "cutoffs": (0.3, 0.2, 0.1)}, "tiers.cutoffs must be 3 strictly increasing"),
+        ({"method": "event_rate", "event_rates": (0.1, 0.2)}, "tiers.event_rates must be 3 strictly"),
+        ({"labels": ("A", "A")}, "at least two distinct labels"),
+        ({"hysteresis": -1.0}, "tiers.hysteresis must be a margin >= 0"),
+        ({"overrides": (OverrideRule("x", "f", ">", 0, "E"),)}, "at_least 'E' is not one of the labels"),
+    ],
+)
+def test_bad_tier_config_raises(params, message):
+    with pytest.raises(ConfigError, match=message):
+        RiskTiers(**params).fit(P, Y)
+
+
+def test_bad_tier_yaml_raises(tmp_path):
+    path = tmp_path / "tiers.yaml"
+    path.write_text("method: shares\nsharez: [0.5, 0.5]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['sharez'\]"):
+        load_tier_config(path)
+
+
+def test_override_feature_missing_raises():
+    tiers = RiskTiers(overrides=(OverrideRule("jd", "judgment_defaulter_active", ">", 0, "D"),)).fit(P)
+    with pytest.raises(ModelError, match="needs feature 'judgment_defaulter_active'"):
+        tiers.assign([0.1], features=pd.DataFrame({"other": [1]}))
+    with pytest.raises(ModelError, match="no features were given"):
+        tiers.assign([0.1])
+
+
+def test_event_rate_needs_labels():
+    with pytest.raises(ModelError, match="needs the validation labels y"):
+        RiskTiers(method="event_rate").fit(P)
