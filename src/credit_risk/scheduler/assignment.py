@@ -1,0 +1,359 @@
+"""Joint visits and the random draw of inspectors (双随机: the second random).
+
+*Joint visits* (进一次门、查多项事): a drawn subject gets one visit carrying the items of
+every department whose domains apply to it, instead of one visit per department.
+
+*Inspectors*: for each department and pool (inspectors whose ``home_region`` shares the
+first ``pool_level`` digits with the subject's region), each visit needs
+``min_inspectors`` distinct inspectors of that department. The pool's work
+``D = visits × min_inspectors`` is split into per-inspector quotas proportional to
+capacity (randomised rounding, never above capacity), so workload is balanced to within
+one visit of ``D · capacity / total capacity``. The quota tickets are shuffled and dealt
+to the visits; cells that break a rule (same inspector twice in a visit, a recusal
+conflict 回避, an inspection in one's own home region when forbidden) are repaired by
+random swaps inside the same column, which keep every inspector's load unchanged. If
+the pool's capacity is short, or no valid swap exists, :class:`PlanError` names the
+department, the pool and the shortfall: visits are never dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from credit_risk.exceptions import DataContractError, PlanError
+from credit_risk.scheduler.policy import InspectionPolicy
+from credit_risk.scheduler.sampling import DOMAIN_SEPARATOR
+
+__all__ = ["ITEM_SEPARATOR", "JointVisits", "assign_inspectors", "joint_visits"]
+
+ITEM_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class JointVisits:
+    """Departments and items of each distinct domain combination.
+
+    ``departments[i]`` and ``items[i]`` belong to the domain string ``combos[i]``; items are
+    written ``department:domain:item``.
+    """
+
+    combos: tuple[str, ...]
+    departments: tuple[tuple[str, ...], ...]
+    items: tuple[tuple[str, ...], ...]
+
+
+def joint_visits(domains: pd.Series, policy: InspectionPolicy) -> tuple[np.ndarray, JointVisits]:
+    """Map each subject's ``;``-joined domains to one joint visit's departments and items.
+
+    Returns the combination code of every row and the :class:`JointVisits` table. Domains no
+    department inspects contribute nothing; a subject none of whose domains is inspected
+    gets the items of ``policy.default_domains``.
+
+    Examples
+    --------
+    >>> from credit_risk.scheduler.policy import load_policy
+    >>> codes, jv = joint_visits(pd.Series(["food;market"]), load_policy())
+    >>> jv.departments[codes[0]]
+    ('market_regulation',)
+    """
+    codes, uniques = pd.factorize(domains.astype(object))
+    departments, items = [], []
+    for combo in uniques:
+        wanted = set(str(combo).split(DOMAIN_SEPARATOR))
+        if not any(d in dept.items for dept in policy.departments.values() for d in wanted):
+            wanted = set(policy.default_domains)
+        depts, its = [], []
+        for dept_name, dept in policy.departments.items():
+            hit = [d for d in dept.items if d in wanted]
+            if hit:
+                depts.append(dept_name)
+                its.extend(f"{dept_name}:{d}:{item}" for d in hit for item in dept.items[d])
+        departments.append(tuple(depts))
+        items.append(tuple(its))
+    return codes, JointVisits(tuple(map(str, uniques)), tuple(departments), tuple(items))
+
+
+def _check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
+    need = ("inspector_id", "department", "home_region", "capacity")
+    missing = [c for c in need if c not in inspectors.columns]
+    if missing:
+        raise DataContractError(
+            f"inspectors table lacks column(s) {missing}; it needs {list(need)} "
+            f"and got {list(inspectors.columns)}"
+        )
+    ids = inspectors["inspector_id"].astype(str)
+    dup = ids.duplicated()
+    if dup.any():
+        raise DataContractError(
+            f"inspectors table has {int(dup.sum()):,} duplicate inspector_id(s), e.g. "
+            f"{ids[dup].iloc[0]!r}; give one row per inspector"
+        )
+    cap = pd.to_numeric(inspectors["capacity"], errors="coerce")
+    bad = cap.isna() | (cap < 0) | (cap != np.floor(cap))
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        raise DataContractError(
+            f"inspectors row {i + 1:,}, column 'capacity': {inspectors['capacity'].iloc[i]!r} is not "
+            "a non-negative whole number of visits; fix it"
+        )
+    out = pd.DataFrame(
+        {
+            "inspector_id": ids.to_numpy(dtype=object),
+            "department": inspectors["department"].astype(str).to_numpy(dtype=object),
+            "home_region": inspectors["home_region"].astype(str).to_numpy(dtype=object),
+            "capacity": cap.to_numpy().astype(np.int64),
+        }
+    )
+    return out.sort_values("inspector_id", kind="stable").reset_index(drop=True)
+
+
+def _quotas(cap: np.ndarray, demand: int, per_row_max: int, rng: np.random.Generator) -> np.ndarray:
+    """Integer loads summing to ``demand``, proportional to ``cap``, each ≤ min(cap, per_row_max)."""
+    limit = np.minimum(cap, per_row_max).astype(np.int64)
+    quota = np.zeros(len(cap), dtype=np.int64)
+    remaining = demand
+    free = limit > 0
+    while remaining > 0 and free.any():
+        weight = np.where(free, cap, 0).astype(float)
+        ideal = remaining * weight / weight.sum()
+        room = limit - quota
+        add = np.minimum(np.floor(ideal + 1e-9).astype(np.int64), room)
+        if add.sum() == 0:  # hand the rest out one by one, at random, ∝ fractional parts
+            frac = np.where(free, ideal - np.floor(ideal) + 1e-12, 0.0)
+            k = min(remaining, int(free.sum()))
+            pick = rng.choice(len(cap), size=k, replace=False, p=frac / frac.sum())
+            add = np.zeros_like(quota)
+            add[pick] = 1
+        quota += add
+        remaining -= int(add.sum())
+        free = quota < limit
+    return quota
+
+
+class _Rules:
+    """Vectorised checks: recusal conflicts and home-region exclusion."""
+
+    def __init__(
+        self,
+        conflict_keys: np.ndarray,
+        n_inspectors: int,
+        home: np.ndarray | None,
+        subject_home: np.ndarray | None,
+    ):
+        self.keys = conflict_keys
+        self.n_inspectors = n_inspectors
+        self.home = home
+        self.subject_home = subject_home
+
+    def forbidden(self, insp: np.ndarray, subj: np.ndarray) -> np.ndarray:
+        bad = np.zeros(insp.shape, dtype=bool)
+        if len(self.keys):
+            key = subj.astype(np.int64) * self.n_inspectors + insp
+            pos = np.searchsorted(self.keys, key)
+            pos = np.minimum(pos, len(self.keys) - 1)
+            bad |= self.keys[pos] == key
+        if self.home is not None and self.subject_home is not None:
+            bad |= self.home[insp] == self.subject_home[subj]
+        return bad
+
+
+def _bad_cells(team: np.ndarray, subj: np.ndarray, rules: _Rules) -> np.ndarray:
+    bad = rules.forbidden(team, subj[:, None])
+    k = team.shape[1]
+    for a in range(k):
+        for b in range(k):
+            if a != b:
+                bad[:, a] |= team[:, a] == team[:, b]
+    return bad
+
+
+def _cell_ok(team: np.ndarray, rows: np.ndarray, col: np.ndarray, value: np.ndarray,
+             subj: np.ndarray, rules: _Rules) -> np.ndarray:
+    """Would ``value`` be valid in ``team[rows, col]`` (other columns unchanged)?"""
+    ok = ~rules.forbidden(value, subj[rows])
+    for c in range(team.shape[1]):
+        ok &= (col == c) | (team[rows, c] != value)
+    return ok
+
+
+def _repair(team: np.ndarray, subj: np.ndarray, rules: _Rules, rng: np.random.Generator,
+            rounds: int) -> np.ndarray:
+    """Swap cells inside columns until no rule is broken; returns the still-bad cells."""
+    v_count = team.shape[0]
+    for _ in range(rounds):
+        rows, cols = np.nonzero(_bad_cells(team, subj, rules))
+        if len(rows) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        first = np.unique(rows, return_index=True)[1]  # one cell per row per round
+        rows, cols = rows[first], cols[first]
+        partner = rng.integers(0, v_count, size=len(rows))
+        # rows and partners touched by one swap only
+        both = np.concatenate([rows, partner])
+        uniq, counts = np.unique(both, return_counts=True)
+        once = np.isin(rows, uniq[counts == 1]) & np.isin(partner, uniq[counts == 1])
+        rows, cols, partner = rows[once], cols[once], partner[once]
+        a, b = team[rows, cols], team[partner, cols]
+        good = _cell_ok(team, rows, cols, b, subj, rules) & _cell_ok(team, partner, cols, a, subj, rules)
+        rows, cols, partner, a, b = rows[good], cols[good], partner[good], a[good], b[good]
+        team[rows, cols] = b
+        team[partner, cols] = a
+    # exhaustive pass for what is left: try every partner row at once
+    left = []
+    for r, c in zip(*np.nonzero(_bad_cells(team, subj, rules)), strict=True):
+        one = np.array([r])
+        if _cell_ok(team, one, np.array([c]), team[one, c], subj, rules)[0]:
+            continue  # fixed by an earlier swap
+        others = np.arange(v_count)
+        cols = np.full(v_count, c)
+        a = np.full(v_count, team[r, c])
+        ok = _cell_ok(team, np.full(v_count, r), cols, team[:, c], subj, rules)
+        ok &= _cell_ok(team, others, cols, a, subj, rules)
+        ok[r] = False
+        candidates = np.flatnonzero(ok)
+        if len(candidates) == 0:
+            left.append((r, c))
+            continue
+        w = candidates[rng.integers(len(candidates))]
+        team[r, c], team[w, c] = team[w, c], team[r, c]
+    return np.array(left, dtype=np.int64).reshape(-1, 2)
+
+
+def assign_inspectors(
+    visit_region: np.ndarray,
+    visit_departments: list[np.ndarray],
+    inspectors: pd.DataFrame,
+    policy: InspectionPolicy,
+    rng: np.random.Generator,
+    *,
+    visit_subject: np.ndarray | None = None,
+    conflicts: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """Draw the inspectors of every (visit, department).
+
+    Parameters
+    ----------
+    visit_region : array of str
+        6-digit region of each visit's subject.
+    visit_departments : list of int arrays
+        ``visit_departments[j]`` lists the visits (row numbers) department ``j`` of
+        ``policy.departments`` takes part in.
+    inspectors : DataFrame
+        Roster ``inspector_id, department, home_region, capacity`` (visits in the period).
+    policy : InspectionPolicy
+    rng : numpy Generator
+    visit_subject : int array, optional
+        Subject number of each visit, used with ``conflicts``; defaults to the visit number.
+    conflicts : int64 array of shape (m, 2), optional
+        ``(subject number, inspector row in the sorted roster)`` recusal pairs.
+
+    Returns
+    -------
+    DataFrame
+        ``visit``, ``department``, ``slot``, ``inspector`` (row in the roster sorted by id),
+        ``inspector_id``.
+
+    Raises
+    ------
+    PlanError
+        A pool lacks capacity or inspectors, or the recusal rules leave no valid team.
+    """
+    roster = _check_roster(inspectors)
+    n_insp = len(roster)
+    visit_region = np.asarray(visit_region, dtype=object)
+    subj = np.arange(len(visit_region)) if visit_subject is None else np.asarray(visit_subject)
+    rule = policy.assignment
+    keys = np.zeros(0, dtype=np.int64)
+    if conflicts is not None and len(conflicts):
+        keys = np.unique(conflicts[:, 0].astype(np.int64) * n_insp + conflicts[:, 1].astype(np.int64))
+    home = subject_home = None
+    if rule.exclude_home_region:
+        lvl = rule.home_region_level
+        both = np.concatenate([roster["home_region"].str.slice(0, lvl).to_numpy(dtype=object),
+                               pd.Series(visit_region, dtype=object).str.slice(0, lvl).to_numpy(dtype=object)])
+        codes = pd.factorize(both)[0]
+        home = codes[:n_insp]
+        # home-region codes indexed by subject number
+        subject_home = np.full(int(subj.max()) + 1 if len(subj) else 0, -1, dtype=np.int64)
+        subject_home[subj] = codes[n_insp:]
+    rules = _Rules(keys, n_insp, home, subject_home)
+
+    lvl = rule.pool_level
+    insp_pool = roster["home_region"].str.slice(0, lvl).to_numpy(dtype=object)
+    visit_pool = pd.Series(visit_region, dtype=object).str.slice(0, lvl).to_numpy(dtype=object)
+    insp_dept = roster["department"].to_numpy(dtype=object)
+    capacity = roster["capacity"].to_numpy()
+
+    parts: list[pd.DataFrame] = []
+    problems: list[str] = []
+    for j, (dept_name, dept) in enumerate(policy.departments.items()):
+        rows = np.asarray(visit_departments[j], dtype=np.int64)
+        if len(rows) == 0:
+            continue
+        k = dept.min_inspectors
+        in_dept = np.flatnonzero(insp_dept == dept_name)
+        pools = pd.Series(visit_pool[rows]).groupby(visit_pool[rows], sort=True).indices
+        dept_pools = pd.Series(in_dept).groupby(insp_pool[in_dept], sort=True).indices
+        for pool, pos in pools.items():
+            vrows = rows[np.sort(pos)]
+            members = in_dept[dept_pools[pool]] if pool in dept_pools else np.zeros(0, np.int64)
+            members = members[capacity[members] > 0]
+            demand = len(vrows) * k
+            total = int(capacity[members].sum())
+            where = f"department {dept_name!r}, pool {pool or 'all'!r}"
+            if len(members) < k:
+                problems.append(
+                    f"{where}: {len(vrows):,} visit(s) need {k} distinct inspectors each but the "
+                    f"roster has {len(members)} with capacity; add inspectors"
+                )
+                continue
+            if demand > total:
+                problems.append(
+                    f"{where}: {len(vrows):,} visit(s) × {k} inspectors = {demand:,} inspector-visits "
+                    f"but capacity is {total:,} (shortfall {demand - total:,}); raise capacity, "
+                    "widen assignment.pool_level or lower the tier shares"
+                )
+                continue
+            quota = _quotas(capacity[members], demand, len(vrows), rng)
+            if quota.sum() < demand:
+                problems.append(
+                    f"{where}: cannot spread {demand:,} inspector-visits over {len(members)} "
+                    f"inspectors without one inspector twice in a visit (shortfall "
+                    f"{demand - int(quota.sum()):,}); add inspectors"
+                )
+                continue
+            tickets = rng.permutation(np.repeat(members, quota))
+            team = tickets.reshape(len(vrows), k)
+            left = _repair(team, subj[vrows], rules, rng, rule.max_repair_rounds)
+            if len(left):
+                problems.append(
+                    f"{where}: {len(np.unique(left[:, 0])):,} visit(s) have no team without a "
+                    "recusal, home-region or duplicate conflict (shortfall "
+                    f"{len(left):,} inspector-visits); add inspectors or widen assignment.pool_level"
+                )
+                continue
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "visit": np.repeat(vrows, k),
+                        "department": dept_name,
+                        "slot": np.tile(np.arange(k), len(vrows)),
+                        "inspector": team.ravel(),
+                    }
+                )
+            )
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; … and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise PlanError(f"inspectors cannot be assigned: {shown}")
+    if parts:
+        out = pd.concat(parts, ignore_index=True)
+    else:
+        out = pd.DataFrame({"visit": [], "department": [], "slot": [], "inspector": []})
+        out = out.astype({"visit": np.int64, "department": object, "slot": np.int64, "inspector": np.int64})
+    out["inspector_id"] = roster["inspector_id"].to_numpy(dtype=object)[out["inspector"].to_numpy()]
+    dept_order = {d: i for i, d in enumerate(policy.departments)}
+    out["_d"] = out["department"].map(dept_order)
+    out = out.sort_values(["visit", "_d", "slot"], kind="stable").drop(columns="_d")
+    return out.reset_index(drop=True)

@@ -1,0 +1,201 @@
+"""Publication (一公开): plan, disclosure, summary and a manifest with fingerprints.
+
+:func:`write_plan` writes, atomically, into one folder:
+
+``plan.parquet``         one row per visit, inspectors included (internal until the visit)
+``assignments.parquet``  one row per (visit, department, inspector)
+``frame.parquet``        every subject with its stratum and exact inclusion probability
+``disclosure.csv``       the public list: policy-chosen columns, never inspectors
+``summary.csv``          counts by tier, department and region
+``manifest.json``        seed, period, policy as loaded, sha256 of the input tables'
+                         content, library version, and sha256 of every file above
+
+Nothing depends on the clock or the machine, so the same seed and inputs give the same
+bytes: anyone holding the inputs can re-run the draw and check the published hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from credit_risk.atomic import sha256_file, write_parquet, write_text
+
+if TYPE_CHECKING:
+    from credit_risk.scheduler.planner import InspectionPlan
+
+__all__ = ["FORMAT", "fingerprint", "summarise", "write_plan"]
+
+FORMAT = "credit_risk.inspection_plan/1"
+
+
+def fingerprint(table: pd.DataFrame, *, sort_by: Sequence[str] = ()) -> str:
+    """sha256 of a table's content, independent of row and column order.
+
+    Rows are ordered by ``sort_by`` (when present) and columns by name; each column's
+    values are hashed with :func:`pandas.util.hash_pandas_object`.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"x": [1, 2], "y": ["a", "b"]})
+    >>> fingerprint(a, sort_by=["x"]) == fingerprint(a.iloc[::-1][["y", "x"]], sort_by=["x"])
+    True
+    """
+    keys = [c for c in sort_by if c in table.columns]
+    if keys and len(table):
+        if len(keys) == 1:
+            order = table[keys[0]].astype(str).argsort(kind="stable").to_numpy()
+        else:
+            order = np.lexsort([table[k].astype(str).to_numpy(dtype=object) for k in reversed(keys)])
+        table = table.iloc[order]
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"columns": sorted(map(str, table.columns)), "rows": len(table)}).encode())
+    for col in sorted(table.columns, key=str):
+        values = table[col]
+        try:
+            hashed = pd.util.hash_pandas_object(values, index=False)
+        except TypeError:  # unhashable cells such as lists
+            hashed = pd.util.hash_pandas_object(values.astype(str), index=False)
+        digest.update(str(col).encode() + b"\0")
+        digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _dept_membership(plan: InspectionPlan) -> np.ndarray:
+    """Boolean (subjects × departments): which departments' items apply to each subject."""
+    from credit_risk.scheduler.assignment import joint_visits
+
+    combo, jv = joint_visits(plan.frame["domains"], plan.policy)
+    names = list(plan.policy.departments)
+    has = np.array([[d in depts for d in names] for depts in jv.departments], dtype=bool)
+    return has.reshape(len(jv.combos), len(names))[combo]
+
+
+def summarise(plan: InspectionPlan) -> pd.DataFrame:
+    """Counts by tier, department and region.
+
+    Columns: ``dimension`` (tier / department / region), ``key``, ``subjects``, ``eligible``
+    (p > 0), ``mandatory``, ``drawn``, ``expected_draws`` (sum of inclusion probabilities),
+    ``draw_rate`` (drawn / subjects), ``inspector_visits``.
+    """
+    frame = plan.frame
+    p = frame["inclusion_probability"].to_numpy()
+    base = pd.DataFrame(
+        {
+            "subjects": 1,
+            "eligible": (p > 0).astype(np.int64),
+            "mandatory": (frame["selection"] == "mandatory").to_numpy().astype(np.int64),
+            "drawn": frame["drawn"].to_numpy().astype(np.int64),
+            "expected_draws": p,
+        }
+    )
+    visit_row = pd.Index(frame["visit_id"].dropna()).get_indexer(plan.assignments["visit_id"])
+    drawn_rows = np.flatnonzero(frame["drawn"].to_numpy())
+    insp_row = drawn_rows[visit_row] if len(visit_row) else np.zeros(0, np.int64)
+    per_row = np.bincount(insp_row, minlength=len(frame)) if len(frame) else np.zeros(0)
+    base["inspector_visits"] = per_row.astype(np.int64)
+
+    parts = []
+    region_key = frame["region"].astype(str).str.slice(0, plan.policy.region_level)
+    for dim, key in (("tier", frame["tier"].astype(str)), ("region", region_key)):
+        g = base.groupby(key.to_numpy(dtype=object), sort=True).sum()
+        g.insert(0, "key", g.index.astype(str))
+        g.insert(0, "dimension", dim)
+        parts.append(g.reset_index(drop=True))
+    member = _dept_membership(plan)
+    dept_iv = plan.assignments.groupby("department")["visit_id"].size()
+    rows = []
+    for j, name in enumerate(plan.policy.departments):
+        m = member[:, j]
+        sub = base[m]
+        rows.append(
+            {
+                "dimension": "department",
+                "key": name,
+                "subjects": int(m.sum()),
+                "eligible": int(sub["eligible"].sum()),
+                "mandatory": int(sub["mandatory"].sum()),
+                "drawn": int(sub["drawn"].sum()),
+                "expected_draws": float(sub["expected_draws"].sum()),
+                "inspector_visits": int(dept_iv.get(name, 0)),
+            }
+        )
+    parts.append(pd.DataFrame(rows))
+    out = pd.concat(parts, ignore_index=True)
+    out["draw_rate"] = out["drawn"] / out["subjects"].where(out["subjects"] > 0)
+    cols = ["dimension", "key", "subjects", "eligible", "mandatory", "drawn", "expected_draws",
+            "draw_rate", "inspector_visits"]
+    out = out[cols]
+    for c in ("subjects", "eligible", "mandatory", "drawn", "inspector_visits"):
+        out[c] = out[c].astype(np.int64)
+    out["dimension"] = out["dimension"].astype(object)
+    out["key"] = out["key"].astype(object)
+    return out
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+
+
+def write_plan(plan: InspectionPlan, out_dir: str | Path) -> dict[str, str]:
+    """Write the plan's files atomically; return ``{file name: sha256}`` (manifest included).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from credit_risk.scheduler import load_policy, plan_inspections
+    >>> subjects = pd.DataFrame({"credit_code": ["S1", "S2"], "tier": "D", "region": "330102"})
+    >>> inspectors = pd.DataFrame({"inspector_id": ["I1", "I2"], "department": "market_regulation",
+    ...                            "home_region": "330102", "capacity": 5})
+    >>> plan = plan_inspections(subjects, inspectors, load_policy(), period_start="2026-01-01",
+    ...                         period_end="2026-07-01", seed=1)
+    >>> sorted(write_plan(plan, tempfile.mkdtemp()))  # doctest: +NORMALIZE_WHITESPACE
+    ['assignments.parquet', 'disclosure.csv', 'frame.parquet', 'manifest.json', 'plan.parquet',
+     'summary.csv']
+    """
+    from credit_risk import __version__
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = plan.frame.copy()
+    frame["stratum"] = frame["stratum"].astype(str).astype(object)
+    summary = plan.summary()
+    disclosure = plan.disclosure()
+    write_parquet(plan.visits, out / "plan.parquet")
+    write_parquet(plan.assignments, out / "assignments.parquet")
+    write_parquet(frame, out / "frame.parquet")
+    write_text(out / "disclosure.csv", _csv(disclosure))
+    write_text(out / "summary.csv", _csv(summary))
+    names = ("plan.parquet", "assignments.parquet", "frame.parquet", "disclosure.csv", "summary.csv")
+    hashes = {name: sha256_file(out / name) for name in names}
+    rows = {
+        "plan.parquet": len(plan.visits),
+        "assignments.parquet": len(plan.assignments),
+        "frame.parquet": len(frame),
+        "disclosure.csv": len(disclosure),
+        "summary.csv": len(summary),
+    }
+    manifest = {
+        "format": FORMAT,
+        "library_version": __version__,
+        "seed": plan.seed,
+        "rng": "numpy PCG64 via SeedSequence(seed).spawn(2): [subjects, inspectors]",
+        "period_start": plan.period_start.date().isoformat(),
+        "period_end": plan.period_end.date().isoformat(),
+        "policy": plan.policy.to_dict(),
+        "inputs": dict(sorted(plan.fingerprints.items())),
+        "stats": {k: plan.stats[k] for k in sorted(plan.stats)},
+        "files": {n: {"sha256": hashes[n], "rows": rows[n]} for n in names},
+        "plan_sha256": hashes["plan.parquet"],
+        "disclosure_sha256": hashes["disclosure.csv"],
+    }
+    text = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    write_text(out / "manifest.json", text)
+    hashes["manifest.json"] = sha256_file(out / "manifest.json")
+    return hashes
