@@ -1,0 +1,214 @@
+"""The synthetic province: generate a population and its records, write them with their truth.
+
+The ground truth (latent risk and true violation states per month, static subject effects)
+sits beside the dataset in ``truth/``; :func:`credit_risk.data.load_dataset` never reads it,
+so it cannot leak into features.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from credit_risk.atomic import write_parquet
+from credit_risk.data.catalog import Catalog, load_catalog
+from credit_risk.data.dataset import CreditDataset, write_dataset
+from credit_risk.data.schema import RELATION_TYPES
+from credit_risk.data.synthetic.config import SyntheticConfig, load_synthetic_config
+from credit_risk.data.synthetic.events import simulate_events
+from credit_risk.data.synthetic.population import Population, draw_population
+from credit_risk.data.synthetic.records import RecordBuffer, days_to_datetime
+from credit_risk.data.synthetic.relations import Links, draw_links
+from credit_risk.data.synthetic.reports import draw_annual_reports, draw_yearly_records
+from credit_risk.data.synthetic.risk import Truth, simulate_risk
+from credit_risk.exceptions import ConfigError
+
+__all__ = ["SyntheticProvince", "generate_province", "write_province"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+#: Named random streams, spawned from the seed in this order.
+_STREAMS = ("population", "relations", "risk", "reports", "yearly", "events")
+
+
+@dataclass(frozen=True, eq=False)
+class SyntheticProvince:
+    """A generated province: the validated dataset and its ground truth.
+
+    Attributes
+    ----------
+    dataset : CreditDataset
+        The observable tables (validated, ``id_scheme="gb32100"``); ``records`` has an extra
+        column ``draw_probability``: the inclusion probability of a random inspection, NaN
+        for every other record (targeted and complaint-driven inspections included).
+    truth : dict of str to DataFrame
+        ``latent``: one row per subject and active month, with ``latent_risk`` (probability that
+        an inspection that month finds a problem), ``violating``, the food and environment
+        domain states and ``unreachable``; ``subjects``: static effects per subject.
+        Built on first access. For evaluation only, never a feature.
+    seed : int
+    config : SyntheticConfig
+    """
+
+    dataset: CreditDataset
+    seed: int
+    config: SyntheticConfig
+    population: Population = field(repr=False)
+    ground_truth: Truth = field(repr=False)
+
+    @cached_property
+    def truth(self) -> dict[str, pd.DataFrame]:
+        return {"latent": _latent_table(self.population, self.ground_truth).to_pandas(),
+                "subjects": _subjects_table(self.population, self.ground_truth)}
+
+
+def _latent_table(pop: Population, truth: Truth) -> pa.Table:
+    """Subject-major truth table over active months, built in Arrow (compact strings)."""
+    active_t = truth.active.T  # (n, M)
+    subj, month = np.nonzero(active_t)
+
+    def col(arr):
+        return np.ascontiguousarray(arr.T)[subj, month]
+
+    codes = pa.DictionaryArray.from_arrays(pa.array(subj.astype(np.int32)), pa.array(pop.code.tolist()))
+    months = truth.month_start.astype("datetime64[D]").astype("datetime64[ns]")[month]
+    return pa.table({
+        "credit_code": codes.dictionary_decode(),
+        "month": pa.array(months, type=pa.timestamp("ns")),
+        "latent_risk": pa.array(col(truth.latent), type=pa.float32()),
+        "violating": pa.array(col(truth.violating)),
+        "latent_risk_food": pa.array(col(truth.latent_food), type=pa.float32(), from_pandas=True),
+        "violating_food": pa.array(col(truth.violating_food)),
+        "latent_risk_environment": pa.array(col(truth.latent_environment), type=pa.float32(), from_pandas=True),
+        "violating_environment": pa.array(col(truth.violating_environment)),
+        "unreachable": pa.array(col(truth.unreachable)),
+    })
+
+
+def _subjects_table(pop: Population, truth: Truth) -> pd.DataFrame:
+    return pd.DataFrame({
+        "credit_code": pop.code.astype(object),
+        "static_risk": (pop.static_risk + truth.intercept).astype(np.float32),
+        "food_business": pop.is_food,
+        "polluter": pop.is_polluting,
+    })
+
+
+def _enterprises(pop: Population) -> pd.DataFrame:
+    return pd.DataFrame({
+        "credit_code": pop.code.astype(object),
+        "name": pop.name.astype(object),
+        "entity_type": np.array(pop.entity_types, dtype=object)[pop.entity_type],
+        "industry": np.array(pop.industries, dtype=object)[pop.industry],
+        "region": np.array(pop.regions, dtype=object)[pop.region],
+        "registered_capital": pop.capital,
+        "established_on": days_to_datetime(pop.established),
+        "closed_on": days_to_datetime(pop.closed),
+    })
+
+
+def _relations(pop: Population, links: Links) -> pd.DataFrame:
+    return pd.DataFrame({
+        "credit_code": pop.code[links.source].astype(object),
+        "related_code": pop.code[links.target].astype(object),
+        "relation": np.array(RELATION_TYPES, dtype=object)[links.relation],
+        "start": days_to_datetime(links.start),
+        "end": days_to_datetime(links.end),
+    })
+
+
+def generate_province(
+    n_subjects: int,
+    seed: int = 0,
+    config: SyntheticConfig | None = None,
+    *,
+    catalog: Catalog | None = None,
+    progress: Progress | None = None,
+) -> SyntheticProvince:
+    """Generate a synthetic Zhejiang-like province, deterministic for ``seed``.
+
+    Parameters
+    ----------
+    n_subjects : int
+        Number of subjects in the register (1,000 to 3,000,000 are the tested range).
+    seed : int
+        Seed of the single :class:`numpy.random.SeedSequence` every stream is spawned from.
+    config : SyntheticConfig, optional
+        Default: ``configs/synthetic.yaml``.
+    catalog : Catalog, optional
+        Record vocabulary; default the packaged catalogue.
+    progress : callable, optional
+        Called as ``progress(done_steps, total_steps)`` once per simulated month (two passes).
+
+    Returns
+    -------
+    SyntheticProvince
+
+    Examples
+    --------
+    >>> province = generate_province(1000, seed=0)
+    >>> province.dataset.n_subjects
+    1000
+    >>> sorted(province.truth)
+    ['latent', 'subjects']
+    """
+    if isinstance(n_subjects, bool) or not isinstance(n_subjects, (int, np.integer)) or n_subjects < 10:
+        raise ConfigError(f"n_subjects must be an integer ≥ 10; got {n_subjects!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer; got {seed!r}")
+    config = config if config is not None else load_synthetic_config()
+    catalog = catalog if catalog is not None else load_catalog()
+    missing = {"penalty", "inspection", "abnormal_listing", "serious_listing"} - set(catalog.kinds)
+    if missing:
+        raise ConfigError(f"the catalogue lacks record kinds {sorted(missing)} the generator needs; use the packaged catalogue")
+    streams = dict(zip(_STREAMS, (np.random.Generator(np.random.PCG64(s)) for s in
+                                  np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))), strict=True))
+    n = int(n_subjects)
+    logger.info("generating a synthetic province: %s subjects, seed %d", f"{n:,}", seed)
+    pop = draw_population(n, config, streams["population"])
+    links = draw_links(pop, config, streams["relations"])
+    truth = simulate_risk(pop, links, config, streams["risk"], progress=progress)
+    sources = tuple(sorted(set(config.inspections.sources.values())
+                           | {"market_regulation", "ecology_environment", "court", "tax"}))
+    buf = RecordBuffer(catalog, sources)
+    reports, listings = draw_annual_reports(pop, truth, config, streams["reports"], buf)
+    draw_yearly_records(pop, truth, config, streams["yearly"], buf)
+    simulate_events(pop, truth, config, streams["events"], buf, listings, progress=progress)
+    logger.info("generated %s records; validating", f"{len(buf):,}")
+    dataset = CreditDataset.from_frames(
+        _enterprises(pop), buf.to_frame(pop.code), annual_reports=reports,
+        relations=_relations(pop, links), catalog=catalog, id_scheme="gb32100",
+    )
+    return SyntheticProvince(dataset=dataset, seed=int(seed), config=config, population=pop, ground_truth=truth)
+
+
+def write_province(province: SyntheticProvince, out_dir: str | Path, *, write_truth: bool = True) -> list[Path]:
+    """Write the dataset tables and (optionally) ``truth/*.parquet``, each file atomically.
+
+    The bytes depend only on the seed, the size and the config (and the library versions).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    root = Path(out_dir)
+    written = write_dataset(province.dataset, root)
+    if write_truth:
+        latent = _latent_table(province.population, province.ground_truth)
+        target = root / "truth" / "latent.parquet"
+        write_parquet(latent.to_pandas(), target)
+        written.append(target)
+        target = root / "truth" / "subjects.parquet"
+        write_parquet(_subjects_table(province.population, province.ground_truth), target)
+        written.append(target)
+    logger.info("wrote the synthetic province to %s (%d files)", root, len(written))
+    return written
