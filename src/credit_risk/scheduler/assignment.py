@@ -59,7 +59,7 @@ def joint_visits(domains: pd.Series, policy: InspectionPolicy) -> tuple[np.ndarr
     >>> jv.departments[codes[0]]
     ('market_regulation',)
     """
-    codes, uniques = pd.factorize(domains.astype(object))
+    codes, uniques = pd.factorize(domains)
     departments, items = [], []
     for combo in uniques:
         wanted = set(str(combo).split(DOMAIN_SEPARATOR))

@@ -11,7 +11,7 @@ from credit_risk.exceptions import DataContractError, PlanError
 from credit_risk.scheduler.assignment import ITEM_SEPARATOR, assign_inspectors, joint_visits
 from credit_risk.scheduler.policy import InspectionPolicy
 from credit_risk.scheduler.publication import fingerprint
-from credit_risk.scheduler.sampling import draw_subjects, inclusion_frame
+from credit_risk.scheduler.sampling import _inclusion_frame, draw_subjects
 
 __all__ = ["InspectionPlan", "plan_inspections"]
 
@@ -71,8 +71,9 @@ def _spawn(seed: int, n: int) -> list[np.random.Generator]:
 
 
 def _conflict_pairs(
-    conflicts: pd.DataFrame | None, frame: pd.DataFrame, roster_ids: np.ndarray
+    conflicts: pd.DataFrame | None, visit_codes: pd.Series, roster_ids: np.ndarray
 ) -> tuple[np.ndarray, int]:
+    """Recusal pairs (visit number, roster row) touching a drawn subject, and their count."""
     if conflicts is None or len(conflicts) == 0:
         return np.zeros((0, 2), dtype=np.int64), 0
     missing = [c for c in ("inspector_id", "credit_code") if c not in conflicts.columns]
@@ -81,10 +82,10 @@ def _conflict_pairs(
             f"conflicts table lacks column(s) {missing}; it needs ['inspector_id', 'credit_code'] "
             f"and got {list(conflicts.columns)}"
         )
-    subj = pd.Index(frame["credit_code"]).get_indexer(conflicts["credit_code"].astype(str))
+    subj = pd.Index(visit_codes).get_indexer(conflicts["credit_code"].astype(str))
     insp = pd.Index(roster_ids).get_indexer(conflicts["inspector_id"].astype(str))
     keep = (subj >= 0) & (insp >= 0)
-    return np.column_stack([subj[keep], insp[keep]]).astype(np.int64), int((~keep).sum())
+    return np.column_stack([subj[keep], insp[keep]]).astype(np.int64), int(keep.sum())
 
 
 def plan_inspections(
@@ -143,7 +144,9 @@ def plan_inspections(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise PlanError(f"seed must be a non-negative integer (it is published); got {seed!r}")
     seed = int(seed)
-    frame = inclusion_frame(subjects, policy, period_start=period_start, period_end=period_end)
+    frame, order = _inclusion_frame(
+        subjects, policy, period_start=period_start, period_end=period_end
+    )
     start = pd.Timestamp(period_start).normalize()
     end = pd.Timestamp(period_end).normalize()
     rng_draw, rng_assign = _spawn(seed, 2)
@@ -164,52 +167,52 @@ def plan_inspections(
     from credit_risk.scheduler.assignment import _check_roster
 
     roster = _check_roster(inspectors)
-    pairs, unmatched = _conflict_pairs(conflicts, frame, roster["inspector_id"].to_numpy(dtype=object))
+    pairs, n_pairs = _conflict_pairs(
+        conflicts, sel["credit_code"], roster["inspector_id"].to_numpy(dtype=object)
+    )
     assigned = assign_inspectors(
         sel["region"].to_numpy(dtype=object),
         visit_departments,
         roster,
         policy,
         rng_assign,
-        visit_subject=rows,
         conflicts=pairs,
     )
-    team = assigned.groupby("visit", sort=True)["inspector_id"].agg(ITEM_SEPARATOR.join)
+    # assignments come sorted by visit: join each visit's slice of inspector ids
     n_team = np.bincount(assigned["visit"].to_numpy(dtype=np.int64), minlength=len(rows))
-    inspector_ids = np.full(len(rows), "", dtype=object)
-    inspector_ids[team.index.to_numpy()] = team.to_numpy(dtype=object)
+    ends = np.cumsum(n_team)
+    ids = assigned["inspector_id"].tolist()
+    inspector_ids = np.array(
+        [ITEM_SEPARATOR.join(ids[a:b]) for a, b in zip((ends - n_team).tolist(), ends.tolist(), strict=True)],
+        dtype=object,
+    )
 
-    dept_str = np.array([ITEM_SEPARATOR.join(d) for d in jv.departments], dtype=object)
-    item_str = np.array([ITEM_SEPARATOR.join(i) for i in jv.items], dtype=object)
-    n_items = np.array([len(i) for i in jv.items], dtype=np.int64)
+    dept_str = np.array([ITEM_SEPARATOR.join(d) for d in jv.departments] + [""], dtype=object)
+    item_str = np.array([ITEM_SEPARATOR.join(i) for i in jv.items] + [""], dtype=object)
+    n_items = np.array([len(i) for i in jv.items] + [0], dtype=np.int64)
     visits = pd.DataFrame({"visit_id": visit_id, "credit_code": sel["credit_code"].to_numpy()})
-    for extra in ("name",):
-        if extra in sel.columns:
-            visits[extra] = sel[extra].to_numpy()
-    visits["tier"] = sel["tier"].to_numpy()
-    visits["stratum_tier"] = sel["stratum_tier"].to_numpy()
-    visits["region"] = sel["region"].to_numpy()
+    if "name" in sel.columns:
+        visits["name"] = sel["name"].to_numpy()
+    for c in ("tier", "stratum_tier", "region"):
+        visits[c] = sel[c].astype(str).to_numpy()
     if "industry" in sel.columns:
         visits["industry"] = sel["industry"].to_numpy()
-    visits["domains"] = sel["domains"].to_numpy()
-    visits["departments"] = dept_str[combo] if len(rows) else dept_str[:0]
-    visits["items"] = item_str[combo] if len(rows) else item_str[:0]
-    visits["n_items"] = n_items[combo] if len(rows) else n_items[:0]
+    visits["domains"] = sel["domains"].astype(str).to_numpy()
+    visits["departments"] = dept_str[combo]
+    visits["items"] = item_str[combo]
+    visits["n_items"] = n_items[combo]
     visits["inspector_ids"] = inspector_ids
     visits["n_inspectors"] = n_team
     visits["inclusion_probability"] = sel["inclusion_probability"].to_numpy()
-    visits["reason"] = sel["reason"].to_numpy()
-    visits["stratum"] = sel["stratum"].astype(str).to_numpy(dtype=object)
+    visits["reason"] = sel["reason"].astype(str).to_numpy()
+    visits["stratum"] = sel["stratum"].astype(str).to_numpy()
     visits["period_start"] = start.date().isoformat()
     visits["period_end"] = end.date().isoformat()
-    for col in ("credit_code", "tier", "stratum_tier", "region", "domains", "departments",
-                "items", "inspector_ids", "reason", "stratum"):
-        visits[col] = visits[col].astype(object)
 
     assignments = pd.DataFrame(
         {
             "visit_id": visit_id[assigned["visit"].to_numpy(dtype=np.int64)],
-            "credit_code": sel["credit_code"].to_numpy(dtype=object)[assigned["visit"].to_numpy(dtype=np.int64)],
+            "credit_code": sel["credit_code"].to_numpy()[assigned["visit"].to_numpy(dtype=np.int64)],
             "department": assigned["department"].to_numpy(dtype=object),
             "slot": assigned["slot"].to_numpy(dtype=np.int64),
             "inspector_id": assigned["inspector_id"].to_numpy(dtype=object),
@@ -238,10 +241,10 @@ def plan_inspections(
         "visits_saved_by_joint_visits": separate - len(rows),
         "inspector_visits": len(assignments),
         "expected_visits": float(p.sum()),
-        "conflicts_not_matching_inputs": unmatched,
+        "conflicts_on_drawn_subjects": n_pairs,
     }
     fingerprints = {
-        "subjects": fingerprint(subjects, sort_by=("credit_code",)),
+        "subjects": fingerprint(subjects, sort_by=("credit_code",), order=order),
         "inspectors": fingerprint(inspectors, sort_by=("inspector_id",)),
         "conflicts": fingerprint(
             conflicts if conflicts is not None else pd.DataFrame({"inspector_id": [], "credit_code": []}),

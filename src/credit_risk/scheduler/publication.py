@@ -35,11 +35,14 @@ __all__ = ["FORMAT", "fingerprint", "summarise", "write_plan"]
 FORMAT = "credit_risk.inspection_plan/1"
 
 
-def fingerprint(table: pd.DataFrame, *, sort_by: Sequence[str] = ()) -> str:
+def fingerprint(
+    table: pd.DataFrame, *, sort_by: Sequence[str] = (), order: np.ndarray | None = None
+) -> str:
     """sha256 of a table's content, independent of row and column order.
 
-    Rows are ordered by ``sort_by`` (when present) and columns by name; each column's
-    values are hashed with :func:`pandas.util.hash_pandas_object`.
+    Rows are ordered by ``sort_by`` (when present; ``order``, if given, is the row order
+    that does it) and columns by name; each column's values are hashed with
+    :func:`pandas.util.hash_pandas_object`.
 
     Examples
     --------
@@ -48,7 +51,9 @@ def fingerprint(table: pd.DataFrame, *, sort_by: Sequence[str] = ()) -> str:
     True
     """
     keys = [c for c in sort_by if c in table.columns]
-    if keys and len(table):
+    if order is not None:  # the caller already knows the order that sorts by ``sort_by``
+        table = table.iloc[order]
+    elif keys and len(table):
         if len(keys) == 1:
             order = table[keys[0]].astype(str).argsort(kind="stable").to_numpy()
         else:

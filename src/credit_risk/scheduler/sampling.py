@@ -61,19 +61,25 @@ def normalise_domains(values: pd.Series, default: tuple[str, ...]) -> pd.Series:
         parts = sorted({p.strip() for p in parts if p and p.strip()})
         return DOMAIN_SEPARATOR.join(parts) if parts else fallback
 
-    obj = values.astype(object)
-    if obj.map(lambda v: isinstance(v, (list, tuple, set, frozenset, np.ndarray))).any():
-        return obj.map(one).astype(str)
-    codes, uniques = pd.factorize(obj, use_na_sentinel=True)
-    mapped = np.array([one(u) for u in uniques] + [fallback], dtype=object)
-    return pd.Series(mapped[codes], index=values.index, dtype=object)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # list-like cells are unhashable
+        return pd.Series(pd.Categorical([one(v) for v in values]), index=values.index)
+    if any(isinstance(u, (list, tuple, set, frozenset, np.ndarray)) for u in uniques):
+        return pd.Series(pd.Categorical([one(v) for v in values]), index=values.index)
+    mapped = [one(u) for u in uniques] + [fallback]
+    m_codes, m_uniques = pd.factorize(np.array(mapped, dtype=object))
+    final = m_codes[np.where(codes < 0, len(mapped) - 1, codes)]
+    return pd.Series(
+        pd.Categorical.from_codes(final, categories=[str(u) for u in m_uniques]),
+        index=values.index,
+    )
 
 
-def _flag(frame: pd.DataFrame, column: str) -> np.ndarray:
-    col = frame[column]
+def _flag(col: pd.Series) -> np.ndarray:
     if col.dtype == bool:
         return col.to_numpy()
-    return col.fillna(False).astype(bool).to_numpy()
+    return col.astype(object).fillna(False).astype(bool).to_numpy()
 
 
 def inclusion_frame(
@@ -108,6 +114,14 @@ def inclusion_frame(
     DataContractError
         Missing columns, duplicate credit codes, tiers the policy does not declare, bad dates.
     """
+    frame, _ = _inclusion_frame(subjects, policy, period_start=period_start, period_end=period_end)
+    return frame
+
+
+def _inclusion_frame(
+    subjects: pd.DataFrame, policy: InspectionPolicy, *, period_start: object, period_end: object
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`inclusion_frame` and the row order that sorted ``subjects`` by credit code."""
     start = _as_date(period_start, "period_start")
     end = _as_date(period_end, "period_end")
     if end <= start:
@@ -121,117 +135,128 @@ def inclusion_frame(
             f"and got {list(subjects.columns)}"
         )
     codes = subjects["credit_code"].astype(str)
-    dup = codes.duplicated()
+    order = codes.argsort(kind="stable").to_numpy()
+    sorted_codes = codes.iloc[order].to_numpy()
+    dup = sorted_codes[1:] == sorted_codes[:-1]
     if dup.any():
         raise DataContractError(
             f"subjects table has {int(dup.sum()):,} duplicate credit_code(s), e.g. "
-            f"{codes[dup].iloc[0]!r}; give one row per subject"
+            f"{sorted_codes[1:][dup][0]!r}; give one row per subject"
         )
-    order = codes.argsort(kind="stable").to_numpy()
-    src = subjects.iloc[order].reset_index(drop=True)
-    n = len(src)
+    n = len(subjects)
 
-    tier = src["tier"].astype(str).to_numpy(dtype=object)
-    unknown = sorted(set(pd.unique(tier)) - set(policy.tiers))
+    def col(name: str) -> pd.Series:  # a column in credit-code order
+        return subjects[name].iloc[order].reset_index(drop=True)
+
+    tiers = list(policy.tiers)
+    raw_codes, raw_uniques = pd.factorize(subjects["tier"].astype(str))
+    unknown = sorted(set(map(str, raw_uniques)) - set(tiers))
     if unknown:
         raise DataContractError(
             f"subjects.tier has value(s) {unknown} the policy does not declare; "
-            f"use one of {list(policy.tiers)}"
+            f"use one of {tiers}"
         )
-    region = src["region"].astype(str).to_numpy(dtype=object)
-    region_codes, region_uniques = pd.factorize(region)
+    tier_idx = np.array([tiers.index(str(u)) for u in raw_uniques], dtype=np.int64)[raw_codes][order]
+
+    raw_codes, region_uniques = pd.factorize(subjects["region"].astype(str))
+    region_codes = raw_codes[order]
+    region_uniques = np.asarray(region_uniques, dtype=object)
     ok = pd.Series(region_uniques, dtype=object).str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
     if not ok.all():
         first = int(np.argmax(~ok[region_codes]))
         raise DataContractError(
-            f"subjects.region row {first + 1:,} (sorted by credit_code): {region[first]!r} "
-            "is not a 6-digit GB/T 2260 code; fix the region"
+            f"subjects.region row {first + 1:,} (sorted by credit_code): "
+            f"{region_uniques[region_codes[first]]!r} is not a 6-digit GB/T 2260 code; fix the region"
         )
 
     # Observation period: new subjects are drawn at another tier's rate.
-    stratum_tier = tier.copy()
+    stratum_idx = tier_idx.copy()
     rule = policy.new_subjects
-    if rule.treat_as_tier is not None and "established_on" in src.columns:
-        born = pd.to_datetime(src["established_on"]).to_numpy()
+    if rule.treat_as_tier is not None and "established_on" in subjects.columns:
+        born = pd.to_datetime(col("established_on")).to_numpy()
         cutoff = np.datetime64(start - pd.Timedelta(days=rule.observation_days))
         is_new = ~np.isnat(born) & (born > cutoff)
-        stratum_tier[is_new] = rule.treat_as_tier
+        stratum_idx[is_new] = tiers.index(rule.treat_as_tier)
 
-    # Mandatory inclusions (p = 1, no cap).
-    reason = np.full(n, "", dtype=object)
+    # Mandatory inclusions (p = 1, no cap): reason code 0 = none, else index into reasons.
+    reasons: list[str] = [""]
+    reason_code = np.zeros(n, dtype=np.int64)
     mrule = policy.mandatory
-    if mrule.reason_column is not None and mrule.reason_column in src.columns:
-        text = src[mrule.reason_column].astype(object).where(src[mrule.reason_column].notna(), "")
-        text = text.astype(str).str.strip().to_numpy(dtype=object)
-        reason = np.where(text != "", text, reason)
+    if mrule.reason_column is not None and mrule.reason_column in subjects.columns:
+        text = col(mrule.reason_column)
+        t_codes, t_uniques = pd.factorize(text)
+        labels = [str(u).strip() for u in t_uniques]
+        lookup = np.array([0] + [len(reasons) + i if lab else 0 for i, lab in enumerate(labels)])
+        reasons.extend(labels)
+        reason_code = lookup[t_codes + 1]
     for flag in reversed(mrule.flags):  # the first listed flag wins the label
-        if flag in src.columns:
-            reason = np.where(_flag(src, flag), flag, reason)
-    mandatory = reason != ""
+        if flag in subjects.columns:
+            reasons.append(flag)
+            reason_code = np.where(_flag(col(flag)), len(reasons) - 1, reason_code)
+    mandatory = reason_code > 0
 
-    selection = np.full(n, "random", dtype=object)
+    sel = np.zeros(n, dtype=np.int64)  # index into KINDS
     # Yearly visit cap of the (stratum) tier.
-    if "visits_this_year" in src.columns:
-        done = pd.to_numeric(src["visits_this_year"]).fillna(0).to_numpy()
-        caps = {t: r.max_visits_per_year for t, r in policy.tiers.items()}
-        cap = pd.Series(stratum_tier, dtype=object).map(
-            {t: np.inf if c is None else float(c) for t, c in caps.items()}
-        ).to_numpy(dtype=float)
-        selection[done >= cap] = "excluded:cap"
+    if "visits_this_year" in subjects.columns:
+        done = pd.to_numeric(col("visits_this_year")).fillna(0).to_numpy(dtype=float)
+        caps = [policy.tiers[t].max_visits_per_year for t in tiers]
+        cap = np.array([np.inf if c is None else float(c) for c in caps])[stratum_idx]
+        sel[done >= cap] = KINDS.index("excluded:cap")
     # 无事不扰: no proactive visit after a recent clean inspection.
     q = policy.quiet
-    if q.tiers and {"last_inspected_on", "last_outcome"} <= set(src.columns):
-        last = pd.to_datetime(src["last_inspected_on"]).to_numpy()
+    if q.tiers and {"last_inspected_on", "last_outcome"} <= set(subjects.columns):
+        last = pd.to_datetime(col("last_inspected_on")).to_numpy()
         since = np.datetime64(start - pd.Timedelta(days=q.clean_lookback_days))
-        clean = src["last_outcome"].astype(object).isin(list(q.clean_outcomes)).to_numpy()
-        quiet = np.isin(tier, list(q.tiers)) & ~np.isnat(last) & (last >= since) & clean
-        quiet &= selection == "random"
-        selection[quiet] = "excluded:quiet" if q.action == "exclude" else "floor"
-    selection[mandatory] = "mandatory"
+        clean = col("last_outcome").isin(list(q.clean_outcomes)).to_numpy(dtype=bool)
+        quiet_tier = np.isin(tier_idx, [tiers.index(t) for t in q.tiers])
+        quiet = quiet_tier & ~np.isnat(last) & (last >= since) & clean & (sel == 0)
+        sel[quiet] = KINDS.index("excluded:quiet" if q.action == "exclude" else "floor")
+    sel[mandatory] = KINDS.index("mandatory")
 
-    prob_of = {t: policy.probability_of(t) for t in policy.tiers}
-    p = pd.Series(stratum_tier, dtype=object).map(prob_of).to_numpy(dtype=float, copy=True)
-    p[selection == "floor"] = policy.min_probability
+    p = np.array([policy.probability_of(t) for t in tiers])[stratum_idx]
+    p[sel == KINDS.index("floor")] = policy.min_probability
     p[mandatory] = 1.0
-    excluded = (selection == "excluded:quiet") | (selection == "excluded:cap")
-    p[excluded] = 0.0
+    p[sel >= KINDS.index("excluded:quiet")] = 0.0
 
     # Stratum = stratum tier x region prefix x selection kind, labelled "B|3301|random".
-    region_key = np.array([r[: policy.region_level] for r in region_uniques], dtype=object)
-    rk_codes, rk_uniques = pd.factorize(region_key[region_codes] if n else region_key[:0])
-    t_codes, t_uniques = pd.factorize(stratum_tier)
-    s_codes, s_uniques = pd.factorize(selection)
-    combined = (t_codes.astype(np.int64) * max(len(rk_uniques), 1) + rk_codes) * max(
-        len(s_uniques), 1
-    ) + s_codes
+    prefix = np.array([r[: policy.region_level] for r in region_uniques], dtype=object)
+    rk_codes, rk_uniques = pd.factorize(prefix)
+    n_rk, n_sel = max(len(rk_uniques), 1), len(KINDS)
+    combined = (stratum_idx * n_rk + rk_codes[region_codes]) * n_sel + sel
     c_codes, c_uniques = pd.factorize(combined, sort=True)
     labels = [
-        f"{t_uniques[c // len(s_uniques) // len(rk_uniques)]}|"
-        f"{rk_uniques[(c // len(s_uniques)) % len(rk_uniques)]}|{s_uniques[c % len(s_uniques)]}"
+        f"{tiers[c // n_sel // n_rk]}|{rk_uniques[(c // n_sel) % n_rk]}|{KINDS[c % n_sel]}"
         for c in c_uniques
     ]
-    stratum = pd.Categorical.from_codes(c_codes, categories=labels)
 
+    def cat(codes: np.ndarray, categories: list[str]) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=categories).remove_unused_categories()
+
+    reason_labels = list(KINDS) + [f"mandatory:{r}" for r in reasons[1:]]
+    # distinct free-text reasons may coincide with flag names: merge duplicate labels
+    uniq_labels, inverse = np.unique(np.array(reason_labels, dtype=object), return_inverse=True)
+    reason_full = np.where(mandatory, len(KINDS) + reason_code - 1, sel)
+    domains = normalise_domains(
+        col("domains") if "domains" in subjects.columns else pd.Series([None] * n, dtype=object),
+        policy.default_domains,
+    )
     out = pd.DataFrame(
         {
-            "credit_code": src["credit_code"].astype(str).to_numpy(dtype=object),
-            "tier": tier,
-            "stratum_tier": stratum_tier,
-            "region": region,
-            "domains": normalise_domains(
-                src["domains"] if "domains" in src.columns else pd.Series([None] * n, dtype=object),
-                policy.default_domains,
-            ).to_numpy(dtype=object),
-            "stratum": stratum,
-            "selection": selection,
-            "reason": np.where(mandatory, "mandatory:" + reason.astype(object), selection),
+            "credit_code": col("credit_code").astype(str),
+            "tier": cat(tier_idx, tiers),
+            "stratum_tier": cat(stratum_idx, tiers),
+            "region": cat(region_codes, [str(r) for r in region_uniques]),
+            "domains": domains.to_numpy(),
+            "stratum": pd.Categorical.from_codes(c_codes, categories=labels),
+            "selection": cat(sel, list(KINDS)),
+            "reason": cat(inverse[reason_full], [str(u) for u in uniq_labels]),
             "inclusion_probability": p,
         }
     )
     for extra in ("name", "industry", "risk"):
-        if extra in src.columns:
-            out[extra] = src[extra].to_numpy()
-    return out
+        if extra in subjects.columns:
+            out[extra] = col(extra).to_numpy()
+    return out, order
 
 
 def draw_subjects(frame: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
