@@ -1,10 +1,9 @@
-"""Small hand-made and random datasets for the feature tests."""
+"""Random datasets for the feature tests: same-day records, late publication, repairs, expiries."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from credit_risk.data import CreditDataset, load_catalog
 
@@ -99,8 +98,3 @@ def make_cutoffs(ds: CreditDataset, n: int, rng: np.random.Generator) -> pd.Data
     # dates on the records' grid (hits same-day boundaries) and in between
     days = rng.integers(0, 75, n) * 20 + rng.choice([0, 1, 7], n)
     return pd.DataFrame({"credit_code": rng.choice(codes, n), "as_of": BASE + pd.to_timedelta(days, unit="D")})
-
-
-@pytest.fixture(scope="session")
-def small_dataset() -> CreditDataset:
-    return make_dataset(0, n_subjects=30, n_records=600)
