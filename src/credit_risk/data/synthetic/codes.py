@@ -19,6 +19,7 @@ _W17 = np.array(WEIGHTS, dtype=np.int64)
 # GB 11714 (organisation code) check: weights of the first 8 characters, modulus 11.
 _W11714 = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _NEW_PREFIX = np.frombuffer(b"MA", dtype=np.uint8)
+_X = ALPHABET.index("X")
 
 
 def complete_many(bodies: np.ndarray) -> np.ndarray:
@@ -97,8 +98,8 @@ def unique_codes(
 def _draw_bodies(body: np.ndarray, rows: np.ndarray, new: np.ndarray, rng: np.random.Generator) -> None:
     m = len(rows)
     digits = rng.integers(0, 10, size=(m, 8), dtype=np.int64)
-    check = (11 - (digits @ _W11714) % 11) % 11  # 10 → 'X' (value 30), 11 → 0
-    old = np.concatenate([digits, np.where(check == 10, 30, check)[:, None]], axis=1)
+    check = (11 - (digits @ _W11714) % 11) % 11  # 10 → "X", 11 → 0
+    old = np.concatenate([digits, np.where(check == 10, _X, check)[:, None]], axis=1)
     fresh = np.empty((m, 9), dtype=np.int64)
     fresh[:, :2] = _LUT[_NEW_PREFIX]
     fresh[:, 2:] = rng.integers(0, 31, size=(m, 7), dtype=np.int64)

@@ -290,6 +290,7 @@ def _penalties(rows, day, domain, dev, pop, config, rng, buf, obs, sev_base, sev
     buf.add("environmental_violation", rows[env], day[env], end=end[env], published=published[env],
             domain="environment", source="ecology_environment", severity=sev_code[sev[env]])
     ser = (sev == 2) & (rng.random(len(rows)) < pen.serious_listing_share) & (obs.serious_until[rows] < published)
+    ser &= published < pop.closed[rows]
     s_start = published[ser]
     s_end = serious_end(rng, config, s_start)
     buf.add("serious_listing", rows[ser], s_start, end=s_end, domain="market", source="market_regulation")
