@@ -68,7 +68,7 @@ def normalise_domains(values: pd.Series, default: tuple[str, ...]) -> pd.Series:
     if any(isinstance(u, (list, tuple, set, frozenset, np.ndarray)) for u in uniques):
         return pd.Series(pd.Categorical([one(v) for v in values]), index=values.index)
     mapped = [one(u) for u in uniques] + [fallback]
-    m_codes, m_uniques = pd.factorize(np.array(mapped, dtype=object))
+    m_codes, m_uniques = pd.factorize(np.array(mapped, dtype=object), sort=True)
     final = m_codes[np.where(codes < 0, len(mapped) - 1, codes)]
     return pd.Series(
         pd.Categorical.from_codes(final, categories=[str(u) for u in m_uniques]),
@@ -158,7 +158,7 @@ def _inclusion_frame(
         )
     tier_idx = np.array([tiers.index(str(u)) for u in raw_uniques], dtype=np.int64)[raw_codes][order]
 
-    raw_codes, region_uniques = pd.factorize(subjects["region"].astype(str))
+    raw_codes, region_uniques = pd.factorize(subjects["region"].astype(str), sort=True)
     region_codes = raw_codes[order]
     region_uniques = np.asarray(region_uniques, dtype=object)
     ok = pd.Series(region_uniques, dtype=object).str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
@@ -184,7 +184,7 @@ def _inclusion_frame(
     mrule = policy.mandatory
     if mrule.reason_column is not None and mrule.reason_column in subjects.columns:
         text = col(mrule.reason_column)
-        t_codes, t_uniques = pd.factorize(text)
+        t_codes, t_uniques = pd.factorize(text.astype(object), sort=True)
         labels = [str(u).strip() for u in t_uniques]
         lookup = np.array([0] + [len(reasons) + i if lab else 0 for i, lab in enumerate(labels)])
         reasons.extend(labels)
@@ -220,7 +220,7 @@ def _inclusion_frame(
 
     # Stratum = stratum tier x region prefix x selection kind, labelled "B|3301|random".
     prefix = np.array([r[: policy.region_level] for r in region_uniques], dtype=object)
-    rk_codes, rk_uniques = pd.factorize(prefix)
+    rk_codes, rk_uniques = pd.factorize(prefix, sort=True)
     n_rk, n_sel = max(len(rk_uniques), 1), len(KINDS)
     combined = (stratum_idx * n_rk + rk_codes[region_codes]) * n_sel + sel
     c_codes, c_uniques = pd.factorize(combined, sort=True)
