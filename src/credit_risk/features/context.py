@@ -70,6 +70,13 @@ def _rates(p: Prepared, group: np.ndarray, params: ContextParams, kind: str, own
     return rate
 
 
+def _categorical(values: np.ndarray, categories) -> pd.Categorical:
+    """Values outside ``categories`` become missing (no pandas deprecation path)."""
+    categories = list(categories)
+    codes = pd.Index(categories).get_indexer(pd.Index(values, dtype=object))
+    return pd.Categorical.from_codes(codes, categories=categories)
+
+
 def build_context(p: Prepared, params: ContextParams) -> list[tuple[FeatureInfo, object]]:
     ent = p.dataset.enterprises
     keys = group_keys(ent)
@@ -100,10 +107,10 @@ def build_context(p: Prepared, params: ContextParams) -> list[tuple[FeatureInfo,
     etype = ent["entity_type"].astype(object).to_numpy()[p.cutoff_subj]
     out += [
         (FeatureInfo("industry_section", "context", 0, "GB/T 4754 industry section (letter)", "行业门类",
-                     categorical=True), pd.Categorical(section, categories=list(SECTIONS))),
+                     categorical=True), _categorical(section, SECTIONS)),
         (FeatureInfo("entity_type", "context", 0, "type of subject", "主体类型", categorical=True),
-         pd.Categorical(etype, categories=list(ENTITY_TYPES))),
+         _categorical(etype, ENTITY_TYPES)),
         (FeatureInfo("region_city", "context", 0, "prefecture city (GB/T 2260, first four digits)", "所属地市",
-                     categorical=True), pd.Categorical(city, categories=cities)),
+                     categorical=True), _categorical(city, cities)),
     ]
     return out

@@ -110,13 +110,17 @@ class Prepared:
         return out
 
     def outcome_of(self, rs: RecordSet, pos: np.ndarray, categories) -> pd.Categorical:
+        """Outcome of record ``pos`` (−1 = none) as a categorical with fixed ``categories``.
+
+        Outcomes outside ``categories`` become missing.
+        """
+        categories = list(categories)
+        remap = pd.Index(categories).get_indexer(list(self.outcome_categories))
+        remap = np.append(remap, -1)  # position -1 (no outcome) → missing
         codes = np.full(len(pos), -1, dtype=np.int64)
         ok = pos >= 0
-        codes[ok] = rs.outcome[pos[ok]]
-        names = np.array(self.outcome_categories + ("",), dtype=object)
-        values = names[np.where(codes >= 0, codes, len(names) - 1)]
-        values[codes < 0] = None
-        return pd.Categorical(values, categories=list(categories))
+        codes[ok] = remap[rs.outcome[pos[ok]]]
+        return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:

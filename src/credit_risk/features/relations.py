@@ -67,7 +67,7 @@ def _tier_table(tiers: pd.DataFrame, p: Prepared):
     ]
     if problems:
         raise DataContractError(problems)
-    rank = pd.Categorical(tiers["tier"], categories=list(TIERS)).codes.astype(np.int64)
+    rank = pd.Index(list(TIERS)).get_indexer(tiers["tier"].astype(object)).astype(np.int64)
     bad = np.flatnonzero((rank < 0) & tiers["tier"].notna().to_numpy())
     if len(bad):
         raise DataContractError(
