@@ -8,6 +8,7 @@ so it cannot leak into features.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -70,16 +71,30 @@ class SyntheticProvince:
                 "subjects": _subjects_table(self.population, self.ground_truth)}
 
 
+class _PhaseClock:
+    """Logs the wall time of each generation phase (``phase <name> <seconds>`` at DEBUG)."""
+
+    def __init__(self) -> None:
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        logger.debug("phase %s %.3f", phase, now - self.last)
+        self.last = now
+
+
 def _latent_table(pop: Population, truth: Truth) -> pa.Table:
     """Subject-major truth table over active months, built in Arrow (compact strings)."""
-    active_t = truth.active.T  # (n, M)
-    subj, month = np.nonzero(active_t)
+    subj, month = np.nonzero(truth.active.T)  # subject-major order
+    flat = month.astype(np.int64) * pop.n + subj  # positions in the (months, subjects) arrays
+    del month
 
     def col(arr):
-        return np.ascontiguousarray(arr.T)[subj, month]
+        return arr.reshape(-1)[flat]
 
     codes = pa.DictionaryArray.from_arrays(pa.array(subj.astype(np.int32)), pa.array(pop.code.tolist()))
-    months = truth.month_start.astype("datetime64[D]").astype("datetime64[ns]")[month]
+    del subj
+    months = truth.month_start.astype("datetime64[D]").astype("datetime64[ns]")[flat // pop.n]
     return pa.table({
         "credit_code": codes.dictionary_decode(),
         "month": pa.array(months, type=pa.timestamp("ns")),
@@ -173,20 +188,28 @@ def generate_province(
                                   np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))), strict=True))
     n = int(n_subjects)
     logger.info("generating a synthetic province: %s subjects, seed %d", f"{n:,}", seed)
+    clock = _PhaseClock()
     pop = draw_population(n, config, streams["population"])
     links = draw_links(pop, config, streams["relations"])
+    clock.lap("population")
     truth = simulate_risk(pop, links, config, streams["risk"], progress=progress)
+    clock.lap("risk")
     sources = tuple(sorted(set(config.inspections.sources.values())
                            | {"market_regulation", "ecology_environment", "court", "tax"}))
     buf = RecordBuffer(catalog, sources)
     reports, listings = draw_annual_reports(pop, truth, config, streams["reports"], buf)
     draw_yearly_records(pop, truth, config, streams["yearly"], buf)
+    clock.lap("yearly")
     simulate_events(pop, truth, config, streams["events"], buf, listings, progress=progress)
+    clock.lap("events")
     logger.info("generated %s records; validating", f"{len(buf):,}")
+    records = buf.to_frame(pop.code)
+    clock.lap("assemble")
     dataset = CreditDataset.from_frames(
-        _enterprises(pop), buf.to_frame(pop.code), annual_reports=reports,
+        _enterprises(pop), records, annual_reports=reports,
         relations=_relations(pop, links), catalog=catalog, id_scheme="gb32100",
     )
+    clock.lap("validate")
     return SyntheticProvince(dataset=dataset, seed=int(seed), config=config, population=pop, ground_truth=truth)
 
 
