@@ -1,0 +1,92 @@
+"""Training targets: inspection outcomes and events within a horizon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk.data import CreditDataset
+from credit_risk.exceptions import ConfigError, LeakageError
+from credit_risk.features import build_features
+from credit_risk.labels import Labels, event_within, inspection_outcome
+
+
+@pytest.fixture
+def dataset() -> CreditDataset:
+    ent = pd.DataFrame(
+        {
+            "credit_code": ["a", "b"],
+            "name": ["A", "B"],
+            "entity_type": ["enterprise", "enterprise"],
+            "industry": ["C13", "F52"],
+            "region": ["330106", "330106"],
+            "registered_capital": [10.0, 20.0],
+            "established_on": ["2015-01-01", "2016-01-01"],
+        }
+    )
+    rec = pd.DataFrame(
+        {
+            "record_id": ["i1", "i2", "i3", "i4", "p1", "p2"],
+            "credit_code": ["a", "a", "b", "b", "a", "b"],
+            "kind": ["inspection"] * 4 + ["penalty"] * 2,
+            "domain": ["food", "market", "food", "food", "food", "market"],
+            "start": ["2022-01-10", "2023-05-01", "2022-03-01", "2023-07-01", "2022-01-20", "2023-09-01"],
+            "published_on": ["2022-01-20", "2023-05-10", "2022-03-05", "2023-07-02", "2022-02-01", "2023-09-01"],
+            "outcome": ["problem", "pass", "unreachable", "problem", None, None],
+            "draw_probability": [0.25, 0.5, 0.1, None, None, None],
+        }
+    )
+    return CreditDataset.from_frames(ent, rec, id_scheme="any")
+
+
+def test_inspection_outcome_labels_and_weights(dataset, caplog):
+    with caplog.at_level("INFO", logger="credit_risk.labels"):
+        lab = inspection_outcome(dataset)
+    assert isinstance(lab, Labels) and len(lab) == 3
+    assert lab.cutoffs["credit_code"].tolist() == ["a", "a", "b"]
+    assert lab.cutoffs["as_of"].tolist() == pd.to_datetime(["2022-01-10", "2023-05-01", "2023-07-01"]).tolist()
+    assert lab.y.tolist() == [1, 0, 1]
+    assert lab.sample_weight.tolist() == [4.0, 2.0, 1.0]
+    assert lab.meta["n_unreachable"] == 1
+    assert "excluded 1 unreachable" in caplog.text
+
+
+def test_inspection_outcome_options(dataset):
+    lab = inspection_outcome(dataset, unreachable="problem", weight=None)
+    assert lab.y.tolist() == [1, 0, 1, 1] and (lab.sample_weight == 1).all()
+    lab = inspection_outcome(dataset, domains=["food"], start="2022-02-01", end="2024-01-01")
+    assert lab.meta["record_ids"].tolist() == ["i4"]
+    with pytest.raises(ConfigError, match="unknown domain"):
+        inspection_outcome(dataset, domains=["space"])
+    with pytest.raises(ConfigError, match="unreachable must be"):
+        inspection_outcome(dataset, unreachable="drop")
+
+
+def test_inspection_result_is_invisible_to_its_own_features(dataset):
+    lab = inspection_outcome(dataset)
+    fm = build_features(dataset, lab.cutoffs, views=["compliance"])
+    # the first inspection of 'a' is its own cutoff: no inspection is known yet
+    assert np.isnan(fm.X["days_since_inspection"].iloc[0])
+    assert fm.X["inspection_problem_count_1825d"].tolist()[0] == 0
+    # as of the second inspection, the first (published 2022-01-20) is known
+    assert fm.X["inspection_problem_count_1825d"].tolist()[1] == 1
+
+
+def test_event_within(dataset):
+    cut = pd.DataFrame({"credit_code": ["a", "a", "b", "b"],
+                        "as_of": pd.to_datetime(["2022-01-01", "2022-01-21", "2023-06-01", "2023-09-01"])})
+    lab = event_within(dataset, cut, ["penalty"], 30, allow_censored=True)
+    assert lab.y.tolist() == [1, 0, 0, 1]  # start in [as_of, as_of + 30): day 19 yes, day -1 no
+    lab = event_within(dataset, cut.iloc[:2], ["penalty"], 30, domains=["market"])
+    assert lab.y.tolist() == [0, 0]
+
+
+def test_event_within_censoring(dataset):
+    cut = pd.DataFrame({"credit_code": ["a", "b"], "as_of": pd.to_datetime(["2022-01-01", "2023-09-01"])})
+    with pytest.raises(LeakageError, match=r"cutoffs row 2: as_of 2023-09-01 \+ 30 days passes the end of the data"):
+        event_within(dataset, cut, ["penalty"], 30)
+    lab = event_within(dataset, cut, ["penalty"], 30, allow_censored=True)
+    assert lab.meta["n_censored"] == 1
+    with pytest.raises(ConfigError, match="unknown kind"):
+        event_within(dataset, cut, ["fine"], 30)
