@@ -96,7 +96,7 @@ def _check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         i = int(np.argmax(bad.to_numpy()))
         raise DataContractError(
-            f"inspectors row {i + 1:,}, column 'capacity': {inspectors['capacity'].iloc[i]!r} is not "
+            f"inspectors row {i + 1:,}, column 'capacity': {inspectors['capacity'].tolist()[i]!r} is not "
             "a non-negative whole number of visits; fix it"
         )
     out = pd.DataFrame(
@@ -110,7 +110,9 @@ def _check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values("inspector_id", kind="stable").reset_index(drop=True)
 
 
-def _quotas(cap: np.ndarray, demand: int, per_row_max: int, rng: np.random.Generator) -> np.ndarray:
+def _quotas(
+    cap: np.ndarray, demand: int, per_row_max: int | np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Integer loads summing to ``demand``, proportional to ``cap``, each ≤ min(cap, per_row_max)."""
     limit = np.minimum(cap, per_row_max).astype(np.int64)
     quota = np.zeros(len(cap), dtype=np.int64)
@@ -148,6 +150,15 @@ class _Rules:
         self.home = home
         self.subject_home = subject_home
 
+    def conflict_counts(self, members: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+        """For each inspector in ``members``, how many of ``subjects`` they must recuse from."""
+        if not len(self.keys):
+            return np.zeros(len(members), dtype=np.int64)
+        k_subj, k_insp = self.keys // self.n_inspectors, self.keys % self.n_inspectors
+        hit = np.isin(k_subj, subjects) & np.isin(k_insp, members)
+        counts = np.bincount(k_insp[hit], minlength=self.n_inspectors)
+        return counts[members]
+
     def forbidden(self, insp: np.ndarray, subj: np.ndarray) -> np.ndarray:
         bad = np.zeros(insp.shape, dtype=bool)
         if len(self.keys):
@@ -181,8 +192,12 @@ def _cell_ok(team: np.ndarray, rows: np.ndarray, col: np.ndarray, value: np.ndar
 
 def _repair(team: np.ndarray, subj: np.ndarray, rules: _Rules, rng: np.random.Generator,
             rounds: int) -> np.ndarray:
-    """Swap cells inside columns until no rule is broken; returns the still-bad cells."""
-    v_count = team.shape[0]
+    """Swap cells between visits until no rule is broken; returns the still-bad cells.
+
+    A swap exchanges the inspectors of two cells of different visits (any columns), so
+    every inspector's load is unchanged.
+    """
+    v_count, k = team.shape
     for _ in range(rounds):
         rows, cols = np.nonzero(_bad_cells(team, subj, rules))
         if len(rows) == 0:
@@ -190,34 +205,35 @@ def _repair(team: np.ndarray, subj: np.ndarray, rules: _Rules, rng: np.random.Ge
         first = np.unique(rows, return_index=True)[1]  # one cell per row per round
         rows, cols = rows[first], cols[first]
         partner = rng.integers(0, v_count, size=len(rows))
+        pcols = rng.integers(0, k, size=len(rows))
         # rows and partners touched by one swap only
         both = np.concatenate([rows, partner])
         uniq, counts = np.unique(both, return_counts=True)
         once = np.isin(rows, uniq[counts == 1]) & np.isin(partner, uniq[counts == 1])
-        rows, cols, partner = rows[once], cols[once], partner[once]
-        a, b = team[rows, cols], team[partner, cols]
-        good = _cell_ok(team, rows, cols, b, subj, rules) & _cell_ok(team, partner, cols, a, subj, rules)
-        rows, cols, partner, a, b = rows[good], cols[good], partner[good], a[good], b[good]
-        team[rows, cols] = b
-        team[partner, cols] = a
-    # exhaustive pass for what is left: try every partner row at once
+        rows, cols, partner, pcols = rows[once], cols[once], partner[once], pcols[once]
+        a, b = team[rows, cols], team[partner, pcols]
+        good = _cell_ok(team, rows, cols, b, subj, rules) & _cell_ok(team, partner, pcols, a, subj, rules)
+        rows, cols, partner, pcols = rows[good], cols[good], partner[good], pcols[good]
+        team[rows, cols], team[partner, pcols] = b[good], a[good]
+    # exhaustive pass for what is left: try every partner cell at once
     left = []
+    others = np.arange(v_count)
     for r, c in zip(*np.nonzero(_bad_cells(team, subj, rules)), strict=True):
         one = np.array([r])
         if _cell_ok(team, one, np.array([c]), team[one, c], subj, rules)[0]:
             continue  # fixed by an earlier swap
-        others = np.arange(v_count)
-        cols = np.full(v_count, c)
-        a = np.full(v_count, team[r, c])
-        ok = _cell_ok(team, np.full(v_count, r), cols, team[:, c], subj, rules)
-        ok &= _cell_ok(team, others, cols, a, subj, rules)
-        ok[r] = False
-        candidates = np.flatnonzero(ok)
-        if len(candidates) == 0:
+        cands = []
+        for c2 in range(k):
+            cols = np.full(v_count, c2)
+            ok = _cell_ok(team, np.full(v_count, r), np.full(v_count, c), team[:, c2], subj, rules)
+            ok &= _cell_ok(team, others, cols, np.full(v_count, team[r, c]), subj, rules)
+            ok[r] = False
+            cands.extend((int(w), c2) for w in np.flatnonzero(ok))
+        if not cands:
             left.append((r, c))
             continue
-        w = candidates[rng.integers(len(candidates))]
-        team[r, c], team[w, c] = team[w, c], team[r, c]
+        w, c2 = cands[int(rng.integers(len(cands)))]
+        team[r, c], team[w, c2] = team[w, c2], team[r, c]
     return np.array(left, dtype=np.int64).reshape(-1, 2)
 
 
@@ -316,34 +332,67 @@ def assign_inspectors(
                     "widen assignment.pool_level or lower the tier shares"
                 )
                 continue
-            quota = _quotas(capacity[members], demand, len(vrows), rng)
-            if quota.sum() < demand:
-                problems.append(
-                    f"{where}: cannot spread {demand:,} inspector-visits over {len(members)} "
-                    f"inspectors without one inspector twice in a visit (shortfall "
-                    f"{demand - int(quota.sum()):,}); add inspectors"
+            # With home-region recusal, visits are grouped by the subject's home region and
+            # each group's quotas go to the inspectors allowed there (tightest group first).
+            if rules.home is not None:
+                g_codes = rules.subject_home[subj[vrows]]
+                groups = [vrows[g_codes == g] for g in np.unique(g_codes)]
+                allowed = [members[rules.home[members] != g] for g in np.unique(g_codes)]
+                tight = [len(g) * k / max(int(capacity[m].sum()), 1) for g, m in zip(groups, allowed, strict=True)]
+                order = np.argsort(-np.array(tight), kind="stable")
+            else:
+                groups, allowed, order = [vrows], [members], np.array([0])
+            left_cap = capacity.copy()
+            for gi in order:
+                g_rows, g_members = groups[gi], allowed[gi]
+                g_members = g_members[left_cap[g_members] > 0]
+                g_demand = len(g_rows) * k
+                g_total = int(left_cap[g_members].sum())
+                g_where = where if len(groups) == 1 else f"{where}, subjects in {visit_region[g_rows[0]][: rule.home_region_level]!r}"
+                if len(g_members) < k or g_demand > g_total:
+                    problems.append(
+                        f"{g_where}: {len(g_rows):,} visit(s) × {k} inspectors = {g_demand:,} "
+                        f"inspector-visits but {len(g_members)} allowed inspector(s) have capacity "
+                        f"{g_total:,} (shortfall {max(g_demand - g_total, 0):,}); raise capacity, "
+                        "widen assignment.pool_level or disable assignment.exclude_home_region"
+                    )
+                    continue
+                # an inspector serves a visit at most once and never one they must recuse from
+                usable = len(g_rows) - rules.conflict_counts(g_members, subj[g_rows])
+                for _attempt in range(3):
+                    quota = _quotas(left_cap[g_members], g_demand, usable, rng)
+                    if quota.sum() < g_demand:
+                        break
+                    tickets = rng.permutation(np.repeat(g_members, quota))
+                    team = tickets.reshape(len(g_rows), k)
+                    left = _repair(team, subj[g_rows], rules, rng, rule.max_repair_rounds)
+                    if not len(left):
+                        break
+                if quota.sum() < g_demand:
+                    problems.append(
+                        f"{g_where}: cannot spread {g_demand:,} inspector-visits over "
+                        f"{len(g_members)} inspectors without one inspector twice in a visit or "
+                        f"a recusal (shortfall {g_demand - int(quota.sum()):,}); add inspectors"
+                    )
+                    continue
+                left_cap[g_members] -= quota
+                if len(left):
+                    problems.append(
+                        f"{g_where}: {len(np.unique(left[:, 0])):,} visit(s) have no team without a "
+                        "recusal, home-region or duplicate conflict (shortfall "
+                        f"{len(left):,} inspector-visits); add inspectors or widen assignment.pool_level"
+                    )
+                    continue
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "visit": np.repeat(g_rows, k),
+                            "department": dept_name,
+                            "slot": np.tile(np.arange(k), len(g_rows)),
+                            "inspector": team.ravel(),
+                        }
+                    )
                 )
-                continue
-            tickets = rng.permutation(np.repeat(members, quota))
-            team = tickets.reshape(len(vrows), k)
-            left = _repair(team, subj[vrows], rules, rng, rule.max_repair_rounds)
-            if len(left):
-                problems.append(
-                    f"{where}: {len(np.unique(left[:, 0])):,} visit(s) have no team without a "
-                    "recusal, home-region or duplicate conflict (shortfall "
-                    f"{len(left):,} inspector-visits); add inspectors or widen assignment.pool_level"
-                )
-                continue
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "visit": np.repeat(vrows, k),
-                        "department": dept_name,
-                        "slot": np.tile(np.arange(k), len(vrows)),
-                        "inspector": team.ravel(),
-                    }
-                )
-            )
     if problems:
         shown = "; ".join(problems[:5]) + (f"; … and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise PlanError(f"inspectors cannot be assigned: {shown}")
