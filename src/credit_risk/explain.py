@@ -23,9 +23,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from credit_risk._fitted import require_fitted
 from credit_risk.exceptions import ModelError
 from credit_risk.features.matrix import VIEWS, FeatureInfo, FeatureMatrix
-from credit_risk.models._fitted import require_fitted
 
 __all__ = ["Explainer", "Explanation", "global_importance", "importance_figure", "top_k"]
 

@@ -30,9 +30,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 
+from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError, ModelError
-from credit_risk.models._fitted import require_fitted
 
 __all__ = [
     "ObservationPeriod",

@@ -1,13 +1,43 @@
-"""Generic and domain models (通用+专用), calibration, their combination, scorecard and bundle."""
+"""Generic and domain models (通用+专用), calibration, their combination, scorecard and bundle.
 
-from credit_risk.models._fitted import ModelNotFittedError
+Public names are re-exported here; the code lives in the submodules:
+
+``generic``      :class:`GenericRiskModel` (monotone, calibrated LightGBM)
+``domain``       :class:`DomainModel`, :class:`DomainConfig` (stacking / blend / max)
+``scorecard``    :class:`ExpertScorecard` (approved rules or learned WoE points, 1000-point scale)
+``binning``      monotone optimal binning, WoE and IV
+``calibration``  isotonic / sigmoid calibration chosen on held-out time
+``training``     :func:`fit_models`, :class:`TrainedModels`, :class:`TimeSplit`
+``bundle``       :func:`save_bundle`, :func:`load_bundle` (joblib + sha256 manifest)
+"""
+
+from credit_risk._fitted import ModelNotFittedError
+from credit_risk.models.binning import FeatureBinning, bin_feature
+from credit_risk.models.bundle import ModelBundle, load_bundle, save_bundle
 from credit_risk.models.calibration import Calibrator, choose_calibrator
+from credit_risk.models.domain import DomainConfig, DomainModel, load_domain_configs
 from credit_risk.models.generic import GenericRiskModel, split_by_time
+from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig, load_scorecard_config
+from credit_risk.models.training import TimeSplit, TrainedModels, fit_models
 
 __all__ = [
     "Calibrator",
+    "DomainConfig",
+    "DomainModel",
+    "ExpertScorecard",
+    "FeatureBinning",
     "GenericRiskModel",
+    "ModelBundle",
     "ModelNotFittedError",
+    "ScorecardConfig",
+    "TimeSplit",
+    "TrainedModels",
+    "bin_feature",
     "choose_calibrator",
+    "fit_models",
+    "load_bundle",
+    "load_domain_configs",
+    "load_scorecard_config",
+    "save_bundle",
     "split_by_time",
 ]

@@ -30,10 +30,10 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
+from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
-from credit_risk.models._fitted import require_fitted
 from credit_risk.models.calibration import weighted_log_loss
 from credit_risk.models.generic import GenericRiskModel
 

@@ -13,9 +13,9 @@ from sklearn.utils import assert_all_finite
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import _check_sample_weight, column_or_1d, validate_data
 
+from credit_risk._fitted import require_fitted
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
-from credit_risk.models._fitted import require_fitted
 from credit_risk.models.calibration import CALIBRATION_METHODS, Calibrator, choose_calibrator
 
 __all__ = ["GenericRiskModel", "split_by_time"]

@@ -32,10 +32,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
+from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
-from credit_risk.models._fitted import require_fitted
 from credit_risk.models.binning import FeatureBinning, bin_feature
 
 __all__ = [

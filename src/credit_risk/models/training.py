@@ -1,0 +1,409 @@
+"""Train every model on an out-of-time split and evaluate it: the one call the CLI makes.
+
+:func:`fit_models` fits the generic model, the domain models, the expert scorecard baselines
+and the risk tiers on a time split (train < validation < test by ``as_of``): early stopping,
+calibration choice, tier cut-offs and the domain combination use the validation slice; every
+reported figure comes from the test slice. It returns a :class:`TrainedModels` with a plain
+``report`` dict (numbers and DataFrames) and matplotlib ``figures``, ready for any tracker.
+:meth:`TrainedModels.iter_scores` scores subjects in chunks: probability, tier, top reasons.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from credit_risk import evaluation as ev
+from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.explain import Explainer, global_importance, importance_figure
+from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+from credit_risk.models.domain import DomainConfig, DomainModel
+from credit_risk.models.generic import GenericRiskModel
+from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig
+from credit_risk.tiers import RiskTiers, TierConfig, load_tier_config
+
+__all__ = ["TimeSplit", "TrainedModels", "fit_models", "size_class"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Out-of-time split: train ``< valid_start <=`` validation ``< test_start <=`` test.
+
+    With no dates, :meth:`resolve` puts the latest ``test_fraction`` of rows (whole as-of
+    dates) in test and the ``valid_fraction`` before them in validation.
+    """
+
+    valid_start: str | None = None
+    test_start: str | None = None
+    valid_fraction: float = 0.2
+    test_fraction: float = 0.2
+
+    def resolve(self, as_of: pd.Series) -> tuple[pd.Timestamp, pd.Timestamp]:
+        dates = np.sort(pd.to_datetime(as_of).unique())
+        if len(dates) < 3:
+            raise ConfigError(
+                f"an out-of-time split needs at least 3 distinct as-of dates; got {len(dates)}; "
+                "build features for more cutoffs"
+            )
+        if self.valid_start is not None and self.test_start is not None:
+            vs, ts = pd.Timestamp(self.valid_start), pd.Timestamp(self.test_start)
+        else:
+            counts = pd.Series(pd.to_datetime(as_of)).value_counts().sort_index()
+            cum = counts.cumsum() / counts.sum()
+            ts_i = int(np.searchsorted(cum.to_numpy(), 1 - self.test_fraction, side="left")) + 1
+            vs_i = int(np.searchsorted(cum.to_numpy(), 1 - self.test_fraction - self.valid_fraction, side="left")) + 1
+            ts_i = min(max(ts_i, 2), len(dates) - 1)
+            vs_i = min(max(vs_i, 1), ts_i - 1)
+            vs, ts = pd.Timestamp(dates[vs_i]), pd.Timestamp(dates[ts_i])
+        if not dates[0] < vs < ts <= dates[-1]:
+            raise ConfigError(
+                f"split dates must satisfy first as_of {pd.Timestamp(dates[0]).date()} < valid_start "
+                f"{vs.date()} < test_start {ts.date()} <= last as_of {pd.Timestamp(dates[-1]).date()}"
+            )
+        return vs, ts
+
+
+def size_class(registered_capital: pd.Series) -> pd.Series:
+    """Size band from registered capital (10,000 CNY) [I]: micro < 100 ≤ small < 1,000 ≤ medium < 10,000 ≤ large."""
+    cap = pd.to_numeric(registered_capital, errors="coerce")
+    out = pd.cut(cap, [-np.inf, 100, 1000, 10000, np.inf], labels=["micro", "small", "medium", "large"], right=False)
+    return out.astype(object).where(cap.notna(), "unknown")
+
+
+@dataclass(eq=False)
+class TrainedModels:
+    """Everything :func:`fit_models` learned, plus its evaluation.
+
+    Attributes
+    ----------
+    generic : GenericRiskModel
+    domains : dict of DomainModel
+    domain_configs : dict of DomainConfig
+    scorecard : ExpertScorecard or None
+        The learned scorecard baseline.
+    rules_scorecard : ExpertScorecard or None
+        The approved rule set, when its features exist.
+    tiers : RiskTiers
+    feature_info : tuple of FeatureInfo
+        Every feature the models read (generic + domain extras).
+    report : dict
+        Plain numbers and DataFrames (see :func:`fit_models`).
+    figures : dict of matplotlib Figure
+        ROC, calibration, tiers, importance. Not pickled with the models.
+    """
+
+    generic: GenericRiskModel
+    domains: dict[str, DomainModel]
+    domain_configs: dict[str, DomainConfig]
+    scorecard: ExpertScorecard | None
+    rules_scorecard: ExpertScorecard | None
+    tiers: RiskTiers
+    feature_info: tuple[FeatureInfo, ...]
+    report: dict = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["figures"] = {}  # figures belong to the run's artefacts, not to the model bundle
+        return state
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [i.name for i in self.feature_info]
+
+    def iter_scores(
+        self,
+        features: FeatureMatrix,
+        *,
+        k: int = 5,
+        previous: pd.DataFrame | None = None,
+        text: bool = True,
+        chunk_size: int = 100_000,
+    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Score subjects chunk by chunk: ``(scores, reasons)`` per chunk.
+
+        ``scores`` holds the keys, the generic ``probability``, ``model_tier``, the final
+        ``tier`` (hysteresis against ``previous`` and overrides) and the per-view portrait;
+        ``reasons`` the top ``k`` reasons per subject (see :class:`~credit_risk.explain.Explanation`).
+        """
+        missing = [n for n in self.generic.feature_names_in_ if n not in features.X.columns]
+        if missing:
+            raise ModelError(f"features lack {missing[:10]} needed by the generic model; rebuild them with the training spec")
+        explainer = Explainer(self.generic)
+        names = list(self.generic.feature_names_in_)
+        rule_cols = [r.feature for r in self.tiers.overrides] + (
+            [self.tiers.observation.feature] if self.tiers.observation is not None else []
+        )
+        for start in range(0, len(features.X), chunk_size):
+            stop = min(start + chunk_size, len(features.X))
+            X = features.X.iloc[start:stop]
+            keys = features.keys.iloc[start:stop].reset_index(drop=True)
+            Xg = X[names]
+            contrib = self.generic.raw_contributions(Xg)
+            raw = contrib.sum(axis=1)
+            p = self.generic.calibrator_.predict(raw)
+            expl = explainer.explain(Xg, k=k, keys=keys, text=text, contributions=contrib)
+            tiers = self.tiers.assign(
+                p, features=X[[c for c in rule_cols if c in X.columns]].reset_index(drop=True) if rule_cols else None,
+                keys=keys, previous=previous,
+            )
+            scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
+            yield scores, expl.reasons
+
+    def score(self, features: FeatureMatrix, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """All chunks of :meth:`iter_scores` concatenated (for small batches)."""
+        parts = list(self.iter_scores(features, **kwargs))
+        return (pd.concat([s for s, _ in parts], ignore_index=True),
+                pd.concat([r for _, r in parts], ignore_index=True))
+
+
+def _labels_frame(labels: Any) -> pd.DataFrame:
+    """Labels as a DataFrame with credit_code, as_of, y (+ sample_weight, domain labels)."""
+    if isinstance(labels, pd.DataFrame):
+        frame = labels.copy()
+    elif hasattr(labels, "cutoffs") and hasattr(labels, "y"):
+        frame = pd.DataFrame(labels.cutoffs).reset_index(drop=True).copy()
+        frame["y"] = np.asarray(labels.y)
+        if getattr(labels, "sample_weight", None) is not None:
+            frame["sample_weight"] = np.asarray(labels.sample_weight)
+        for name, values in (getattr(labels, "domains", None) or {}).items():
+            frame[name] = np.asarray(values)
+    else:
+        raise ModelError(
+            f"labels must be a DataFrame (credit_code, as_of, y[, sample_weight]) or an object with "
+            f"cutoffs and y; got {type(labels).__name__}"
+        )
+    need = {"credit_code", "as_of", "y"}
+    if not need <= set(frame.columns):
+        raise ModelError(f"labels lack columns {sorted(need - set(frame.columns))}; got {list(frame.columns)}")
+    frame["as_of"] = pd.to_datetime(frame["as_of"]).astype("datetime64[ns]")
+    return frame
+
+
+def fit_models(
+    features: FeatureMatrix,
+    labels: Any,
+    *,
+    enterprises: pd.DataFrame | None = None,
+    domain_configs: Mapping[str, DomainConfig] | None = None,
+    tier_config: TierConfig | None = None,
+    scorecard_config: ScorecardConfig | None = None,
+    model_params: Mapping[str, Any] | None = None,
+    split: TimeSplit | None = None,
+    truth: pd.DataFrame | None = None,
+) -> TrainedModels:
+    """Fit and evaluate the generic, domain, scorecard and tier models out of time.
+
+    Parameters
+    ----------
+    features : FeatureMatrix
+        All features (generic and domain extras) per (credit_code, as_of).
+    labels : DataFrame or labels object
+        ``credit_code``, ``as_of``, ``y`` (generic event), optional ``sample_weight`` and one
+        column per domain label named by ``DomainConfig.label``. Rows without a label are
+        not used for training or evaluation.
+    enterprises : DataFrame, optional
+        The enterprises table (``industry`` selects domain subjects; ``region``, ``industry``,
+        ``entity_type`` and ``registered_capital`` give the group evaluation).
+    domain_configs, tier_config, scorecard_config : configs, optional
+        Defaults: no domains, the packaged ``configs/tiers.yaml``, the learned scorecard only.
+    model_params : dict, optional
+        :class:`GenericRiskModel` parameters of the generic model.
+    split : TimeSplit, optional
+    truth : DataFrame, optional
+        Synthetic ground truth ``credit_code``, ``as_of``, ``latent_risk`` (and
+        ``latent_risk_<domain>``) for the oracle AUC; never used for fitting.
+
+    Returns
+    -------
+    TrainedModels
+        ``report`` keys: ``split``, ``metrics`` (per model, test slice), ``oracle_gap``,
+        ``calibration``, ``tiers`` (cut-offs, table, increasing), ``groups``, ``backtest``,
+        ``domains`` (per domain: combination comparison on test and validation, chosen, whether
+        it beats the generic model), ``scorecard_comparison``, ``generic_model``,
+        ``importance``.
+    """
+    domain_configs = dict(domain_configs or {})
+    tier_config = tier_config if tier_config is not None else load_tier_config()
+    lab = _labels_frame(labels)
+    keys = features.keys.copy()
+    keys["as_of"] = pd.to_datetime(keys["as_of"]).astype("datetime64[ns]")
+    merged = keys.merge(lab, on=["credit_code", "as_of"], how="left", validate="one_to_one")
+    has_label = merged["y"].notna().to_numpy()
+    if not has_label.any():
+        raise ModelError("no feature row has a label; labels and features must share (credit_code, as_of)")
+    fm = features.rows(has_label)
+    merged = merged[has_label].reset_index(drop=True)
+    y = merged["y"].to_numpy().astype(int)
+    w = merged["sample_weight"].to_numpy(dtype=float) if "sample_weight" in merged else None
+    vs, ts = (split or TimeSplit()).resolve(fm.keys["as_of"])
+    as_of = fm.keys["as_of"]
+    tr, va, te = (as_of < vs).to_numpy(), ((as_of >= vs) & (as_of < ts)).to_numpy(), (as_of >= ts).to_numpy()
+    for name, m in (("train", tr), ("validation", va), ("test", te)):
+        if len(np.unique(y[m])) < 2:
+            raise ModelError(f"the {name} slice has {m.sum()} rows and only one class; move the split dates")
+
+    def sub(a, m):
+        return None if a is None else a[m]
+
+    extras = sorted({f for c in domain_configs.values() for f in c.extra_features})
+    missing_extra = [f for f in extras if f not in fm.feature_names]
+    if missing_extra:
+        raise ModelError(f"domain extra_features {missing_extra} are not in the feature matrix; fix configs/domains or the feature spec")
+    generic_names = [n for n in fm.feature_names if n not in set(extras)]
+    fg = fm.select(generic_names)
+
+    # ---- generic model
+    generic = GenericRiskModel(**dict(model_params or {}))
+    generic.fit(fg.rows(tr), y[tr], sub(w, tr), eval_set=(fg.rows(va), y[va], sub(w, va)))
+    p_va = generic.predict_proba(fg.rows(va))[:, 1]
+    p_te = generic.predict_proba(fg.rows(te))[:, 1]
+
+    # ---- tiers (cut-offs on validation), evaluated on test with overrides
+    tiers = RiskTiers.from_config(tier_config).fit(p_va, y[va], sub(w, va))
+    rule_cols = [r.feature for r in tiers.overrides] + ([tiers.observation.feature] if tiers.observation else [])
+    absent = [c for c in rule_cols if c not in fm.feature_names]
+    if absent:
+        raise ModelError(f"tier overrides need features {absent} that are not in the feature matrix; fix configs/tiers.yaml or the feature spec")
+    test_X = fm.rows(te).X
+    tier_te = tiers.assign(p_te, features=test_X[rule_cols] if rule_cols else None)
+    tier_table = ev.tier_table(y[te], tier_te["tier"], sub(w, te))
+    model_tier_table = ev.tier_table(y[te], tier_te["model_tier"], sub(w, te))
+
+    # ---- scorecards (baselines)
+    sc_cfg = scorecard_config
+    learned_params = {} if sc_cfg is None else {"learned": sc_cfg.learned, "bands": sc_cfg.bands or ExpertScorecard().bands}
+    scorecard = ExpertScorecard(mode="learned", **learned_params).fit(fg.rows(tr | va), y[tr | va], sub(w, tr | va))
+    rules = None
+    if sc_cfg is not None and sc_cfg.mode == "rules":
+        needed = {i.feature for i in sc_cfg.indicators} | {v.feature for v in sc_cfg.vetoes}
+        if needed <= set(fm.feature_names):
+            rules = ExpertScorecard.from_config(sc_cfg).fit(fm.X)
+        else:
+            logger.info("rules scorecard skipped: features %s absent", sorted(needed - set(fm.feature_names)))
+
+    metrics = {"generic": ev.binary_metrics(y[te], p_te, sub(w, te))}
+    metrics["scorecard_learned"] = ev.binary_metrics(y[te], scorecard.predict_proba(fg.rows(te))[:, 1], sub(w, te))
+    curves = {"generic (LightGBM)": (y[te], p_te), "scorecard (learned)": (y[te], scorecard.decision_function(fg.rows(te)))}
+    if rules is not None:
+        risk = rules.decision_function(test_X) / rules.max_points
+        metrics["scorecard_rules"] = ev.binary_metrics(y[te], risk, sub(w, te))
+        curves["scorecard (rules)"] = (y[te], risk)
+    oracle_gap = None
+    if truth is not None:
+        t = truth.rename(columns={"month": "as_of"}).copy()
+        t["as_of"] = pd.to_datetime(t["as_of"]).astype("datetime64[ns]")
+        lat = fm.keys.merge(t[["credit_code", "as_of", "latent_risk"]], on=["credit_code", "as_of"], how="left")
+        lr = lat["latent_risk"].to_numpy(dtype=float)
+        ok = te & ~np.isnan(lr)
+        if ok.any():
+            metrics["oracle"] = ev.binary_metrics(y[ok], lr[ok], sub(w, ok))
+            curves["oracle (ground truth)"] = (y[ok], lr[ok])
+            oracle_gap = metrics["oracle"]["auc"] - metrics["generic"]["auc"]
+    comparison = pd.DataFrame(
+        [{"model": k, **{m: v[m] for m in ("auc", "gini", "ks", "brier", "log_loss")}} for k, v in metrics.items()]
+    )
+
+    # ---- groups and backtest
+    groups_table = None
+    if enterprises is not None:
+        ent = enterprises.drop_duplicates("credit_code").set_index("credit_code")
+        codes = fm.keys["credit_code"][te]
+        g = pd.DataFrame(index=range(int(te.sum())))
+        for col, f in (("region", lambda s: s.astype(str).str[:4]), ("industry", lambda s: s.astype(str).str[:1]),
+                       ("entity_type", lambda s: s.astype(str))):
+            if col in ent:
+                g[col] = f(codes.map(ent[col]).reset_index(drop=True)).to_numpy()
+        if "registered_capital" in ent:
+            g["size"] = size_class(codes.map(ent["registered_capital"]).reset_index(drop=True)).to_numpy()
+        groups_table = ev.metrics_by_group(y[te], p_te, g, tiers=tier_te["tier"].to_numpy(), sample_weight=sub(w, te))
+    backtest = ev.backtest(y[va | te], generic.predict_proba(fg.rows(va | te))[:, 1], as_of[va | te],
+                           tiers=tiers.predict(generic.predict_proba(fg.rows(va | te))[:, 1]), sample_weight=sub(w, va | te))
+    backtest["slice"] = np.where(backtest["as_of"] >= ts, "test", "validation")
+
+    # ---- domain models
+    domains: dict[str, DomainModel] = {}
+    domain_report: dict[str, Any] = {}
+    industry = None
+    if domain_configs:
+        if enterprises is None or "industry" not in enterprises:
+            raise ModelError("domain models need the enterprises table (industry) to select their subjects")
+        industry = fm.keys["credit_code"].map(enterprises.drop_duplicates("credit_code").set_index("credit_code")["industry"])
+    for name, cfg in domain_configs.items():
+        if cfg.label not in merged:
+            raise ModelError(f"domain {name!r}: label column {cfg.label!r} is not in the labels; got {list(merged.columns)}")
+        yd_all = merged[cfg.label].to_numpy(dtype=float)
+        mask = cfg.subject_mask(industry) & ~np.isnan(yd_all)
+        yd = np.nan_to_num(yd_all).astype(int)
+        dm = DomainModel(generic=generic, extra_features=cfg.extra_features, combination=cfg.combination,
+                         model_params=dict(cfg.model), name=name)
+        try:
+            dm.fit(fm.rows(mask & tr), yd[mask & tr], sub(w, mask & tr),
+                   eval_set=(fm.rows(mask & va), yd[mask & va], sub(w, mask & va)))
+        except ModelError as exc:
+            domain_report[name] = {"error": str(exc)}
+            logger.warning("domain %s not fitted: %s", name, exc)
+            continue
+        domains[name] = dm
+        comp = dm.compare(fm.rows(mask & te), yd[mask & te], sub(w, mask & te))
+        chosen = comp[comp["chosen"]].iloc[0]
+        gen_auc = float(comp.loc[comp["combination"] == "generic", "auc"].iloc[0])
+        entry = {
+            "subjects_train": int((mask & tr).sum()), "subjects_test": int((mask & te).sum()),
+            "events_test": int(yd[mask & te].sum()), "chosen": dm.combination_,
+            "comparison": comp, "validation": dm.validation_comparison_,
+            "auc_chosen": float(chosen["auc"]), "auc_generic": gen_auc,
+            "beats_generic": bool(chosen["auc"] > gen_auc),
+        }
+        if truth is not None and f"latent_risk_{name}" in truth.columns:
+            t = truth.rename(columns={"month": "as_of"})
+            t = t.assign(as_of=pd.to_datetime(t["as_of"]).astype("datetime64[ns]"))
+            lat = fm.keys.merge(t[["credit_code", "as_of", f"latent_risk_{name}"]], on=["credit_code", "as_of"], how="left")
+            lr = lat[f"latent_risk_{name}"].to_numpy(dtype=float)
+            ok = mask & te & ~np.isnan(lr)
+            if ok.any() and len(np.unique(yd[ok])) == 2:
+                entry["auc_oracle"] = ev.oracle_auc(yd[ok], lr[ok])
+        domain_report[name] = entry
+
+    # ---- importance and figures
+    sample = fg.rows(te)
+    if len(sample.X) > 20_000:
+        sample = sample.rows(np.arange(len(sample.X)) < 20_000)
+    importance = global_importance(generic, sample)
+    cal = {"generic": ev.calibration_table(y[te], p_te, sub(w, te))}
+    figures = {
+        "roc": ev.roc_figure(curves),
+        "calibration": ev.calibration_figure(cal),
+        "tiers": ev.tier_figure(tier_table),
+        "importance": importance_figure(importance),
+    }
+    report = {
+        "split": {"valid_start": str(vs.date()), "test_start": str(ts.date()),
+                  "rows": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
+                  "events": {"train": int(y[tr].sum()), "validation": int(y[va].sum()), "test": int(y[te].sum())}},
+        "metrics": metrics,
+        "oracle_gap": oracle_gap,
+        "calibration": cal["generic"],
+        "tiers": {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(), "table": tier_table,
+                  "model_table": model_tier_table, "increasing": ev.tiers_increasing(tier_table),
+                  "overridden": int((tier_te["override"] != "").sum())},
+        "groups": groups_table,
+        "backtest": backtest,
+        "domains": domain_report,
+        "scorecard_comparison": comparison,
+        "generic_model": {"best_iteration": generic.best_iteration_, "calibration_method": generic.calibration_method_,
+                          "calibration_losses": generic.calibration_losses_, "n_features": len(generic_names)},
+        "importance": importance,
+    }
+    return TrainedModels(
+        generic=generic, domains=domains, domain_configs=domain_configs, scorecard=scorecard,
+        rules_scorecard=rules, tiers=tiers, feature_info=fm.info, report=report, figures=figures,
+    )

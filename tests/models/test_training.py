@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+from credit_risk.models.bundle import ModelBundle, load_bundle, save_bundle
+from credit_risk.models.domain import DomainConfig
+from credit_risk.models.synthetic import toy_feature_matrix, toy_latent_logit
+from credit_risk.models.training import TimeSplit, fit_models
+from credit_risk.tiers import OverrideRule, TierConfig
+
+EXTRA = FeatureInfo("food_sampling_fail", "compliance", 1, "failed food samplings", "食品抽检不合格次数")
+TIERS = TierConfig(overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D"),))
+
+
+def _data(n=6000, seed=0):
+    fm, y, p = toy_feature_matrix(n, seed=seed)
+    rng = np.random.default_rng(seed + 7)
+    extra = rng.poisson(0.4, n).astype(float)
+    z = toy_latent_logit(fm.X) * 0.6 + 1.2 * extra - 0.8
+    y_food = (rng.random(n) < 1 / (1 + np.exp(-z))).astype(int)
+    fm = FeatureMatrix(fm.keys, fm.X.assign(food_sampling_fail=extra), fm.info + (EXTRA,))
+    labels = fm.keys.assign(y=y, y_food=y_food)
+    enterprises = pd.DataFrame({
+        "credit_code": fm.keys["credit_code"],
+        "industry": rng.choice(["C13", "H62", "C17", "F51"], n),
+        "region": rng.choice(["330100", "330200"], n),
+        "entity_type": "enterprise",
+        "registered_capital": rng.lognormal(5, 2, n),
+    })
+    truth = fm.keys.assign(latent_risk=p)
+    return fm, labels, enterprises, truth
+
+
+@pytest.fixture(scope="module")
+def trained():
+    fm, labels, enterprises, truth = _data()
+    food = DomainConfig(name="food", name_zh="食品", label="y_food", industries=("C13", "H62"),
+                        extra_features=("food_sampling_fail",), model={"n_estimators": 100, "num_leaves": 7})
+    return fit_models(fm, labels, enterprises=enterprises, domain_configs={"food": food}, tier_config=TIERS,
+                      model_params={"n_estimators": 200}, truth=truth), fm
+
+
+def test_report_contents(trained):
+    models, _ = trained
+    r = models.report
+    assert r["split"]["rows"]["test"] > 0 and r["split"]["valid_start"] < r["split"]["test_start"]
+    assert r["metrics"]["generic"]["auc"] > r["metrics"]["oracle"]["auc"] - 0.06
+    assert r["oracle_gap"] == pytest.approx(r["metrics"]["oracle"]["auc"] - r["metrics"]["generic"]["auc"])
+    assert r["tiers"]["increasing"]
+    assert list(r["tiers"]["table"]["tier"]) == ["A", "B", "C", "D"]
+    assert {"region", "industry", "size", "entity_type"} == set(r["groups"]["group"])
+    assert set(r["backtest"]["slice"]) == {"validation", "test"}
+    food = r["domains"]["food"]
+    assert food["beats_generic"] and food["chosen"] in {"domain", "stacking", "blend", "max"}
+    assert set(r["scorecard_comparison"]["model"]) >= {"generic", "scorecard_learned", "oracle"}
+    assert set(models.figures) == {"roc", "calibration", "tiers", "importance"}
+    assert "food_sampling_fail" not in models.generic.feature_names_in_
+
+
+def test_scoring_and_bundle(trained, tmp_path):
+    models, fm = trained
+    scores, reasons = models.score(fm.rows(np.arange(len(fm.X)) < 300), k=5, chunk_size=128)
+    assert len(scores) == 300 and len(reasons) == 1500
+    assert {"credit_code", "probability", "tier", "model_tier", "compliance", "log_odds"} <= set(scores.columns)
+    listed = fm.X["serious_listing_active"].to_numpy()[:300] > 0
+    assert (scores["tier"][listed] == "D").all()
+    path = tmp_path / "models.joblib"
+    save_bundle(path, ModelBundle(model=models, feature_info=models.feature_info, created_at="t"))
+    loaded = load_bundle(path)
+    assert loaded.model.figures == {}
+    again, _ = loaded.model.score(fm.rows(np.arange(len(fm.X)) < 300), k=5)
+    np.testing.assert_allclose(again["probability"], scores["probability"])
+
+
+def test_errors():
+    fm, labels, enterprises, _ = _data(1500, 1)
+    with pytest.raises(ModelError, match="lack columns \\['y'\\]"):
+        fit_models(fm, labels.drop(columns="y"), tier_config=TIERS)
+    with pytest.raises(ConfigError, match="valid_start"):
+        fit_models(fm, labels, tier_config=TIERS, split=TimeSplit(valid_start="2023-09-01", test_start="2023-05-01"))
+    with pytest.raises(ModelError, match="tier overrides need features \\['judgment_defaulter_active'\\]"):
+        fit_models(fm, labels, model_params={"n_estimators": 10})
+    bad = DomainConfig(name="x", name_zh="x", label="y_x", industries=("C13",), extra_features=("nope",))
+    with pytest.raises(ModelError, match="extra_features \\['nope'\\]"):
+        fit_models(fm, labels, enterprises=enterprises, domain_configs={"x": bad}, tier_config=TIERS)
