@@ -71,8 +71,16 @@ def period_truth(latent: pd.DataFrame, period_start: object, period_end: object)
     """Collapse a monthly truth table to the period.
 
     ``latent`` has ``credit_code, month, latent_risk, violating`` (as the synthetic
-    generator's ``truth/latent.parquet``). A subject is *violating* in the period if it is
-    in any month of ``[period_start, period_end)``; ``latent_risk`` is its mean.
+    generator's ``truth/latent.parquet``). Returns one row per subject active in
+    ``[period_start, period_end)``:
+
+    ``violating_share``
+        share of its months in violation: the chance that a visit on a random day of the
+        period finds it violating (the truth to compare plans on);
+    ``violating``
+        in violation in at least one month;
+    ``latent_risk``
+        mean over the months (the chance a visit finds a problem).
     """
     start, end = pd.Timestamp(period_start), pd.Timestamp(period_end)
     month = pd.to_datetime(latent["month"])
@@ -81,10 +89,11 @@ def period_truth(latent: pd.DataFrame, period_start: object, period_end: object)
         raise DataContractError(
             f"truth table has no month in [{start.date()}, {end.date()}); pick a period it covers"
         )
-    g = part.groupby("credit_code", sort=True)
-    out = pd.DataFrame({"violating": g["violating"].max().astype(bool)})
+    g = part.assign(violating=part["violating"].astype(float)).groupby("credit_code", sort=True)
+    out = pd.DataFrame({"violating_share": g["violating"].mean()})
+    out["violating"] = out["violating_share"] > 0
     if "latent_risk" in part.columns:
-        out["latent_risk"] = g["latent_risk"].mean()
+        out["latent_risk"] = g["latent_risk"].mean().astype(float)
     return out.reset_index()
 
 
@@ -161,17 +170,20 @@ def simulate_outcomes(
     detection: float = 1.0,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Outcomes of the plan's visits if inspectors find a true violation with ``detection``.
+    """Simulated outcomes of the plan's visits.
 
-    Returns ``credit_code, problem`` (bool) for every visited subject.
+    ``truth[column]`` is read as the probability that a visit finds a violation (a boolean
+    state is probability 0 or 1; ``violating_share`` or ``latent_risk`` of
+    :func:`period_truth` are probabilities); inspectors find it with probability
+    ``detection``. Returns ``credit_code, problem`` (bool) for every visited subject.
     """
+    if not 0.0 <= detection <= 1.0:
+        raise DataContractError(f"detection must be in [0, 1]; got {detection}")
     frame = plan.frame
     drawn = frame.loc[frame["drawn"].to_numpy(), ["credit_code"]].reset_index(drop=True)
-    v = _aligned(drawn, truth, column, "truth") > 0
-    if detection < 1.0:
-        rng = np.random.Generator(np.random.PCG64(seed))
-        v &= rng.random(len(v)) < detection
-    return drawn.assign(problem=v)
+    prob = _aligned(drawn, truth, column, "truth") * detection
+    rng = np.random.Generator(np.random.PCG64(seed))
+    return drawn.assign(problem=rng.random(len(prob)) < prob)
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ def plan_inspections(
     >>> plan = plan_inspections(subjects, inspectors, load_policy(), period_start="2026-01-01",
     ...                         period_end="2027-01-01", seed=7)
     >>> len(plan.visits), int(plan.visits["n_inspectors"].min())
-    (160, 2)
+    (200, 2)
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise PlanError(f"seed must be a non-negative integer (it is published); got {seed!r}")
