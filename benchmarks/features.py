@@ -1,0 +1,226 @@
+"""Benchmark the point-in-time feature builders: rows/s and peak memory.
+
+Scenarios: ``N`` subjects × ~5 records per subject over 5 years, with (a) one as-of date for
+all subjects (the monthly run) and (b) one as-of date per inspection (training). For each:
+
+- ``ours``     the interval/searchsorted engine, the comparison aggregates (count and sum of
+               value by kind × windows 90/365/1095/1825 d, full counting rules: published
+               before t, not ended/repaired/expired) — every window in one pass;
+- ``pandas``   a plain pandas baseline for the same aggregates: merge cutoffs with records
+               by subject → filter by cutoff and window → one groupby;
+- ``full``     ``build_features`` with the whole packaged spec and every view;
+- values of ``ours`` and ``pandas`` are checked to agree.
+
+featuretools deep feature synthesis (with cutoff times) runs in its own virtual environment
+(``benchmarks/.venv-featuretools``: featuretools 1.31 needs pandas < 3) on a size it can
+finish, on the aggregates it can express (records published on their start date, no end:
+count and sum by kind over ``[as_of - w, as_of)``); its time per distinct cutoff date is
+extrapolated to the big scenarios, and its values are checked against ours.
+
+Peak memory is the ``tracemalloc`` peak of each step (numpy and pandas allocations are
+traced), plus the process's peak RSS at the end.
+
+Usage::
+
+    .venv/bin/python benchmarks/features.py                        # 100,000 and 1,000,000 subjects
+    .venv/bin/python benchmarks/features.py --sizes 20000 --ft-subjects 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from credit_risk.features import build_features
+from credit_risk.features.engine import interval_count, interval_sum
+from credit_risk.features.prepared import prepare
+from features_data import cutoffs_one_date, cutoffs_per_inspection, random_dataset
+
+KINDS = ("penalty", "inspection", "complaint", "abnormal_listing")
+WINDOWS = (90, 365, 1095, 1825)
+HERE = Path(__file__).resolve().parent
+FT_PYTHON = HERE / ".venv-featuretools" / "bin" / "python"
+
+
+def measure(fn):
+    """(result, seconds, tracemalloc peak in MB)."""
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn()
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return out, seconds, peak
+
+
+def ours(ds, cutoffs) -> pd.DataFrame:
+    """Comparison aggregates with the engine (prepare included in the time)."""
+    p = prepare(ds, cutoffs)
+    out = {}
+    for k in KINDS:
+        rs = p.select(kinds=[k])
+        for w in WINDOWS:
+            out[f"{k}_count_{w}d"] = p.count(rs, w).astype(float)
+            out[f"{k}_sum_{w}d"] = p.total(rs, w)
+    return pd.DataFrame(out)
+
+
+def ours_simple(ds, cutoffs) -> pd.DataFrame:
+    """The same aggregates without publication/end rules: start in [t - w, t) (featuretools' semantics)."""
+    p = prepare(ds, cutoffs)
+    out = {}
+    for k in KINDS:
+        rs = p.select(kinds=[k])
+        for w in WINDOWS:
+            out[f"{k}_count_{w}d"] = interval_count(rs.subj, rs.start, rs.start + w, p.q).astype(float)
+            out[f"{k}_sum_{w}d"] = interval_sum(rs.subj, rs.start, rs.start + w, rs.value, p.q)
+    return pd.DataFrame(out)
+
+
+def pandas_baseline(ds, cutoffs) -> pd.DataFrame:
+    """Plain pandas: merge → filter by cutoff and window → groupby (the same counting rules)."""
+    rec = ds.records
+    rec = rec[rec["kind"].isin(KINDS)]
+    pub = ds.catalog.publication_table()
+    r = rec[["credit_code", "kind", "severity", "start", "end", "published_on", "value"]].copy()
+    r["kind"] = r["kind"].astype(str)
+    r["severity"] = r["severity"].astype(str)
+    r = r.merge(pub, on=["kind", "severity"], how="left")
+    expiry = r["start"] + pd.to_timedelta(r["publication_days"], unit="D")
+    r["eff_end"] = pd.concat([r["end"], expiry], axis=1).min(axis=1)
+    r["lo"] = r[["published_on", "start"]].max(axis=1)
+    c = pd.DataFrame({"row": np.arange(len(cutoffs)), "credit_code": cutoffs["credit_code"].to_numpy(),
+                      "t": pd.to_datetime(cutoffs["as_of"]).to_numpy()})
+    m = c.merge(r[["credit_code", "kind", "start", "lo", "eff_end", "value"]], on="credit_code")
+    counts = (m["lo"] < m["t"]) & (m["eff_end"].isna() | (m["eff_end"] >= m["t"]))
+    m = m[counts]
+    age = (m["t"] - m["start"]).dt.days
+    cols = {}
+    value = m["value"].fillna(0.0)
+    for w in WINDOWS:
+        inw = age <= w
+        cols[f"c{w}"] = inw.astype(float)
+        cols[f"s{w}"] = value.where(inw, 0.0)
+    g = pd.DataFrame({"row": m["row"].to_numpy(), "kind": m["kind"].to_numpy(), **{k: v.to_numpy() for k, v in cols.items()}})
+    agg = g.groupby(["row", "kind"]).sum().unstack("kind")
+    out = {}
+    for k in KINDS:
+        for w in WINDOWS:
+            for what, prefix in (("count", "c"), ("sum", "s")):
+                col = (f"{prefix}{w}", k)
+                s = agg[col] if col in agg.columns else pd.Series(dtype=float)
+                out[f"{k}_{what}_{w}d"] = s.reindex(np.arange(len(cutoffs)), fill_value=0.0).fillna(0.0).to_numpy()
+    return pd.DataFrame(out)
+
+
+def agree(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    a, b = a[sorted(a.columns)], b[sorted(a.columns)]
+    bad = ~np.isclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, atol=1e-6)
+    return "values agree" if not bad.any() else f"MISMATCH in {int(bad.sum())} cells, e.g. column {a.columns[np.argwhere(bad)[0][1]]}"
+
+
+def run_featuretools(n_subjects: int, n_dates: int, seed: int) -> dict | None:
+    if not FT_PYTHON.exists():
+        print(f"featuretools: {FT_PYTHON} not found — create it with\n"
+              f"  python3 -m venv {FT_PYTHON.parents[1]} && {FT_PYTHON.parent}/pip install "
+              "'featuretools==1.31.*' 'pandas<3' pyarrow\n  continuing without featuretools", flush=True)
+        return None
+    ds = random_dataset(n_subjects, seed=seed, simple=True)
+    rng = np.random.default_rng(seed)
+    dates = pd.Timestamp("2021-01-01") + pd.to_timedelta(np.sort(rng.choice(1400, n_dates, replace=False)), unit="D")
+    cut = pd.DataFrame({"credit_code": ds.enterprises["credit_code"].to_numpy(),
+                        "as_of": dates[rng.integers(0, n_dates, n_subjects)]})
+    with tempfile.TemporaryDirectory() as tmp:
+        pd.DataFrame({"credit_code": ds.enterprises["credit_code"].astype(str)}).to_parquet(f"{tmp}/enterprises.parquet")
+        rec = ds.records
+        pd.DataFrame({"record_id": rec["record_id"].astype(str), "credit_code": rec["credit_code"].astype(str),
+                      "kind": rec["kind"].astype(str), "start": rec["start"], "value": rec["value"]}
+                     ).to_parquet(f"{tmp}/records.parquet")
+        pd.DataFrame({"row": np.arange(len(cut)), "credit_code": cut["credit_code"].astype(str),
+                      "as_of": cut["as_of"]}).to_parquet(f"{tmp}/cutoffs.parquet")
+        proc = subprocess.run(
+            [str(FT_PYTHON), str(HERE / "features_featuretools.py"), tmp, f"{tmp}/out.parquet",
+             ",".join(map(str, WINDOWS)), ",".join(KINDS)],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode != 0:
+            print("featuretools run failed; continuing without it:\n" + proc.stderr[-2000:], flush=True)
+            return None
+        info = json.loads(proc.stdout.strip().splitlines()[-1])
+        ft_values = pd.read_parquet(f"{tmp}/out.parquet").sort_values("row").drop(columns="row").reset_index(drop=True)
+    ft_values = ft_values.fillna(0.0)  # featuretools gives NaN for SUM over no rows
+    mine, sec_ours, _ = measure(lambda: ours_simple(ds, cut))
+    info.update(subjects=n_subjects, ours_seconds=sec_ours, agreement=agree(mine, ft_values))
+    return info
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100_000, 1_000_000])
+    ap.add_argument("--records-per-subject", type=float, default=5.0)
+    ap.add_argument("--ft-subjects", type=int, default=2000)
+    ap.add_argument("--ft-dates", type=int, default=200)
+    ap.add_argument("--no-featuretools", action="store_true")
+    ap.add_argument("--no-baseline-above", type=int, default=2_000_000,
+                    help="skip the pandas baseline above this many merged rows × 10 (memory)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+
+    ft = None
+    if not args.no_featuretools:
+        print(f"featuretools: {args.ft_subjects:,} subjects, {args.ft_dates} distinct cutoff dates, "
+              f"{len(WINDOWS)} windows × {len(KINDS)} kinds × (count, sum) …", flush=True)
+        ft = run_featuretools(args.ft_subjects, args.ft_dates, args.seed)
+        if ft:
+            per_date = ft["seconds"] / ft["distinct_dates"]
+            ft["per_date"] = per_date
+            print(f"featuretools {ft['featuretools']} (pandas {ft['pandas']}): {ft['rows']:,} cutoffs, "
+                  f"{ft['records']:,} records, {ft['distinct_dates']} distinct dates in {ft['seconds']:.1f} s "
+                  f"= {per_date * 1000:.0f} ms per distinct date; ours on the same: {ft['ours_seconds']:.3f} s "
+                  f"(×{ft['seconds'] / ft['ours_seconds']:,.0f}); {ft['agreement']}", flush=True)
+
+    header = (f"{'subjects':>10} {'records':>10} {'cutoffs':>10} {'dates':>6} {'step':<8} {'seconds':>8} "
+              f"{'rows/s':>11} {'peak MB':>8}  notes")
+    print(header, flush=True)
+    for n in args.sizes:
+        ds = random_dataset(n, records_per_subject=args.records_per_subject, seed=args.seed)
+        for label, cut in (("one date", cutoffs_one_date(ds)), ("per insp.", cutoffs_per_inspection(ds))):
+            dates = cut["as_of"].nunique()
+            prefix = f"{n:>10,} {len(ds.records):>10,} {len(cut):>10,} {dates:>6,}"
+            mine, s_ours, m_ours = measure(lambda ds=ds, cut=cut: ours(ds, cut))
+            print(f"{prefix} {'ours':<8} {s_ours:>8.2f} {len(cut) / s_ours:>11,.0f} {m_ours:>8.0f}  {label}, "
+                  f"{len(KINDS) * len(WINDOWS) * 2} aggregates", flush=True)
+            merged = len(cut) * args.records_per_subject * (1 + (label != "one date"))
+            if merged <= args.no_baseline_above * 10:
+                base, s_base, m_base = measure(lambda ds=ds, cut=cut: pandas_baseline(ds, cut))
+                print(f"{prefix} {'pandas':<8} {s_base:>8.2f} {len(cut) / s_base:>11,.0f} {m_base:>8.0f}  "
+                      f"{agree(mine, base)}; ours ×{s_base / s_ours:.1f} faster", flush=True)
+                del base
+            if ft:
+                est = ft["per_date"] * dates
+                print(f"{prefix} {'ft est.':<8} {est:>8.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
+                      f"extrapolated ({ft['per_date'] * 1000:.0f} ms × {dates:,} dates, measured on "
+                      f"{ft['records']:,} records: a lower bound); ours ×{est / s_ours:,.0f} faster", flush=True)
+            fm, s_full, m_full = measure(lambda ds=ds, cut=cut: build_features(ds, cut))
+            print(f"{prefix} {'full':<8} {s_full:>8.2f} {len(cut) / s_full:>11,.0f} {m_full:>8.0f}  "
+                  f"build_features: {fm.X.shape[1]} features, every view", flush=True)
+            del fm, mine
+        del ds
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of the process: {rss:,.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
