@@ -8,19 +8,23 @@ np.True_
 Modules: :mod:`.config` (``configs/synthetic.yaml``), :mod:`.regions` (GB/T 2260 codes),
 :mod:`.codes` (GB 32100 codes), :mod:`.population` (the register), :mod:`.relations`
 (related parties), :mod:`.risk` (latent risk and violations), :mod:`.reports` (annual
-reports and yearly ratings), :mod:`.events` (monthly records), :mod:`.province` (assembly).
+reports and yearly ratings), :mod:`.events` (monthly records), :mod:`.province` (assembly),
+:mod:`.rates` (observed base rates against ``targets``).
 """
 
 from credit_risk.data.synthetic.codes import complete_many
 from credit_risk.data.synthetic.config import SyntheticConfig, Target, load_synthetic_config
 from credit_risk.data.synthetic.province import SyntheticProvince, generate_province, write_province
+from credit_risk.data.synthetic.rates import base_rates, rates_outside_targets
 
 __all__ = [
     "SyntheticConfig",
     "SyntheticProvince",
     "Target",
+    "base_rates",
     "complete_many",
     "generate_province",
     "load_synthetic_config",
+    "rates_outside_targets",
     "write_province",
 ]
