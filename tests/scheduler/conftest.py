@@ -83,3 +83,15 @@ def population():
 @pytest.fixture(scope="session")
 def roster(population, policy):
     return make_roster(population, policy)
+
+
+@pytest.fixture(scope="session")
+def population_factory():
+    """:func:`make_population`, for tests that need their own province."""
+    return make_population
+
+
+@pytest.fixture(scope="session")
+def roster_factory():
+    """:func:`make_roster`, for tests that need their own roster."""
+    return make_roster
