@@ -176,7 +176,7 @@ class SyntheticConfig:
     Examples
     --------
     >>> cfg = load_synthetic_config()
-    >>> cfg.history_start, cfg.history_end
+    >>> cfg.start_date, cfg.end_date
     (datetime.date(2019, 1, 1), datetime.date(2025, 12, 31))
     >>> cfg.targets["inspection_problem_rate"].range
     (0.1, 0.2)

@@ -130,7 +130,9 @@ def simulate_events(
         a, b = int(truth.month_start[t]), int(truth.month_end[t])
         mo = _Month(pop, a, b, rng)
         act = truth.active[t]
-        v, vf, ve, unr = truth.violating[t], truth.violating_food[t], truth.violating_environment[t], truth.unreachable[t]
+        v, unr = truth.violating[t], truth.unreachable[t]
+        vf = truth.expand(truth.violating_food[t], "food")
+        ve = truth.expand(truth.violating_environment[t], "environment")
         dev = risk_deviation(config, truth.latent[t])
         nxt = np.searchsorted(l_start, b, side="right")
         if nxt > l_pos:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from credit_risk.atomic import write_parquet
+from credit_risk.atomic import atomic_path, write_parquet
 from credit_risk.data.catalog import Catalog, load_catalog
 from credit_risk.data.dataset import CreditDataset, write_dataset
 from credit_risk.data.schema import RELATION_TYPES
@@ -67,7 +68,8 @@ class SyntheticProvince:
 
     @cached_property
     def truth(self) -> dict[str, pd.DataFrame]:
-        return {"latent": _latent_table(self.population, self.ground_truth).to_pandas(),
+        latent = pa.concat_tables(list(_latent_chunks(self.population, self.ground_truth)))
+        return {"latent": latent.to_pandas(),
                 "subjects": _subjects_table(self.population, self.ground_truth)}
 
 
@@ -83,29 +85,59 @@ class _PhaseClock:
         self.last = now
 
 
-def _latent_table(pop: Population, truth: Truth) -> pa.Table:
-    """Subject-major truth table over active months, built in Arrow (compact strings)."""
-    subj, month = np.nonzero(truth.active.T)  # subject-major order
-    flat = month.astype(np.int64) * pop.n + subj  # positions in the (months, subjects) arrays
-    del month
+#: Subjects per row group of ``truth/latent.parquet`` (bounds the memory of writing it).
+_TRUTH_CHUNK = 100_000
 
-    def col(arr):
-        return arr.reshape(-1)[flat]
+_LATENT_SCHEMA = pa.schema([
+    ("credit_code", pa.string()),
+    ("month", pa.timestamp("ns")),
+    ("latent_risk", pa.float32()),
+    ("violating", pa.bool_()),
+    ("latent_risk_food", pa.float32()),
+    ("violating_food", pa.bool_()),
+    ("latent_risk_environment", pa.float32()),
+    ("violating_environment", pa.bool_()),
+    ("unreachable", pa.bool_()),
+])
 
-    codes = pa.DictionaryArray.from_arrays(pa.array(subj.astype(np.int32)), pa.array(pop.code.tolist()))
-    del subj
-    months = truth.month_start.astype("datetime64[D]").astype("datetime64[ns]")[flat // pop.n]
-    return pa.table({
-        "credit_code": codes.dictionary_decode(),
-        "month": pa.array(months, type=pa.timestamp("ns")),
-        "latent_risk": pa.array(col(truth.latent), type=pa.float32()),
-        "violating": pa.array(col(truth.violating)),
-        "latent_risk_food": pa.array(col(truth.latent_food), type=pa.float32(), from_pandas=True),
-        "violating_food": pa.array(col(truth.violating_food)),
-        "latent_risk_environment": pa.array(col(truth.latent_environment), type=pa.float32(), from_pandas=True),
-        "violating_environment": pa.array(col(truth.violating_environment)),
-        "unreachable": pa.array(col(truth.unreachable)),
-    })
+
+def _latent_chunks(pop: Population, truth: Truth) -> Iterator[pa.Table]:
+    """The latent truth table in subject-major chunks (one row per subject and active month)."""
+    n = pop.n
+    months = truth.month_start.astype("datetime64[D]").astype("datetime64[ns]")
+    positions = {}
+    for domain, rows in (("food", truth.food), ("environment", truth.environment)):
+        pos = np.full(n, -1, dtype=np.int64)
+        pos[rows] = np.arange(len(rows))
+        positions[domain] = pos
+    for lo in range(0, n, _TRUTH_CHUNK):
+        hi = min(n, lo + _TRUTH_CHUNK)
+        subj, month = np.nonzero(truth.active[:, lo:hi].T)
+        subj += lo
+        columns = {
+            "credit_code": pa.array(pop.code[subj], type=pa.string()),
+            "month": pa.array(months[month], type=pa.timestamp("ns")),
+            "latent_risk": pa.array(truth.latent[month, subj], type=pa.float32()),
+            "violating": pa.array(truth.violating[month, subj]),
+        }
+        for domain, lat, vio in (("food", truth.latent_food, truth.violating_food),
+                                 ("environment", truth.latent_environment, truth.violating_environment)):
+            pos = positions[domain][subj]
+            has = pos >= 0
+            risk = np.full(len(subj), np.nan, dtype=np.float32)
+            risk[has] = lat[month[has], pos[has]]
+            state = np.zeros(len(subj), dtype=bool)
+            state[has] = vio[month[has], pos[has]]
+            columns[f"latent_risk_{domain}"] = pa.array(risk, type=pa.float32(), from_pandas=True)
+            columns[f"violating_{domain}"] = pa.array(state)
+        columns["unreachable"] = pa.array(truth.unreachable[month, subj])
+        yield pa.table(columns, schema=_LATENT_SCHEMA)
+
+
+def _write_latent(pop: Population, truth: Truth, path: Path) -> None:
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, _LATENT_SCHEMA, compression="zstd") as writer:
+        for chunk in _latent_chunks(pop, truth):
+            writer.write_table(chunk)
 
 
 def _subjects_table(pop: Population, truth: Truth) -> pd.DataFrame:
@@ -226,9 +258,8 @@ def write_province(province: SyntheticProvince, out_dir: str | Path, *, write_tr
     root = Path(out_dir)
     written = write_dataset(province.dataset, root)
     if write_truth:
-        latent = _latent_table(province.population, province.ground_truth)
         target = root / "truth" / "latent.parquet"
-        write_parquet(latent.to_pandas(), target)
+        _write_latent(province.population, province.ground_truth, target)
         written.append(target)
         target = root / "truth" / "subjects.parquet"
         write_parquet(_subjects_table(province.population, province.ground_truth), target)

@@ -191,7 +191,8 @@ def draw_yearly_records(
         # Environmental credit rating of polluters, published in June of the next year.
         pub = _date(year + 1, 6, 1) + uniform_days(rng, 0, 29, pop.n)
         rows = np.flatnonzero(pop.is_polluting & (pop.established <= _date(year, 12, 31)) & (pop.closed > pub) & (pub <= end_day))
-        env_dev = risk_deviation(config, _yearly_risk(truth, year, truth.latent_environment))
+        env_risk = truth.expand(_yearly_risk(truth, year, truth.latent_environment), "environment", np.nan)
+        env_dev = risk_deviation(config, env_risk)
         score = -env_dev[rows] + 0.6 * rng.standard_normal(len(rows))
         grade = np.array([g for g, _ in env_order])[_rank_grades(score, env_order)]
         buf.add("environmental_rating", rows, pub[rows], domain="environment", source="ecology_environment",

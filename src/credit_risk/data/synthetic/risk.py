@@ -57,15 +57,28 @@ class Truth:
     active: np.ndarray  # bool
     latent: np.ndarray  # float32, NaN when inactive
     violating: np.ndarray  # bool
-    latent_food: np.ndarray  # float32, NaN unless a food business
-    violating_food: np.ndarray
-    latent_environment: np.ndarray  # float32, NaN unless a polluter
-    violating_environment: np.ndarray
+    food: np.ndarray  # (F,) indices of food businesses
+    latent_food: np.ndarray  # (M, F) float32, NaN when inactive
+    violating_food: np.ndarray  # (M, F) bool
+    environment: np.ndarray  # (E,) indices of polluters
+    latent_environment: np.ndarray  # (M, E) float32
+    violating_environment: np.ndarray  # (M, E) bool
     unreachable: np.ndarray  # bool: the subject cannot be found at its address
 
     @property
     def n_months(self) -> int:
         return len(self.month_start)
+
+    @property
+    def n_subjects(self) -> int:
+        return self.active.shape[1]
+
+    def expand(self, values: np.ndarray, domain: str, fill=False) -> np.ndarray:
+        """A domain array over its subjects (last axis) → the same over all subjects, ``fill`` elsewhere."""
+        rows = self.food if domain == "food" else self.environment
+        out = np.full((*values.shape[:-1], self.n_subjects), fill, dtype=values.dtype)
+        out[..., rows] = values
+        return out
 
 
 def _life_cycle(pop: Population, config: SyntheticConfig, mid_day: np.ndarray | int) -> np.ndarray:
@@ -118,14 +131,13 @@ def simulate_risk(
     active = np.zeros((m, n), dtype=bool)
     latent = np.full((m, n), np.nan, dtype=np.float32)
     violating = np.zeros((m, n), dtype=bool)
-    lat_food = np.full((m, n), np.nan, dtype=np.float32)
-    vio_food = np.zeros((m, n), dtype=bool)
-    lat_env = np.full((m, n), np.nan, dtype=np.float32)
-    vio_env = np.zeros((m, n), dtype=bool)
-    unreach = np.zeros((m, n), dtype=bool)
-
     food = np.flatnonzero(pop.is_food)
     env = np.flatnonzero(pop.is_polluting)
+    lat_food = np.full((m, len(food)), np.nan, dtype=np.float32)
+    vio_food = np.zeros((m, len(food)), dtype=bool)
+    lat_env = np.full((m, len(env)), np.nan, dtype=np.float32)
+    vio_env = np.zeros((m, len(env)), dtype=bool)
+    unreach = np.zeros((m, n), dtype=bool)
     market = pop.files_annual_report
     n_ind, n_reg = len(pop.industries), len(pop.regions)
     src, dst = links.undirected()
@@ -183,13 +195,13 @@ def simulate_risk(
         if len(food):
             pf = expit(logit[food] + rk.food_offset)
             g_food = vrho * g_food + vinno * rng.standard_normal(len(food))
-            lat_food[t, food] = np.where(act[food], pf, np.nan)
-            vio_food[t, food] = act[food] & (g_food < ndtri(pf))
+            lat_food[t] = np.where(act[food], pf, np.nan)
+            vio_food[t] = act[food] & (g_food < ndtri(pf))
         if len(env):
             pe = expit(logit[env] + rk.environment_offset)
             g_env = vrho * g_env + vinno * rng.standard_normal(len(env))
-            lat_env[t, env] = np.where(act[env], pe, np.nan)
-            vio_env[t, env] = act[env] & (g_env < ndtri(pe))
+            lat_env[t] = np.where(act[env], pe, np.nan)
+            vio_env[t] = act[env] & (g_env < ndtri(pe))
 
         onset = onset_base * np.exp(ls.unreachable_risk_coef * (logit - ref))
         u = rng.random(n)
@@ -200,6 +212,6 @@ def simulate_risk(
 
     return Truth(
         month_start=starts, month_end=ends, intercept=float(intercept), active=active,
-        latent=latent, violating=violating, latent_food=lat_food, violating_food=vio_food,
-        latent_environment=lat_env, violating_environment=vio_env, unreachable=unreach,
+        latent=latent, violating=violating, food=food, latent_food=lat_food, violating_food=vio_food,
+        environment=env, latent_environment=lat_env, violating_environment=vio_env, unreachable=unreach,
     )
