@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from credit_risk.atomic import sha256_file, write_parquet, write_text
 
@@ -41,8 +42,9 @@ def fingerprint(
     """sha256 of a table's content, independent of row and column order.
 
     Rows are ordered by ``sort_by`` (when present; ``order``, if given, is the row order
-    that does it) and columns by name; each column's values are hashed with
-    :func:`pandas.util.hash_pandas_object`.
+    that does it) and columns by name; each column is fed to sha256 in a canonical byte form
+    (see ``_update_column``), so the digest is a real sha256 of the content, not of 64-bit
+    value hashes.
 
     Examples
     --------
@@ -62,14 +64,58 @@ def fingerprint(
     digest = hashlib.sha256()
     digest.update(json.dumps({"columns": sorted(map(str, table.columns)), "rows": len(table)}).encode())
     for col in sorted(table.columns, key=str):
-        values = table[col]
-        try:
-            hashed = pd.util.hash_pandas_object(values, index=False)
-        except TypeError:  # unhashable cells such as lists
-            hashed = pd.util.hash_pandas_object(values.astype(str), index=False)
-        digest.update(str(col).encode() + b"\0")
-        digest.update(hashed.to_numpy().tobytes())
+        digest.update(b"\0column\0" + str(col).encode() + b"\0")
+        _update_column(digest, table[col])
     return digest.hexdigest()
+
+
+def _update_column(digest: hashlib._Hash, values: pd.Series) -> None:
+    """Feed a column's values, in a canonical byte form, to ``digest``.
+
+    Numbers become little-endian int64 / float64 (missing values zeroed, with a null mask),
+    datetimes int64 nanoseconds since the epoch in UTC, text UTF-8 with int64 offsets and a
+    null mask; anything else (lists, mixed objects) is hashed as its ``str``. The kind is
+    part of the digest, so ``1`` and ``1.0`` differ but ``object`` and ``str`` text do not.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(values.cat.categories.dtype)
+    mask = values.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_bool_dtype(values.dtype):
+        digest.update(b"bool")
+        digest.update(np.packbits(mask).tobytes())
+        flags = values.to_numpy(dtype=bool, na_value=False) if mask.any() else values.to_numpy(dtype=bool)
+        digest.update(flags.astype("u1").tobytes())
+        return
+    if pd.api.types.is_integer_dtype(values.dtype):
+        digest.update(b"int")
+        digest.update(np.packbits(mask).tobytes())
+        digest.update(values.to_numpy(dtype="<i8", na_value=0).tobytes())
+        return
+    if pd.api.types.is_float_dtype(values.dtype):
+        digest.update(b"float")
+        digest.update(np.packbits(mask).tobytes())
+        digest.update(np.where(mask, 0.0, values.to_numpy(dtype="<f8", na_value=0.0)).tobytes())
+        return
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+        digest.update(b"datetime")
+        digest.update(values.astype("datetime64[ns]").to_numpy().view("<i8").tobytes())
+        return
+    try:
+        arr = pa.array(values.array if pd.api.types.is_string_dtype(values.dtype) else values,
+                       type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # lists, numbers mixed with text, ...
+        arr = pa.array(values.astype(str).to_numpy(dtype=object), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    offsets = np.frombuffer(arr.buffers()[1], dtype="<i8")[arr.offset : arr.offset + len(arr) + 1]
+    start, stop = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+    digest.update(b"text")
+    digest.update(np.packbits(mask).tobytes())
+    digest.update((offsets - start).tobytes())
+    data = arr.buffers()[2]
+    digest.update(memoryview(data)[start:stop] if data is not None else b"")
 
 
 def _dept_membership(plan: InspectionPlan) -> np.ndarray:
