@@ -22,3 +22,11 @@ def test_validate_reports_all_problems(tmp_path, raw_tables, capsys):
     assert "2 problem(s)" in out
     assert "records.csv row 1, column 'kind': unknown kind (got 'gossip')" in out
     assert "enterprises.csv row 2, column 'region'" in out
+
+
+def test_sample_writes_a_valid_province(tmp_path, capsys):
+    out = tmp_path / "province"
+    assert main(["sample", "--subjects", "1000", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    assert "wrote 1,000 subjects" in capsys.readouterr().out
+    assert (out / "truth" / "latent.parquet").exists()
+    assert main(["validate", str(out)]) == 0

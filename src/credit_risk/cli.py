@@ -32,6 +32,32 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from credit_risk.data.synthetic import generate_province, load_synthetic_config, write_province
+
+    config = load_synthetic_config(args.config) if args.config else None
+    with tqdm(total=None, desc="simulating months", unit="month", disable=True if args.quiet else None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        province = generate_province(
+            n_subjects=args.subjects, seed=args.seed, config=config, progress=progress
+        )
+    written = write_province(province, args.out, write_truth=not args.no_truth)
+    ds = province.dataset
+    print(
+        f"wrote {ds.n_subjects:,} subjects and {len(ds.records):,} records (seed {args.seed}) to {args.out}"
+    )
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="credit-risk",
@@ -46,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id-scheme", choices=["gb32100", "any"], default=None,
                    help="override the manifest's id scheme")
     p.set_defaults(func=_cmd_validate)
+
+    p = sub.add_parser("sample", help="generate a synthetic Zhejiang-like province with its ground truth")
+    p.add_argument("--subjects", type=int, default=5000, help="number of subjects (1,000 to 3,000,000)")
+    p.add_argument("--seed", type=int, required=True, help="random seed (the output is deterministic for it)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--config", default=None, help="synthetic-province config (default configs/synthetic.yaml)")
+    p.add_argument("--no-truth", action="store_true", help="do not write the ground truth (truth/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sample)
     return parser
 
 
