@@ -190,3 +190,38 @@ def test_progress_callback_sees_every_month(small):
     seen = []
     generate_province(200, seed=0, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (168, 168) and len(seen) == 168
+
+
+def test_listings_follow_the_rules(province):
+    rec = province.dataset.records
+    ab = rec[rec["kind"] == "abnormal_listing"]
+    assert set(ab["outcome"].astype(str)) == {"late_annual_report", "unreachable_address"}
+    late = ab[ab["outcome"] == "late_annual_report"]
+    assert (late["start"].dt.month == 7).all()  # listed after the 30 June deadline
+    assert late["end"].notna().any() and late["end"].isna().any()  # some remedied, some not
+    serious = rec[rec["kind"] == "serious_listing"]
+    assert len(serious) and ((serious["end"] - serious["start"]).dropna() <= pd.Timedelta(days=1095)).all()
+    # Three years unremedied on the abnormal list → serious list, on that day.
+    unremedied = ab[ab["end"].isna() | (ab["end"] > ab["start"] + pd.Timedelta(days=1095))]
+    due = unremedied.assign(day=unremedied["start"] + pd.Timedelta(days=1095))
+    due = due[due["day"] <= pd.Timestamp("2025-12-31")]
+    hits = due.merge(serious, left_on=["credit_code", "day"], right_on=["credit_code", "start"])
+    assert len(hits) > 0
+
+
+def test_relations_are_valid_links(province):
+    rel = province.dataset.relations
+    assert set(rel["relation"].astype(str)) == {"shareholder", "legal_representative", "same_address"}
+    assert (rel["credit_code"] != rel["related_code"]).all()
+    assert 0.02 < len(rel) / province.dataset.n_subjects < 0.1
+    assert (rel["start"] <= pd.Timestamp("2025-12-31")).all()
+
+
+def test_latent_risk_is_visible_in_random_inspections(province):
+    rec = province.dataset.records
+    insp = rec[(rec["kind"] == "inspection") & rec["draw_probability"].notna()].copy()
+    insp["month"] = insp["start"].dt.to_period("M").dt.to_timestamp()
+    m = insp.merge(province.truth["latent"], on=["credit_code", "month"])
+    m["quintile"] = pd.qcut(m["latent_risk"], 5, labels=False)
+    rate = m.groupby("quintile")["outcome"].apply(lambda s: (s == "problem").mean())
+    assert rate.is_monotonic_increasing and rate.iloc[-1] > 4 * rate.iloc[0]
