@@ -27,7 +27,7 @@ from credit_risk.exceptions import DataContractError, PlanError
 from credit_risk.scheduler.policy import InspectionPolicy
 from credit_risk.scheduler.sampling import DOMAIN_SEPARATOR
 
-__all__ = ["ITEM_SEPARATOR", "JointVisits", "assign_inspectors", "joint_visits"]
+__all__ = ["ITEM_SEPARATOR", "JointVisits", "assign_inspectors", "check_roster", "joint_visits"]
 
 ITEM_SEPARATOR = ";"
 
@@ -76,7 +76,8 @@ def joint_visits(domains: pd.Series, policy: InspectionPolicy) -> tuple[np.ndarr
     return codes, JointVisits(tuple(map(str, uniques)), tuple(departments), tuple(items))
 
 
-def _check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
+def check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
+    """Validate the inspector roster; return it sorted by ``inspector_id`` with clean types."""
     need = ("inspector_id", "department", "home_region", "capacity")
     missing = [c for c in need if c not in inspectors.columns]
     if missing:
@@ -276,7 +277,7 @@ def assign_inspectors(
     PlanError
         A pool lacks capacity or inspectors, or the recusal rules leave no valid team.
     """
-    roster = _check_roster(inspectors)
+    roster = check_roster(inspectors)
     n_insp = len(roster)
     visit_region = np.asarray(visit_region, dtype=object)
     subj = np.arange(len(visit_region)) if visit_subject is None else np.asarray(visit_subject)

@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.exceptions import DataContractError, PlanError
-from credit_risk.scheduler.assignment import ITEM_SEPARATOR, assign_inspectors, joint_visits
+from credit_risk.scheduler.assignment import (
+    ITEM_SEPARATOR,
+    assign_inspectors,
+    check_roster,
+    joint_visits,
+)
 from credit_risk.scheduler.policy import InspectionPolicy
 from credit_risk.scheduler.publication import fingerprint
 from credit_risk.scheduler.sampling import _inclusion_frame, draw_subjects
@@ -144,6 +149,7 @@ def plan_inspections(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise PlanError(f"seed must be a non-negative integer (it is published); got {seed!r}")
     seed = int(seed)
+    roster = check_roster(inspectors)
     frame, order = _inclusion_frame(
         subjects, policy, period_start=period_start, period_end=period_end
     )
@@ -164,9 +170,6 @@ def plan_inspections(
     has = has.reshape(len(jv.combos), len(dept_names))
     visit_departments = [np.flatnonzero(has[combo, j]) for j in range(len(dept_names))]
 
-    from credit_risk.scheduler.assignment import _check_roster
-
-    roster = _check_roster(inspectors)
     pairs, n_pairs = _conflict_pairs(
         conflicts, sel["credit_code"], roster["inspector_id"].to_numpy(dtype=object)
     )
