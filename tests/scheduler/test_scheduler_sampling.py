@@ -161,3 +161,26 @@ def test_bad_period_is_rejected(policy):
         inclusion_frame(mixed_subjects(16), policy, period_start=START, period_end="2025-01-01")
     with pytest.raises(DataContractError, match=r"period_start must be a date"):
         inclusion_frame(mixed_subjects(16), policy, period_start=20260101, period_end=END)
+
+
+def test_food_coverage_cycle_makes_overdue_food_businesses_mandatory(policy):
+    rule = dataclasses.replace(policy.mandatory, coverage_days={"food": 730})
+    pol = dataclasses.replace(policy, mandatory=rule)
+    subjects = mixed_subjects()
+    food = subjects["domains"].str.contains("food")
+    subjects.loc[food, "last_inspected_on"] = pd.Timestamp("2024-06-01")  # ≤ 730 days before end
+    recent = subjects.index[food][:5]
+    subjects.loc[recent, "last_inspected_on"] = pd.Timestamp("2025-06-01")
+    frame = inclusion_frame(subjects, pol, period_start=START, period_end=END)
+    frame = frame.set_index("credit_code")
+    codes = subjects["credit_code"]
+    overdue = frame.loc[codes[food & ~subjects.index.isin(recent)]]
+    flagged = overdue["reason"].astype(str)
+    # listed subjects keep their own label; every other overdue food business is covered
+    assert ((flagged == "mandatory:coverage:food") | flagged.str.startswith("mandatory:")).all()
+    assert (overdue["inclusion_probability"] == 1).all()
+    assert (frame.loc[codes[recent], "reason"] != "mandatory:coverage:food").all()
+    assert (frame.loc[codes[~food], "reason"] != "mandatory:coverage:food").all()
+    with pytest.raises(DataContractError, match=r"needs the subjects column 'last_inspected_on'"):
+        inclusion_frame(subjects.drop(columns=["last_inspected_on"]), pol, period_start=START,
+                        period_end=END)

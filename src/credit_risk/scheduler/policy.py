@@ -79,10 +79,18 @@ class TierRule:
 
 @dataclass(frozen=True)
 class MandatoryRule:
-    """Subjects always drawn (p = 1): boolean flag columns and a free-text reason column."""
+    """Subjects always drawn (p = 1): boolean flag columns, a free-text reason column, and
+    full-coverage cycles (``{domain: days}``: a subject of the domain whose last inspection is
+    more than ``days`` before the period's end, or who was never inspected, is drawn)."""
 
     flags: tuple[str, ...] = ("serious_listing", "judgment_defaulter", "verified_complaint")
     reason_column: str | None = "mandatory_reason"
+    coverage_days: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        bad = {d: v for d, v in self.coverage_days.items() if v < 1}
+        if bad:
+            raise ConfigError(f"mandatory.coverage_days must be ≥ 1 day; got {bad}")
 
 
 @dataclass(frozen=True)

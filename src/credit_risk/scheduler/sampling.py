@@ -178,6 +178,11 @@ def _inclusion_frame(
         is_new = ~np.isnat(born) & (born > cutoff)
         stratum_idx[is_new] = tiers.index(rule.treat_as_tier)
 
+    domains = normalise_domains(
+        col("domains") if "domains" in subjects.columns else pd.Series([None] * n, dtype=object),
+        policy.default_domains,
+    )
+
     # Mandatory inclusions (p = 1, no cap): reason code 0 = none, else index into reasons.
     reasons: list[str] = [""]
     reason_code = np.zeros(n, dtype=np.int64)
@@ -193,6 +198,21 @@ def _inclusion_frame(
         if flag in subjects.columns:
             reasons.append(flag)
             reason_code = np.where(_flag(col(flag)), len(reasons) - 1, reason_code)
+    if mrule.coverage_days:  # full-coverage cycles per domain, e.g. food every 2 years
+        if "last_inspected_on" not in subjects.columns:
+            raise DataContractError(
+                f"mandatory.coverage_days {dict(mrule.coverage_days)} needs the subjects column "
+                "'last_inspected_on' (empty when never inspected); add it or empty coverage_days"
+            )
+        last = pd.to_datetime(col("last_inspected_on")).to_numpy()
+        cats = domains.cat.categories
+        for domain, days in mrule.coverage_days.items():
+            in_domain = np.array([domain in str(c).split(DOMAIN_SEPARATOR) for c in cats], dtype=bool)
+            member = in_domain[domains.cat.codes.to_numpy()] if len(cats) else np.zeros(n, bool)
+            limit = np.datetime64(end - pd.Timedelta(days=days))
+            due = member & (np.isnat(last) | (last <= limit))
+            reasons.append(f"coverage:{domain}")
+            reason_code = np.where(due & (reason_code == 0), len(reasons) - 1, reason_code)
     mandatory = reason_code > 0
 
     sel = np.zeros(n, dtype=np.int64)  # index into KINDS
@@ -236,10 +256,6 @@ def _inclusion_frame(
     # distinct free-text reasons may coincide with flag names: merge duplicate labels
     uniq_labels, inverse = np.unique(np.array(reason_labels, dtype=object), return_inverse=True)
     reason_full = np.where(mandatory, len(KINDS) + reason_code - 1, sel)
-    domains = normalise_domains(
-        col("domains") if "domains" in subjects.columns else pd.Series([None] * n, dtype=object),
-        policy.default_domains,
-    )
     out = pd.DataFrame(
         {
             "credit_code": col("credit_code").astype(str),
