@@ -67,7 +67,8 @@ def build_features(
     -------
     FeatureMatrix
         ``keys`` in the order of ``cutoffs``; numeric features float64 (missing = NaN, never a
-        silent 0), categorical ones pandas ``category`` with stable categories.
+        silent 0) in view order, then the categorical ones (pandas ``category`` with stable
+        categories).
 
     Raises
     ------
@@ -122,10 +123,11 @@ def build_features(
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ConfigError(f"feature names {dup} are produced twice; rename a spec prefix")
-    data = {
-        i.name: (v if isinstance(v, pd.Categorical) else np.asarray(v, dtype=np.float64)) for i, v in columns
-    }
-    X = pd.DataFrame(data, index=pd.RangeIndex(len(cutoffs)))
+    # numeric features first (one float64 block, no copy), categorical ones after them
+    columns = [c for c in columns if not isinstance(c[1], pd.Categorical)] + [
+        c for c in columns if isinstance(c[1], pd.Categorical)
+    ]
+    X = _frame(columns, len(cutoffs))
     keys = pd.DataFrame(
         {
             "credit_code": cutoffs["credit_code"].astype(object).to_numpy(),
@@ -133,3 +135,16 @@ def build_features(
         }
     )
     return FeatureMatrix(keys=keys, X=X, info=tuple(i for i, _ in columns))
+
+
+def _frame(columns: list, n: int) -> pd.DataFrame:
+    """Numeric columns share one preallocated float64 block (no consolidation copy)."""
+    numeric = [(i, v) for i, v in columns if not isinstance(v, pd.Categorical)]
+    block = np.empty((len(numeric), n), dtype=np.float64)
+    for j, (_, v) in enumerate(numeric):
+        block[j] = v
+    X = pd.DataFrame(block.T, columns=[i.name for i, _ in numeric], index=pd.RangeIndex(n), copy=False)
+    cats = {i.name: v for i, v in columns if isinstance(v, pd.Categorical)}
+    if cats:
+        X = pd.concat([X, pd.DataFrame(cats, index=X.index)], axis=1)
+    return X

@@ -53,6 +53,13 @@ def _growth(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
 def report_values(p: Prepared) -> dict[str, np.ndarray]:
     """Values of the last and previous-year reports known at each cutoff (NaN when absent)."""
+    if "report_values" in p.cache:
+        return p.cache["report_values"]
+    p.cache["report_values"] = out = _report_values(p)
+    return out
+
+
+def _report_values(p: Prepared) -> dict[str, np.ndarray]:
     n = len(p.cutoff_day)
     ar = p.dataset.annual_reports
     cols = ("revenue", "employees", "assets", "liabilities", "insured_employees", "tax_paid")
@@ -61,7 +68,7 @@ def report_values(p: Prepared) -> dict[str, np.ndarray]:
     out["last_year"] = np.full(n, np.nan)
     if ar is None or len(ar) == 0:
         return out
-    subj = p.codes.get_indexer(ar["credit_code"]).astype(np.int64)
+    subj = p.report_subj
     year = ar["year"].to_numpy(dtype=np.int64)
     filed = day_numbers(ar["filed_on"])
     pos = interval_last(subj, filed, np.full(len(ar), INF), year, p.q)
@@ -98,7 +105,7 @@ def _timeliness(p: Prepared, params: CommercialParams) -> tuple[np.ndarray, np.n
     late = np.zeros(n)
     overdue = np.full(n, np.nan)
     if ar is not None and len(ar):
-        subj = p.codes.get_indexer(ar["credit_code"]).astype(np.int64)
+        subj = p.report_subj
         key = subj * 10_000 + ar["year"].to_numpy(dtype=np.int64)
         order = np.argsort(key, kind="stable")
         skey = key[order]

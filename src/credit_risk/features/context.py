@@ -70,11 +70,11 @@ def _rates(p: Prepared, group: np.ndarray, params: ContextParams, kind: str, own
     return rate
 
 
-def _categorical(values: np.ndarray, categories) -> pd.Categorical:
-    """Values outside ``categories`` become missing (no pandas deprecation path)."""
+def _categorical(values: np.ndarray, categories, rows: np.ndarray) -> pd.Categorical:
+    """``values[rows]`` with fixed categories; values outside them become missing."""
     categories = list(categories)
     codes = pd.Index(categories).get_indexer(pd.Index(values, dtype=object))
-    return pd.Categorical.from_codes(codes, categories=categories)
+    return pd.Categorical.from_codes(codes[rows], categories=categories)
 
 
 def build_context(p: Prepared, params: ContextParams) -> list[tuple[FeatureInfo, object]]:
@@ -101,16 +101,16 @@ def build_context(p: Prepared, params: ContextParams) -> list[tuple[FeatureInfo,
                              f"(leave-one-out, smoothed towards the province rate)",
                              f"所在{label_zh}近{w}天{zh}基准率"), rate)
             )
-    section = keys["industry"].to_numpy(dtype=object)[p.cutoff_subj]
-    city = keys["region"].to_numpy(dtype=object)[p.cutoff_subj]
+    section = keys["industry"].to_numpy(dtype=object)
+    city = keys["region"].to_numpy(dtype=object)
     cities = sorted({c for c in keys["region"].dropna().unique()})
-    etype = ent["entity_type"].astype(object).to_numpy()[p.cutoff_subj]
+    etype = ent["entity_type"].astype(object).to_numpy()
     out += [
         (FeatureInfo("industry_section", "context", 0, "GB/T 4754 industry section (letter)", "行业门类",
-                     categorical=True), _categorical(section, SECTIONS)),
+                     categorical=True), _categorical(section, SECTIONS, p.cutoff_subj)),
         (FeatureInfo("entity_type", "context", 0, "type of subject", "主体类型", categorical=True),
-         _categorical(etype, ENTITY_TYPES)),
+         _categorical(etype, ENTITY_TYPES, p.cutoff_subj)),
         (FeatureInfo("region_city", "context", 0, "prefecture city (GB/T 2260, first four digits)", "所属地市",
-                     categorical=True), _categorical(city, cities)),
+                     categorical=True), _categorical(city, cities, p.cutoff_subj)),
     ]
     return out

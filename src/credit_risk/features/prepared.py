@@ -8,7 +8,8 @@ filter records and run the interval primitives on them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -59,10 +60,22 @@ class Prepared:
     domain_categories: tuple[str, ...]
     outcome_categories: tuple[str, ...]
     severities: tuple[str, ...]
+    kind_order: np.ndarray  # record positions sorted by kind (stable)
+    kind_bounds: np.ndarray  # kind_order[kind_bounds[k]:kind_bounds[k + 1]] are the records of kind k
+    cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_subjects(self) -> int:
         return len(self.codes)
+
+    def subject_index(self, values) -> np.ndarray:
+        """Subject index of each credit code (−1 when not in enterprises)."""
+        return _lookup(self.codes, values)
+
+    @cached_property
+    def report_subj(self) -> np.ndarray:
+        ar = self.dataset.annual_reports
+        return self.subject_index(ar["credit_code"]) if ar is not None else np.zeros(0, np.int64)
 
     def select(
         self,
@@ -73,21 +86,39 @@ class Prepared:
         min_severity: str | None = None,
     ) -> RecordSet:
         """Records matching every given criterion (``None`` = any)."""
-        mask = np.ones(len(self.kind), dtype=bool)
-        if kinds is not None:
-            mask &= np.isin(self.kind, [self.kind_categories.index(k) for k in kinds if k in self.kind_categories])
+        key = (
+            None if kinds is None else tuple(kinds),
+            None if domains is None else tuple(domains),
+            None if severities is None else tuple(severities),
+            None if outcomes is None else tuple(outcomes),
+            min_severity,
+        )
+        if ("select", key) in self.cache:
+            return self.cache[("select", key)]
+        if kinds is None:
+            pos = np.arange(len(self.kind))
+        else:
+            codes = sorted({self.kind_categories.index(k) for k in kinds if k in self.kind_categories})
+            pos = np.sort(np.concatenate(
+                [self.kind_order[self.kind_bounds[c]:self.kind_bounds[c + 1]] for c in codes] or [np.zeros(0, np.int64)]
+            ))
+        rs = self.records.take(pos)
+        mask = np.ones(len(pos), dtype=bool)
         if domains is not None:
-            mask &= np.isin(self.domain, [self.domain_categories.index(d) for d in domains if d in self.domain_categories])
+            mask &= np.isin(self.domain[pos], [self.domain_categories.index(d) for d in domains if d in self.domain_categories])
         if severities is not None:
-            mask &= np.isin(self.records.severity, [self.severities.index(s) for s in severities])
+            mask &= np.isin(rs.severity, [self.severities.index(s) for s in severities])
         if min_severity is not None:
-            mask &= self.records.severity >= self.severities.index(min_severity)
+            mask &= rs.severity >= self.severities.index(min_severity)
         if outcomes is not None:
             mask &= np.isin(
-                self.records.outcome,
+                rs.outcome,
                 [self.outcome_categories.index(o) for o in outcomes if o in self.outcome_categories],
             )
-        return self.records.take(mask)
+        if not mask.all():
+            rs = rs.take(mask)
+        self.cache[("select", key)] = rs
+        return rs
 
     # -- primitives on a record set -------------------------------------------------------------
     def count(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
@@ -123,6 +154,23 @@ class Prepared:
         return pd.Categorical.from_codes(codes, categories=categories)
 
 
+def _lookup(codes: pd.Index, values) -> np.ndarray:
+    """Positions of ``values`` in the unique ``codes`` (−1 = missing), via one factorize pass.
+
+    Factorising ``codes`` followed by ``values`` numbers every code by its position (codes
+    are unique and come first), so a value's id is its subject index when below ``len(codes)``.
+    """
+    values = pd.Series(values)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = _lookup(codes, values.cat.categories.to_series())
+        return np.append(cats, -1)[values.cat.codes.to_numpy()].astype(np.int64)
+    n = len(codes)
+    both = pd.concat([pd.Series(codes, dtype="str"), values.astype("str")], ignore_index=True)
+    ids = pd.factorize(both)[0][n:].astype(np.int64)
+    ids[ids >= n] = -1
+    return ids
+
+
 def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     missing = [c for c in ("credit_code", "as_of") if c not in cutoffs.columns]
     if missing:
@@ -130,7 +178,7 @@ def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray
             [Problem("cutoffs", None, c, None, "required column is missing",
                      "pass a table with columns credit_code and as_of") for c in missing]
         )
-    subj = codes.get_indexer(cutoffs["credit_code"])
+    subj = _lookup(codes, cutoffs["credit_code"])
     try:
         as_of = pd.to_datetime(cutoffs["as_of"])
     except (ValueError, TypeError) as exc:
@@ -167,7 +215,7 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     codes = pd.Index(ent["credit_code"].astype(object))
     cut_subj, cut_day = _cutoff_problems(cutoffs, codes)
     rec = dataset.records
-    subj = codes.get_indexer(rec["credit_code"]).astype(np.int64)
+    subj = _lookup(codes, rec["credit_code"])
     start = day_numbers(rec["start"])
     pub = day_numbers(rec["published_on"].fillna(rec["start"]))
     end = day_numbers(rec["end"]) if "end" in rec else np.full(len(rec), INF)
@@ -206,6 +254,8 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
         cutoff_day=cut_day,
         records=records,
         kind=kind.codes.astype(np.int64),
+        kind_order=np.argsort(kind.codes, kind="stable"),
+        kind_bounds=np.searchsorted(np.sort(kind.codes), np.arange(len(kind.categories) + 1)),
         domain=domain.codes.astype(np.int64),
         kind_categories=tuple(map(str, kind.categories)),
         domain_categories=tuple(map(str, domain.categories)),

@@ -35,8 +35,8 @@ def expand_links(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
     rel = p.dataset.relations
     if rel is None or len(rel) == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    a = p.codes.get_indexer(rel["credit_code"]).astype(np.int64)
-    b = p.codes.get_indexer(rel["related_code"]).astype(np.int64)
+    a = p.subject_index(rel["credit_code"])
+    b = p.subject_index(rel["related_code"])
     start = day_numbers(rel["start"])
     end = day_numbers(rel["end"]) if "end" in rel else np.full(len(rel), INF)
     src = np.concatenate([a, b])
@@ -74,7 +74,7 @@ def _tier_table(tiers: pd.DataFrame, p: Prepared):
             [Problem("tiers", int(i) + 1, "tier", tiers["tier"].iloc[i], "is not a tier", f"use one of {list(TIERS)}")
              for i in bad[:20]]
         )
-    subj = p.codes.get_indexer(tiers["credit_code"]).astype(np.int64)
+    subj = p.subject_index(tiers["credit_code"])
     day = day_numbers(tiers[date_col])
     keep = (subj >= 0) & (rank >= 0) & (day != INF)
     return subj[keep], day[keep], rank[keep]
