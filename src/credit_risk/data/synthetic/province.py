@@ -49,12 +49,18 @@ class SyntheticProvince:
     ----------
     dataset : CreditDataset
         The observable tables (validated, ``id_scheme="gb32100"``); ``records`` has an extra
-        column ``draw_probability``: the inclusion probability of a random inspection, NaN
-        for every other record (targeted and complaint-driven inspections included).
+        column ``draw_probability``: for a random (double-random) inspection, the probability
+        that the subject was drawn in that month's draw of that domain; NaN for every other
+        record, targeted and complaint-driven inspections included.
     truth : dict of str to DataFrame
-        ``latent``: one row per subject and active month, with ``latent_risk`` (probability that
-        an inspection that month finds a problem), ``violating``, the food and environment
-        domain states and ``unreachable``; ``subjects``: static effects per subject.
+        ``latent``: one row per subject and month in which the subject was active (established
+        and not yet closed), subject-major, with ``latent_risk`` (probability of violating that
+        month, i.e. that an inspection finds a problem), ``violating``, the food and
+        environment states (``latent_risk_food``/``_environment`` NaN and ``violating_*``
+        False outside the domain) and ``unreachable``. An inspection in month *m* has outcome
+        ``unreachable`` if ``unreachable``, else ``problem`` iff violating in the inspected
+        domain (``market`` and other domains: ``violating``), else ``pass``.
+        ``subjects``: static risk (logit, intercept included), food business and polluter flags.
         Built on first access. For evaluation only, never a feature.
     seed : int
     config : SyntheticConfig
