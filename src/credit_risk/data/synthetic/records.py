@@ -25,6 +25,18 @@ def days_to_datetime(days: np.ndarray) -> np.ndarray:
     return out
 
 
+def _record_ids(n: int) -> np.ndarray:
+    """``R000000001`` … as an object array, built from a byte matrix (fast for millions)."""
+    width = max(9, len(str(n)))
+    numbers = np.arange(1, n + 1, dtype=np.int64)
+    chars = np.empty((n, width + 1), dtype=np.uint8)
+    chars[:, 0] = ord("R")
+    for j in range(width, 0, -1):
+        chars[:, j] = ord("0") + numbers % 10
+        numbers //= 10
+    return chars.view(f"S{width + 1}").ravel().astype(f"U{width + 1}").astype(object)
+
+
 @dataclass(eq=False)
 class RecordBuffer:
     """Collects records as integer-coded chunks (vocabularies fixed at creation)."""
@@ -97,13 +109,13 @@ class RecordBuffer:
         order = np.lexsort((np.arange(len(subj)), kind, start, subj))
         self.chunks = []  # free the chunks
         n = len(order)
-        ids = np.char.add("R", np.char.zfill(np.arange(1, n + 1).astype("U"), max(9, len(str(n)))))
+        ids = _record_ids(n)
 
         def cat(codes_, vocab):
             return pd.Categorical.from_codes(np.asarray(codes_)[order].astype(np.int64), categories=list(vocab))
 
         return pd.DataFrame({
-            "record_id": ids.astype(object),
+            "record_id": ids,
             "credit_code": np.asarray(credit_codes, dtype=object)[subj[order]],
             "kind": cat(kind, self.kinds),
             "domain": cat(domain, self.domains),

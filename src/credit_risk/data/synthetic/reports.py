@@ -177,26 +177,27 @@ def draw_yearly_records(
                  ("M", max(0.0, 1 - sum(ev.tax_grade_shares.values()))),
                  ("C", ev.tax_grade_shares["C"]), ("D", ev.tax_grade_shares["D"])]
     env_order = sorted(ev.environment_grade_shares.items(), key=lambda kv: ["green", "blue", "yellow", "red", "black"].index(kv[0]))
+    tax_codes = np.array([buf.code("outcomes", g) for g, _ in tax_order], dtype=np.int16)
+    env_codes = np.array([buf.code("outcomes", g) for g, _ in env_order], dtype=np.int16)
     for year in range(config.start_date.year - 1, config.end_date.year):
         dev = risk_deviation(config, _yearly_risk(truth, year, truth.latent))
         # Tax credit rating, published in April of the next year; M for first-year enterprises.
         pub = _date(year + 1, 4, 1) + uniform_days(rng, 0, 29, pop.n)
         rows = np.flatnonzero(pop.tax_rated & (pop.established <= _date(year, 12, 31)) & (pop.closed > pub) & (pub <= end_day))
         score = -dev[rows] + 0.7 * rng.standard_normal(len(rows))
-        grade = np.array([g for g, _ in tax_order])[_rank_grades(score, tax_order)]
+        grade = tax_codes[_rank_grades(score, tax_order)]
         newborn = pop.established[rows] > _date(year, 1, 1)
-        grade = np.where(newborn, "M", grade)
-        buf.add("tax_rating", rows, pub[rows], domain="tax", source="tax",
-                outcome=np.array([buf.code("outcomes", g) for g in grade], dtype=np.int16))
+        grade = np.where(newborn, buf.code("outcomes", "M"), grade)
+        buf.add("tax_rating", rows, pub[rows], domain="tax", source="tax", outcome=grade)
         # Environmental credit rating of polluters, published in June of the next year.
         pub = _date(year + 1, 6, 1) + uniform_days(rng, 0, 29, pop.n)
         rows = np.flatnonzero(pop.is_polluting & (pop.established <= _date(year, 12, 31)) & (pop.closed > pub) & (pub <= end_day))
         env_risk = truth.expand(_yearly_risk(truth, year, truth.latent_environment), "environment", np.nan)
         env_dev = risk_deviation(config, env_risk)
         score = -env_dev[rows] + 0.6 * rng.standard_normal(len(rows))
-        grade = np.array([g for g, _ in env_order])[_rank_grades(score, env_order)]
+        grade = env_codes[_rank_grades(score, env_order)]
         buf.add("environmental_rating", rows, pub[rows], domain="environment", source="ecology_environment",
-                outcome=np.array([buf.code("outcomes", g) for g in grade], dtype=np.int16))
+                outcome=grade)
         # Honours (守合同重信用) every other year for low-risk enterprises aged two years or more.
         if year % 2 == 1 and year >= config.start_date.year:
             pub = _date(year, 9, 1) + uniform_days(rng, 0, 29, pop.n)
