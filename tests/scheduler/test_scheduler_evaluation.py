@@ -21,6 +21,7 @@ from credit_risk.scheduler import (
     period_truth,
     plan_inspections,
     simulate_outcomes,
+    subjects_from_dataset,
 )
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -132,3 +133,30 @@ def test_missing_truth_or_outcomes_are_named(policy, population, roster):
         horvitz_thompson(plan, population[["credit_code"]])
     with pytest.raises(DataContractError, match=r"confidence must be in \(0, 1\)"):
         horvitz_thompson(plan, simulate_outcomes(plan, population), confidence=95)
+
+
+def test_plan_from_the_sample_dataset_end_to_end(policy, roster_factory):
+    """Subjects read from the dataset (domains, listings, last inspections), tiers from truth."""
+    if not (SAMPLE / "truth" / "latent.parquet").exists():
+        pytest.skip("data/sample with truth/ is not present")
+    from credit_risk.data import load_dataset
+
+    dataset = load_dataset(SAMPLE)
+    truth = period_truth(pd.read_parquet(SAMPLE / "truth" / "latent.parquet"), START, END)
+    codes = dataset.enterprises["credit_code"].astype(str)
+    latent = truth.set_index("credit_code")["latent_risk"].reindex(codes).fillna(0.05).to_numpy()
+    tiers = pd.DataFrame({"credit_code": codes, "tier": _noisy_tiers(latent, 0.3, seed=2)})
+    subjects = subjects_from_dataset(dataset, tiers, as_of=START)
+    assert subjects["serious_listing"].any() and subjects["last_inspected_on"].notna().any()
+    assert set(subjects["domains"]) <= {"market", "food;market", "environment;market",
+                                        "environment;food;market"}
+    plan = plan_inspections(subjects, roster_factory(subjects, policy, per_pool=10), policy,
+                            period_start=START, period_end=END, seed=11)
+    listed = plan.frame["reason"].astype(str).str.startswith("mandatory:")
+    assert listed.sum() >= subjects["serious_listing"].sum()
+    assert (plan.frame.loc[listed, "drawn"]).all()
+    assert (plan.frame["selection"] == "excluded:quiet").any()
+    truth_here = truth.set_index("credit_code").reindex(plan.frame["credit_code"]).fillna(
+        {"violating_share": 0.0}).reset_index()
+    yc = compare_yield(plan, truth_here, column="violating_share")
+    assert yc.ratio >= 2.0, yc

@@ -14,6 +14,9 @@ Risk tiers → an inspection plan a regulator can publish and defend:
 4. :func:`compare_yield` and :func:`horvitz_thompson` evaluate a plan against a uniform
    draw and estimate the population violation rate without bias from its outcomes.
 
+:func:`subjects_from_dataset` builds the subjects table from a credit dataset and a tier
+table, point-in-time (domains from licences, last inspection, mandatory listings).
+
 Examples
 --------
 >>> import pandas as pd
@@ -54,6 +57,7 @@ from credit_risk.scheduler.policy import (
 )
 from credit_risk.scheduler.publication import fingerprint, summarise, write_plan
 from credit_risk.scheduler.sampling import draw_subjects, inclusion_frame, normalise_domains
+from credit_risk.scheduler.subjects import subjects_from_dataset
 
 __all__ = [
     "AssignmentRule",
@@ -80,6 +84,7 @@ __all__ = [
     "period_truth",
     "plan_inspections",
     "simulate_outcomes",
+    "subjects_from_dataset",
     "summarise",
     "write_plan",
 ]
