@@ -17,8 +17,8 @@ finish, on the aggregates it can express (records published on their start date,
 count and sum by kind over ``[as_of - w, as_of)``); its time per distinct cutoff date is
 extrapolated to the big scenarios, and its values are checked against ours.
 
-Peak memory is the ``tracemalloc`` peak of each step (numpy and pandas allocations are
-traced), plus the process's peak RSS at the end.
+Peak memory is the peak *additional* resident memory of each step (``/proc/self/statm``
+polled every 5 ms; the dataset itself is not included), plus the process's peak RSS at the end.
 
 Usage::
 
@@ -29,13 +29,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import gc
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -54,15 +56,36 @@ HERE = Path(__file__).resolve().parent
 FT_PYTHON = HERE / ".venv-featuretools" / "bin" / "python"
 
 
+class _PeakRSS(threading.Thread):
+    """Polls the process's resident set size every 5 ms; ``peak`` is in bytes."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = self.start_rss = _rss()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, _rss())
+            time.sleep(0.005)
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def measure(fn):
-    """(result, seconds, tracemalloc peak in MB)."""
-    tracemalloc.start()
+    """(result, seconds, peak additional resident memory in MB while ``fn`` ran)."""
+    gc.collect()
+    poll = _PeakRSS()
+    poll.start()
     t0 = time.perf_counter()
     out = fn()
     seconds = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1] / 2**20
-    tracemalloc.stop()
-    return out, seconds, peak
+    poll.stop.set()
+    poll.join()
+    return out, seconds, max(poll.peak - poll.start_rss, 0) / 2**20
 
 
 def ours(ds, cutoffs) -> pd.DataFrame:
@@ -173,6 +196,8 @@ def main() -> None:
     ap.add_argument("--ft-subjects", type=int, default=2000)
     ap.add_argument("--ft-dates", type=int, default=200)
     ap.add_argument("--no-featuretools", action="store_true")
+    ap.add_argument("--ft-direct-max", type=int, default=100_000,
+                    help="also run featuretools directly on the one-date scenario up to this many subjects")
     ap.add_argument("--no-baseline-above", type=int, default=2_000_000,
                     help="skip the pandas baseline above this many merged rows × 10 (memory)")
     ap.add_argument("--seed", type=int, default=0)
@@ -208,7 +233,14 @@ def main() -> None:
                 print(f"{prefix} {'pandas':<8} {s_base:>8.2f} {len(cut) / s_base:>11,.0f} {m_base:>8.0f}  "
                       f"{agree(mine, base)}; ours ×{s_base / s_ours:.1f} faster", flush=True)
                 del base
-            if ft:
+            if ft and label == "one date" and n <= args.ft_direct_max:
+                direct = run_featuretools(n, 1, args.seed)
+                if direct:
+                    print(f"{prefix} {'ft':<8} {direct['seconds']:>8.1f} {len(cut) / direct['seconds']:>11,.0f} {'':>8}  "
+                          f"featuretools measured (same-size dataset, published on start, no ends); ours on it "
+                          f"{direct['ours_seconds']:.2f} s, ×{direct['seconds'] / direct['ours_seconds']:,.0f}; "
+                          f"{direct['agreement']}", flush=True)
+            elif ft:
                 est = ft["per_date"] * dates
                 print(f"{prefix} {'ft est.':<8} {est:>8.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
                       f"extrapolated ({ft['per_date'] * 1000:.0f} ms × {dates:,} dates, measured on "
