@@ -114,26 +114,37 @@ def check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
 def _quotas(
     cap: np.ndarray, demand: int, per_row_max: int | np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Integer loads summing to ``demand``, proportional to ``cap``, each ≤ min(cap, per_row_max)."""
+    """Integer loads summing to ``demand``, proportional to ``cap``, each ≤ min(cap, per_row_max).
+
+    The ideal load ``λ · cap`` is water-filled under the limits, then rounded at random
+    (floor, plus one for ``R`` inspectors drawn with probability ∝ their fractional part),
+    so every load is within one visit of its ideal. Returns the limits themselves when
+    they cannot carry ``demand`` (the caller reports the shortfall).
+    """
     limit = np.minimum(cap, per_row_max).astype(np.int64)
-    quota = np.zeros(len(cap), dtype=np.int64)
-    remaining = demand
-    free = limit > 0
-    while remaining > 0 and free.any():
-        weight = np.where(free, cap, 0).astype(float)
-        ideal = remaining * weight / weight.sum()
-        room = limit - quota
-        add = np.minimum(np.floor(ideal + 1e-9).astype(np.int64), room)
-        if add.sum() == 0:  # hand the rest out one by one, at random, ∝ fractional parts
-            frac = np.where(free, ideal - np.floor(ideal) + 1e-12, 0.0)
-            k = min(remaining, int(free.sum()))
-            pick = rng.choice(len(cap), size=k, replace=False, p=frac / frac.sum())
-            add = np.zeros_like(quota)
-            add[pick] = 1
-        quota += add
-        remaining -= int(add.sum())
-        free = quota < limit
-    return quota
+    if demand >= limit.sum():
+        return limit.copy()
+    weight = cap.astype(float)
+    fixed = limit <= 0
+    ideal = np.zeros(len(cap))
+    for _ in range(len(cap) + 1):
+        free = ~fixed
+        rest = demand - limit[fixed].sum()
+        ideal[fixed] = limit[fixed]
+        ideal[free] = rest * weight[free] / weight[free].sum()
+        over = free & (ideal > limit)
+        if not over.any():
+            break
+        fixed |= over
+    base = np.minimum(np.floor(ideal + 1e-9).astype(np.int64), limit)
+    extra = demand - int(base.sum())
+    if extra > 0:
+        frac = np.where(base < limit, np.clip(ideal - base, 0.0, None), 0.0)
+        if (frac > 1e-12).sum() < extra:  # numerical corner: any inspector with room
+            frac = (base < limit).astype(float)
+        pick = rng.choice(len(cap), size=extra, replace=False, p=frac / frac.sum())
+        base[pick] += 1
+    return base
 
 
 class _Rules:
