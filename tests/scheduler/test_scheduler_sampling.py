@@ -87,7 +87,7 @@ def test_inclusion_probability_equals_empirical_frequency(policy):
 
 def test_plan_inclusion_frequency_over_seeds(policy, roster):
     subjects = mixed_subjects(80)
-    seeds = 250
+    seeds = 150
     hits = pd.Series(0.0, index=subjects["credit_code"])
     for seed in range(seeds):
         plan = plan_inspections(subjects, roster, policy, period_start=START, period_end=END, seed=seed)
