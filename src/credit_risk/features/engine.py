@@ -31,6 +31,7 @@ __all__ = [
     "OFFSET",
     "Queries",
     "day_numbers",
+    "count_before",
     "interval_count",
     "interval_decayed",
     "interval_last",
@@ -108,13 +109,23 @@ def _valid(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo < hi
 
 
-def interval_count(subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: Queries) -> np.ndarray:
-    """Number of records with ``lo < t <= hi`` per query (original order, int64)."""
-    keep = _valid(lo, hi)
-    s = subj[keep]
-    lo_k = np.sort(_keys(s, lo[keep]))
-    hi_k = np.sort(_keys(s, hi[keep]))
-    res = np.searchsorted(lo_k, q.key, side="left") - np.searchsorted(hi_k, q.key, side="left")
+def count_before(subj: np.ndarray, bound: np.ndarray, q: Queries) -> np.ndarray:
+    """Per query (sorted order): number of keys ``(subj, bound)`` below the query key."""
+    return np.searchsorted(np.sort(_keys(subj, bound)), q.key, side="left")
+
+
+def interval_count(
+    subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, q: Queries, *, lo_before: np.ndarray | None = None
+) -> np.ndarray:
+    """Number of records with ``lo < t <= hi`` per query (original order, int64).
+
+    Records with ``hi <= lo`` never count: ``hi`` is raised to ``lo`` (an empty interval), so
+    the ``lo`` side does not depend on ``hi`` and ``lo_before`` (from :func:`count_before`)
+    can be shared by every window of the same records.
+    """
+    if lo_before is None:
+        lo_before = count_before(subj, lo, q)
+    res = lo_before - count_before(subj, np.maximum(hi, lo), q)
     return q.unsort(res.astype(np.int64))
 
 

@@ -34,6 +34,7 @@ class RecordSet:
     severity: np.ndarray  # int8 rank, -1 unknown
     outcome: np.ndarray  # category codes into Prepared.outcome_categories, -1 missing
     rows: np.ndarray  # positions in dataset.records
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def hi(self, window: int | None) -> np.ndarray:
         if window is None:
@@ -41,7 +42,7 @@ class RecordSet:
         return np.minimum(self.end, self.start + int(window))
 
     def take(self, mask: np.ndarray) -> RecordSet:
-        return RecordSet(*(getattr(self, f)[mask] for f in self.__dataclass_fields__))
+        return RecordSet(*(getattr(self, f)[mask] for f in self.__dataclass_fields__ if f != "memo"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -122,7 +123,10 @@ class Prepared:
 
     # -- primitives on a record set -------------------------------------------------------------
     def count(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
-        return engine.interval_count(rs.subj, rs.lo, rs.hi(window), self.q)
+        """Records counting at each cutoff; the ``lo`` side is computed once per record set."""
+        if "lo_before" not in rs.memo:
+            rs.memo["lo_before"] = engine.count_before(rs.subj, rs.lo, self.q)
+        return engine.interval_count(rs.subj, rs.lo, rs.hi(window), self.q, lo_before=rs.memo["lo_before"])
 
     def total(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
         return engine.interval_sum(rs.subj, rs.lo, rs.hi(window), rs.value, self.q)
