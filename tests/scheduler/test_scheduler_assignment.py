@@ -188,3 +188,24 @@ def test_bad_seed_is_rejected(policy, roster, population):
     with pytest.raises(PlanError, match=r"seed must be a non-negative integer"):
         plan_inspections(population.head(5), roster, policy, period_start=START, period_end=END,
                          seed=-1)
+
+
+def test_qualifications_are_respected(policy):
+    subjects = pd.DataFrame({"credit_code": [f"Q{i}" for i in range(12)], "tier": "D",
+                             "region": "330102", "serious_listing": True,
+                             "domains": ["food;market"] * 6 + ["market"] * 6})
+    inspectors = pd.DataFrame({
+        "inspector_id": [f"I{i}" for i in range(8)], "department": "market_regulation",
+        "home_region": "330102", "capacity": 12,
+        "qualifications": ["food;market", "*", "market;food", "*", "market", "market", None, "market"],
+    })
+    for seed in range(5):
+        plan = plan_inspections(subjects, inspectors, policy, period_start=START, period_end=END,
+                                seed=seed)
+        a = plan.assignments.merge(plan.visits[["visit_id", "domains"]], on="visit_id")
+        food = a[a["domains"].str.contains("food")]
+        assert food["inspector_id"].isin(["I0", "I1", "I2", "I3"]).all()
+        assert not a["inspector_id"].eq("I6").any()  # qualified for nothing
+    inspectors["qualifications"] = "market"
+    with pytest.raises(PlanError, match=r"qualification"):
+        plan_inspections(subjects, inspectors, policy, period_start=START, period_end=END, seed=0)

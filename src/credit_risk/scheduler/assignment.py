@@ -108,6 +108,9 @@ def check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
             "capacity": cap.to_numpy().astype(np.int64),
         }
     )
+    if "qualifications" in inspectors.columns:
+        qual = inspectors["qualifications"].astype(object)
+        out["qualifications"] = qual.where(qual.notna(), "").astype(str).to_numpy(dtype=object)
     return out.sort_values("inspector_id", kind="stable").reset_index(drop=True)
 
 
@@ -156,11 +159,22 @@ class _Rules:
         n_inspectors: int,
         home: np.ndarray | None,
         subject_home: np.ndarray | None,
+        qual: np.ndarray | None = None,
     ):
         self.keys = conflict_keys
         self.n_inspectors = n_inspectors
         self.home = home
         self.subject_home = subject_home
+        self.qual = qual  # bit mask of domains each inspector is qualified for
+        self.req: np.ndarray | None = None  # domains each visit needs, for the current department
+
+    def qualified_counts(self, members: np.ndarray, subjects: np.ndarray) -> np.ndarray:
+        """For each inspector in ``members``, how many of ``subjects`` they are qualified for."""
+        if self.qual is None or self.req is None:
+            return np.full(len(members), len(subjects), dtype=np.int64)
+        masks, counts = np.unique(self.req[subjects], return_counts=True)
+        ok = (masks[None, :] & ~self.qual[members][:, None]) == 0
+        return (ok * counts[None, :]).sum(axis=1).astype(np.int64)
 
     def conflict_counts(self, members: np.ndarray, subjects: np.ndarray) -> np.ndarray:
         """For each inspector in ``members``, how many of ``subjects`` they must recuse from."""
@@ -180,6 +194,8 @@ class _Rules:
             bad |= self.keys[pos] == key
         if self.home is not None and self.subject_home is not None:
             bad |= self.home[insp] == self.subject_home[subj]
+        if self.qual is not None and self.req is not None:
+            bad |= (self.req[subj] & ~self.qual[insp]) != 0
         return bad
 
 
@@ -258,6 +274,7 @@ def assign_inspectors(
     *,
     visit_subject: np.ndarray | None = None,
     conflicts: np.ndarray | None = None,
+    visit_domains: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Draw the inspectors of every (visit, department).
 
@@ -276,6 +293,10 @@ def assign_inspectors(
         Subject number of each visit, used with ``conflicts``; defaults to the visit number.
     conflicts : int64 array of shape (m, 2), optional
         ``(subject number, inspector row in the sorted roster)`` recusal pairs.
+    visit_domains : array of str, optional
+        ``;``-joined domains of each visit. With a roster column ``qualifications``
+        (``;``-joined domains, ``*`` for all, empty for none), every inspector of a
+        department's team must be qualified for all of that department's domains at the visit.
 
     Returns
     -------
@@ -306,7 +327,30 @@ def assign_inspectors(
         # home-region codes indexed by subject number
         subject_home = np.full(int(subj.max()) + 1 if len(subj) else 0, -1, dtype=np.int64)
         subject_home[subj] = codes[n_insp:]
-    rules = _Rules(keys, n_insp, home, subject_home)
+    qual = req_all = None
+    if "qualifications" in roster.columns and visit_domains is not None:
+        names = [d for dept in policy.departments.values() for d in dept.items]
+        bit = {d: np.uint64(1) << np.uint64(i) for i, d in enumerate(names)}
+        everything = np.uint64(0)
+        for b in bit.values():
+            everything |= b
+
+        def mask_of(text: str) -> np.uint64:
+            parts = {p.strip() for p in str(text).split(DOMAIN_SEPARATOR)}
+            if "*" in parts:
+                return everything
+            m = np.uint64(0)
+            for p in parts:
+                m |= bit.get(p, np.uint64(0))
+            return m
+
+        q_codes, q_uniques = pd.factorize(roster["qualifications"])
+        qual = np.array([mask_of(u) for u in q_uniques], dtype=np.uint64)[q_codes]
+        v_codes, v_uniques = pd.factorize(pd.Series(np.asarray(visit_domains, dtype=object)))
+        visit_mask = np.array([mask_of(u) for u in v_uniques], dtype=np.uint64)[v_codes]
+        req_all = np.zeros(int(subj.max()) + 1 if len(subj) else 0, dtype=np.uint64)
+        req_all[subj] = visit_mask
+    rules = _Rules(keys, n_insp, home, subject_home, qual)
 
     lvl = rule.pool_level
     insp_pool = roster["home_region"].str.slice(0, lvl).to_numpy(dtype=object)
@@ -321,6 +365,12 @@ def assign_inspectors(
         if len(rows) == 0:
             continue
         k = dept.min_inspectors
+        if req_all is not None and qual is not None:
+            dept_mask = np.uint64(0)
+            for i, d in enumerate(d for dd in policy.departments.values() for d in dd.items):
+                if d in dept.items:
+                    dept_mask |= np.uint64(1) << np.uint64(i)
+            rules.req = req_all & dept_mask
         in_dept = np.flatnonzero(insp_dept == dept_name)
         pools = pd.Series(visit_pool[rows]).groupby(visit_pool[rows], sort=True).indices
         dept_pools = pd.Series(in_dept).groupby(insp_pool[in_dept], sort=True).indices
@@ -370,7 +420,9 @@ def assign_inspectors(
                     )
                     continue
                 # an inspector serves a visit at most once and never one they must recuse from
-                usable = len(g_rows) - rules.conflict_counts(g_members, subj[g_rows])
+                usable = rules.qualified_counts(g_members, subj[g_rows]) - rules.conflict_counts(
+                    g_members, subj[g_rows]
+                )
                 for _attempt in range(3):
                     quota = _quotas(left_cap[g_members], g_demand, usable, rng)
                     if quota.sum() < g_demand:
@@ -383,15 +435,15 @@ def assign_inspectors(
                 if quota.sum() < g_demand:
                     problems.append(
                         f"{g_where}: cannot spread {g_demand:,} inspector-visits over "
-                        f"{len(g_members)} inspectors without one inspector twice in a visit or "
-                        f"a recusal (shortfall {g_demand - int(quota.sum()):,}); add inspectors"
+                        f"{len(g_members)} inspectors without one inspector twice in a visit, a recusal "
+                        f"or a missing qualification (shortfall {g_demand - int(quota.sum()):,}); add inspectors"
                     )
                     continue
                 left_cap[g_members] -= quota
                 if len(left):
                     problems.append(
                         f"{g_where}: {len(np.unique(left[:, 0])):,} visit(s) have no team without a "
-                        "recusal, home-region or duplicate conflict (shortfall "
+                        "recusal, home-region, qualification or duplicate conflict (shortfall "
                         f"{len(left):,} inspector-visits); add inspectors or widen assignment.pool_level"
                     )
                     continue

@@ -180,6 +180,7 @@ def plan_inspections(
         policy,
         rng_assign,
         conflicts=pairs,
+        visit_domains=sel["domains"].astype(str).to_numpy(dtype=object),
     )
     # assignments come sorted by visit: join each visit's slice of inspector ids
     n_team = np.bincount(assigned["visit"].to_numpy(dtype=np.int64), minlength=len(rows))
