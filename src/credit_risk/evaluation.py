@@ -191,10 +191,16 @@ def metrics_by_group(
     return pd.DataFrame(rows)
 
 
-def backtest(y, p, as_of, *, tiers=None, sample_weight=None) -> pd.DataFrame:
-    """Metrics per as-of date (an out-of-time backtest when the dates follow the training)."""
+def backtest(y, p, as_of, *, tiers=None, sample_weight=None, period: str | None = "M") -> pd.DataFrame:
+    """Metrics per period of the as-of dates (an out-of-time backtest after the training data).
+
+    ``period`` groups the dates into pandas periods labelled by their first day (``"M"``
+    months, ``"Q"`` quarters); ``None`` keeps every distinct date.
+    """
     y, p, w = _prepare(y, p, sample_weight)
     dates = pd.to_datetime(np.asarray(as_of))
+    if period is not None:
+        dates = pd.DatetimeIndex(dates).to_period(period).to_timestamp()
     rows = []
     for date in np.sort(pd.unique(dates)):
         m = np.asarray(dates == date)

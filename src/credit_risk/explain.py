@@ -157,19 +157,20 @@ class Explainer:
         views = np.asarray([i.view for i in info], dtype=object)
         flat_idx = idx.ravel()
         flat_row = np.repeat(np.arange(n), kk)
+        values, shown = self._values(frame, flat_row, flat_idx)
         reasons = pd.DataFrame(
             {
                 "row": flat_row,
                 "rank": np.tile(np.arange(1, kk + 1), n),
                 "feature": pd.Categorical.from_codes(flat_idx, categories=names),
                 "view": views[flat_idx],
-                "value": self._values(frame, flat_row, flat_idx),
+                "value": values,
                 "contribution": val.ravel(),
                 "direction": np.where(val.ravel() >= 0, 1, -1).astype(np.int8),
             }
         )
         if text:
-            reasons["text"], reasons["text_zh"] = self._texts(info, flat_idx, reasons["value"], reasons["contribution"])
+            reasons["text"], reasons["text_zh"] = self._texts(info, flat_idx, shown, val.ravel())
         if keys is not None:
             k_rep = keys.reset_index(drop=True).iloc[flat_row].reset_index(drop=True)
             reasons = pd.concat([k_rep, reasons], axis=1)
@@ -185,34 +186,34 @@ class Explainer:
         return Explanation(reasons=reasons, portrait=portrait)
 
     @staticmethod
-    def _values(frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The feature value behind each reason (object array: floats or category labels)."""
-        out = np.empty(len(rows), dtype=object)
+    def _values(frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The feature value behind each reason (floats or category labels) and its display text.
+
+        Works one feature column at a time so the formatting is vectorised per column.
+        """
+        values = np.empty(len(rows), dtype=object)
+        shown = np.empty(len(rows), dtype=object)
         for j in np.unique(cols):
-            sel = cols == j
+            sel = np.flatnonzero(cols == j)
             column = frame.iloc[:, j]
-            values = column.to_numpy()[rows[sel]]
-            if isinstance(column.dtype, pd.CategoricalDtype) or column.dtype == object:
-                values = np.asarray(values, dtype=object)
-            out[sel] = values
-        return out
+            if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column.dtype):
+                v = pd.Series(np.asarray(column.to_numpy()[rows[sel]], dtype=object))
+                values[sel] = v.to_numpy()
+                shown[sel] = v.where(v.notna(), None).map(lambda x: None if x is None else str(x)).to_numpy()
+            else:
+                v = column.to_numpy(dtype=float)[rows[sel]]
+                values[sel] = v
+                text = pd.Series(v).map("{:.4g}".format).to_numpy(dtype=object)
+                text[np.isnan(v)] = None
+                shown[sel] = text
+        return values, shown
 
     @staticmethod
-    def _texts(info, flat_idx, values: pd.Series, contrib: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    def _texts(info, flat_idx, shown: np.ndarray, contrib: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sentences "description = value (raises risk, +0.84 log-odds)" in English and Chinese."""
-        val = values.to_numpy()
-        shown = np.empty(len(val), dtype=object)
-        for i, v in enumerate(val):
-            if v is None or (isinstance(v, float) and np.isnan(v)):
-                shown[i] = None
-            elif isinstance(v, (float, np.floating)):
-                shown[i] = f"{v:.4g}"
-            else:
-                shown[i] = str(v)
         missing = pd.isna(shown)
-        c = contrib.to_numpy()
-        amount = pd.Series(c).map("{:+.2f}".format).to_numpy(dtype=object)
-        up = c >= 0
+        amount = pd.Series(contrib).map("{:+.2f}".format).to_numpy(dtype=object)
+        up = contrib >= 0
         desc = np.asarray([i.description for i in info], dtype=object)[flat_idx]
         desc_zh = np.asarray([i.description_zh for i in info], dtype=object)[flat_idx]
         v_en = np.where(missing, _MISSING[0], shown)

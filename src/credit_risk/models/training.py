@@ -188,6 +188,17 @@ def _labels_frame(labels: Any) -> pd.DataFrame:
     return frame
 
 
+def _truth_column(truth: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
+    """``truth[column]`` aligned to ``keys`` (by row when already aligned, else by key)."""
+    t = truth.rename(columns={"month": "as_of"})
+    t = t.assign(as_of=pd.to_datetime(t["as_of"]).astype("datetime64[ns]"))
+    if len(t) == len(keys) and (t["credit_code"].astype(object).to_numpy() == keys["credit_code"].astype(object).to_numpy()).all() \
+            and (t["as_of"].to_numpy() == keys["as_of"].to_numpy()).all():
+        return t[column].to_numpy(dtype=float)
+    t = t.drop_duplicates(["credit_code", "as_of"])
+    return keys.merge(t[["credit_code", "as_of", column]], on=["credit_code", "as_of"], how="left")[column].to_numpy(dtype=float)
+
+
 def fit_models(
     features: FeatureMatrix,
     labels: Any,
@@ -236,7 +247,19 @@ def fit_models(
     lab = _labels_frame(labels)
     keys = features.keys.copy()
     keys["as_of"] = pd.to_datetime(keys["as_of"]).astype("datetime64[ns]")
-    merged = keys.merge(lab, on=["credit_code", "as_of"], how="left", validate="one_to_one")
+    same_rows = len(lab) == len(keys) and (
+        (lab["credit_code"].astype(object).to_numpy() == keys["credit_code"].astype(object).to_numpy()).all()
+        and (lab["as_of"].to_numpy() == keys["as_of"].to_numpy()).all()
+    )
+    if same_rows:  # features built from the labels' cutoffs: align row by row (keys may repeat)
+        merged = pd.concat([keys, lab.drop(columns=["credit_code", "as_of"]).reset_index(drop=True)], axis=1)
+    else:
+        if lab.duplicated(["credit_code", "as_of"]).any():
+            raise ModelError(
+                "labels repeat (credit_code, as_of) pairs and are not row-aligned with the features; "
+                "build the features from the labels' cutoffs (same rows, same order)"
+            )
+        merged = keys.merge(lab, on=["credit_code", "as_of"], how="left", validate="many_to_one")
     has_label = merged["y"].notna().to_numpy()
     if not has_label.any():
         raise ModelError("no feature row has a label; labels and features must share (credit_code, as_of)")
@@ -299,10 +322,7 @@ def fit_models(
         curves["scorecard (rules)"] = (y[te], risk)
     oracle_gap = None
     if truth is not None:
-        t = truth.rename(columns={"month": "as_of"}).copy()
-        t["as_of"] = pd.to_datetime(t["as_of"]).astype("datetime64[ns]")
-        lat = fm.keys.merge(t[["credit_code", "as_of", "latent_risk"]], on=["credit_code", "as_of"], how="left")
-        lr = lat["latent_risk"].to_numpy(dtype=float)
+        lr = _truth_column(truth, fm.keys, "latent_risk")
         ok = te & ~np.isnan(lr)
         if ok.any():
             metrics["oracle"] = ev.binary_metrics(y[ok], lr[ok], sub(w, ok))
@@ -364,10 +384,7 @@ def fit_models(
             "beats_generic": bool(chosen["auc"] > gen_auc),
         }
         if truth is not None and f"latent_risk_{name}" in truth.columns:
-            t = truth.rename(columns={"month": "as_of"})
-            t = t.assign(as_of=pd.to_datetime(t["as_of"]).astype("datetime64[ns]"))
-            lat = fm.keys.merge(t[["credit_code", "as_of", f"latent_risk_{name}"]], on=["credit_code", "as_of"], how="left")
-            lr = lat[f"latent_risk_{name}"].to_numpy(dtype=float)
+            lr = _truth_column(truth, fm.keys, f"latent_risk_{name}")
             ok = mask & te & ~np.isnan(lr)
             if ok.any() and len(np.unique(yd[ok])) == 2:
                 entry["auc_oracle"] = ev.oracle_auc(yd[ok], lr[ok])
