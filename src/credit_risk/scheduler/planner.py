@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +21,8 @@ from credit_risk.scheduler.publication import fingerprint
 from credit_risk.scheduler.sampling import _inclusion_frame, draw_subjects
 
 __all__ = ["InspectionPlan", "plan_inspections"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,6 +153,7 @@ def plan_inspections(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise PlanError(f"seed must be a non-negative integer (it is published); got {seed!r}")
     seed = int(seed)
+    clock = time.perf_counter()
     roster = check_roster(inspectors)
     frame, order = _inclusion_frame(
         subjects, policy, period_start=period_start, period_end=period_end
@@ -255,6 +260,10 @@ def plan_inspections(
             sort_by=("inspector_id", "credit_code"),
         ),
     }
+    logger.debug(
+        "plan seed=%d: %d subjects, %d visits, %d inspector-visits in %.2f s",
+        seed, len(frame), len(rows), len(assignments), time.perf_counter() - clock,
+    )
     return InspectionPlan(
         visits=visits,
         assignments=assignments,
