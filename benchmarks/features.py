@@ -23,7 +23,7 @@ polled every 5 ms; the dataset itself is not included), plus the process's peak 
 Usage::
 
     .venv/bin/python benchmarks/features.py                        # 100,000 and 1,000,000 subjects
-    .venv/bin/python benchmarks/features.py --sizes 20000 --ft-subjects 500
+    .venv/bin/python benchmarks/features.py --sizes 20000 --ft-runs 500x20 --ft-direct-max 20000
 """
 
 from __future__ import annotations
@@ -193,8 +193,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100_000, 1_000_000])
     ap.add_argument("--records-per-subject", type=float, default=5.0)
-    ap.add_argument("--ft-subjects", type=int, default=2000)
-    ap.add_argument("--ft-dates", type=int, default=200)
+    ap.add_argument("--ft-runs", default="2000x200,20000x30",
+                    help="featuretools runs as SUBJECTSxDATES, comma-separated (per-date cost fitted on records)")
     ap.add_argument("--no-featuretools", action="store_true")
     ap.add_argument("--ft-direct-max", type=int, default=100_000,
                     help="also run featuretools directly on the one-date scenario up to this many subjects")
@@ -203,17 +203,31 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
+    ft_points: list[tuple[int, float]] = []  # (records, seconds per distinct date)
+
+    def per_date(records: int) -> float:
+        """Seconds per distinct cutoff date, fitted as a + b·records over the measured runs."""
+        x = np.array([r for r, _ in ft_points], dtype=float)
+        y = np.array([v for _, v in ft_points])
+        if len(ft_points) < 2 or np.ptp(x) == 0:
+            return float(y.mean())
+        b, a = np.polyfit(x, y, 1)
+        return float(max(a + b * records, y.max() if records >= x.max() else y.min()))
+
     ft = None
     if not args.no_featuretools:
-        print(f"featuretools: {args.ft_subjects:,} subjects, {args.ft_dates} distinct cutoff dates, "
-              f"{len(WINDOWS)} windows × {len(KINDS)} kinds × (count, sum) …", flush=True)
-        ft = run_featuretools(args.ft_subjects, args.ft_dates, args.seed)
-        if ft:
-            per_date = ft["seconds"] / ft["distinct_dates"]
-            ft["per_date"] = per_date
+        for run in args.ft_runs.split(","):
+            subjects, n_dates = (int(v) for v in run.split("x"))
+            print(f"featuretools: {subjects:,} subjects, {n_dates} distinct cutoff dates, "
+                  f"{len(WINDOWS)} windows × {len(KINDS)} kinds × (count, sum) …", flush=True)
+            ft = run_featuretools(subjects, n_dates, args.seed)
+            if not ft:
+                break
+            pd_ = ft["seconds"] / ft["distinct_dates"]
+            ft_points.append((ft["records"], pd_))
             print(f"featuretools {ft['featuretools']} (pandas {ft['pandas']}): {ft['rows']:,} cutoffs, "
                   f"{ft['records']:,} records, {ft['distinct_dates']} distinct dates in {ft['seconds']:.1f} s "
-                  f"= {per_date * 1000:.0f} ms per distinct date; ours on the same: {ft['ours_seconds']:.3f} s "
+                  f"= {pd_ * 1000:.0f} ms per distinct date; ours on the same: {ft['ours_seconds']:.3f} s "
                   f"(×{ft['seconds'] / ft['ours_seconds']:,.0f}); {ft['agreement']}", flush=True)
 
     header = (f"{'subjects':>10} {'records':>10} {'cutoffs':>10} {'dates':>6} {'step':<8} {'seconds':>8} "
@@ -236,15 +250,18 @@ def main() -> None:
             if ft and label == "one date" and n <= args.ft_direct_max:
                 direct = run_featuretools(n, 1, args.seed)
                 if direct:
+                    ft_points.append((direct["records"], direct["seconds"]))
                     print(f"{prefix} {'ft':<8} {direct['seconds']:>8.1f} {len(cut) / direct['seconds']:>11,.0f} {'':>8}  "
                           f"featuretools measured (same-size dataset, published on start, no ends); ours on it "
                           f"{direct['ours_seconds']:.2f} s, ×{direct['seconds'] / direct['ours_seconds']:,.0f}; "
                           f"{direct['agreement']}", flush=True)
             elif ft:
-                est = ft["per_date"] * dates
+                cost = per_date(len(ds.records))
+                est = cost * dates
                 print(f"{prefix} {'ft est.':<8} {est:>8.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
-                      f"extrapolated ({ft['per_date'] * 1000:.0f} ms × {dates:,} dates, measured on "
-                      f"{ft['records']:,} records: a lower bound); ours ×{est / s_ours:,.0f} faster", flush=True)
+                      f"extrapolated: {cost * 1000:,.0f} ms per date at {len(ds.records):,} records (fit a + b·records "
+                      f"over {len(ft_points)} measured runs) × {dates:,} dates; ours ×{est / s_ours:,.0f} faster",
+                      flush=True)
             fm, s_full, m_full = measure(lambda ds=ds, cut=cut: build_features(ds, cut))
             print(f"{prefix} {'full':<8} {s_full:>8.2f} {len(cut) / s_full:>11,.0f} {m_full:>8.0f}  "
                   f"build_features: {fm.X.shape[1]} features, every view", flush=True)
