@@ -75,3 +75,26 @@ def test_parts_of_other_inputs_are_not_reused(tmp_path):
 def test_bad_chunk_size(tmp_path):
     with pytest.raises(ValueError, match="chunk_size must be ≥ 1"):
         write_chunked(10, _compute, tmp_path / "x.parquet", chunk_size=0, fingerprint="x")
+
+
+def test_config_fixed_length_tuples():
+    from dataclasses import dataclass
+
+    from credit_risk.config import from_mapping
+
+    @dataclass(frozen=True)
+    class Range:
+        bounds: tuple[float, int]
+
+    assert from_mapping(Range, {"bounds": [0.5, 3]}).bounds == (0.5, 3)
+
+
+def test_atomic_outputs_are_world_readable(tmp_path):
+    import os
+
+    from credit_risk.atomic import write_text
+
+    write_text(tmp_path / "x.txt", "hi")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from credit_risk import __version__
 from credit_risk.exceptions import CreditRiskError, DataContractError
@@ -58,6 +59,114 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tracking_uri(arg: str | None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory."""
+    import os
+
+    from credit_risk.tracking import local_tracking_uri
+
+    return arg or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(Path.cwd())
+
+
+def _code_version() -> str:
+    import subprocess
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    return f"{__version__}+{commit}"
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+
+
+def run_training(data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None) -> list:
+    """Train, save bundles and record the tracked runs; return the registration results."""
+    import pandas as pd
+
+    from credit_risk.data import load_dataset
+    from credit_risk.tracking import log_model_run
+    from credit_risk.train import load_train_config, model_runs, train
+
+    dataset = load_dataset(data)
+    config, text = load_train_config(config_path)
+    truth_path = Path(truth) if truth else Path(data) / "truth" / "latent.parquet"
+    truth_frame = pd.read_parquet(truth_path) if truth_path.exists() else None
+    result = train(dataset, config, out_dir=out, created_at=_now(), truth=truth_frame)
+    fingerprint, version = dataset.fingerprint(), _code_version()
+    return [
+        log_model_run(
+            run, tracking_uri=tracking_uri, experiment=config.tracking.experiment,
+            data_fingerprint=fingerprint, code_version=version, alias=config.tracking.alias,
+            metric=config.tracking.metric, greater_is_better=config.tracking.greater_is_better,
+        )
+        for run in model_runs(result, config_text=text)
+    ]
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    uri = _tracking_uri(args.tracking_uri)
+    results = run_training(args.data, args.config, args.out, uri, args.truth)
+    print(f"tracking store: {uri}")
+    for r in results:
+        print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
+    print(f"bundles: {args.out}")
+    return 0
+
+
+def resolve_model(model: str, tracking_uri: str, cache: Path):
+    """A bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder)."""
+    from credit_risk.models.bundle import load_bundle
+    from credit_risk.tracking import BUNDLE_FILE, download_bundle
+
+    if model.startswith("models:/"):
+        folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
+        return load_bundle(folder / BUNDLE_FILE), meta["name"], meta["version"]
+    path = Path(model)
+    path = path / BUNDLE_FILE if path.is_dir() else path
+    bundle = load_bundle(path)
+    return bundle, "credit_risk_" + str(bundle.config.get("output", "generic")), f"file:{path.name}"
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from credit_risk.data import load_dataset
+    from credit_risk.scoring import score_dataset
+
+    uri = _tracking_uri(args.tracking_uri)
+    with tempfile.TemporaryDirectory() as cache:
+        bundle, name, version = resolve_model(args.model, uri, Path(cache))
+    dataset = load_dataset(args.data)
+    previous = pd.read_parquet(args.previous) if args.previous else None
+    with tqdm(desc="scoring chunks", unit="chunk", disable=True if args.quiet else None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        out = score_dataset(
+            bundle, dataset, as_of=args.as_of, out=args.out, model_name=name, model_version=version,
+            chunk_size=args.chunk_size, k=args.reasons, previous=previous, progress=progress,
+        )
+    scores = pd.read_parquet(out, columns=["tier"])
+    shares = scores["tier"].value_counts(normalize=True).sort_index()
+    print(f"scored {len(scores):,} subjects as of {args.as_of} with {name} {version} → {out}")
+    print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="credit-risk",
@@ -81,6 +190,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-truth", action="store_true", help="do not write the ground truth (truth/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sample)
+
+    p = sub.add_parser("train", help="train the generic and domain models, tracked in MLflow")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--config", default=None, help="training config (default configs/train.yaml)")
+    p.add_argument("--out", default="models", help="folder for the model bundles (default models/)")
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
+    p.add_argument("--truth", default=None,
+                   help="synthetic ground truth for the oracle AUC (default DATA/truth/latent.parquet if present)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("score", help="score, tier and explain every active subject as of a date")
+    p.add_argument("--model", required=True,
+                   help="registry URI (models:/credit_risk_generic@champion) or a bundle path")
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--as-of", required=True, help="as-of date YYYY-MM-DD (records before it count)")
+    p.add_argument("--out", required=True, help="output Parquet file (written atomically)")
+    p.add_argument("--previous", default=None, help="last month's scores, for tier hysteresis")
+    p.add_argument("--chunk-size", type=int, default=200_000, help="subjects per chunk (bounds memory)")
+    p.add_argument("--reasons", type=int, default=5, help="top reasons per subject")
+    p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_score)
     return parser
 
 

@@ -199,7 +199,7 @@ class Explainer:
             if isinstance(column.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(column.dtype):
                 v = pd.Series(np.asarray(column.to_numpy()[rows[sel]], dtype=object))
                 values[sel] = v.to_numpy()
-                shown[sel] = v.where(v.notna(), None).map(lambda x: None if x is None else str(x)).to_numpy()
+                shown[sel] = np.array([None if pd.isna(x) else str(x) for x in v], dtype=object)
             else:
                 v = column.to_numpy(dtype=float)[rows[sel]]
                 values[sel] = v

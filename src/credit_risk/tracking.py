@@ -41,6 +41,18 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REGISTRY_PREFIX = "credit_risk_"
+#: File name of a bundle inside the folder logged as the pyfunc model's artifacts.
+BUNDLE_FILE = "model.joblib"
+
+
+def bundle_probability(bundle, frame: pd.DataFrame) -> np.ndarray:
+    """Calibrated probability from a bundle: the generic model of a model set, or a domain model."""
+    bundle.check_features(list(frame.columns))
+    model = bundle.model
+    X = frame[bundle.feature_names]
+    if hasattr(model, "generic") and hasattr(model, "tiers"):  # a TrainedModels model set
+        return model.generic.predict_proba(X[list(model.generic.feature_names_in_)])[:, 1]
+    return model.predict_proba(X)[:, 1]
 
 
 def local_tracking_uri(root: str | Path) -> str:
@@ -112,10 +124,10 @@ class _BundleModel:
     def load_context(self, context) -> None:
         from credit_risk.models.bundle import load_bundle
 
-        self.bundle = load_bundle(Path(context.artifacts["bundle"]))
+        self.bundle = load_bundle(Path(context.artifacts["bundle"]) / BUNDLE_FILE)
 
     def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
-        return self.bundle.predict_proba_frame(model_input)
+        return bundle_probability(self.bundle, model_input)
 
 
 def _python_model():
@@ -133,6 +145,8 @@ def _quiet_mlflow() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\..*")
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow\..*")
+        # SQLAlchemy 2.1 deprecations raised inside MLflow's SQL store (not our code).
+        warnings.filterwarnings("ignore", message=r".*loader strategy is deprecated.*", category=DeprecationWarning)
         yield
 
 
@@ -177,6 +191,17 @@ def log_model_run(
         )
     value = float(run.metrics[metric])
     registered_name = REGISTRY_PREFIX + run.name
+    with _quiet_mlflow():
+        return _log_model_run(run, mlflow, infer_signature, MlflowClient, tracking_uri=tracking_uri,
+                              experiment=experiment, data_fingerprint=data_fingerprint,
+                              code_version=code_version, alias=alias, metric=metric,
+                              greater_is_better=greater_is_better, value=value,
+                              registered_name=registered_name)
+
+
+def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, experiment,
+                   data_fingerprint, code_version, alias, metric, greater_is_better, value,
+                   registered_name) -> RegistrationResult:
     mlflow.set_tracking_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri)
     exp = client.get_experiment_by_name(experiment)
@@ -184,7 +209,7 @@ def log_model_run(
         exp_id = client.create_experiment(experiment, artifact_location=_artifact_root(tracking_uri))
     else:
         exp_id = exp.experiment_id
-    with _quiet_mlflow(), mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}") as active:
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}") as active:
         mlflow.set_tags(
             {
                 "credit_risk.model": run.name,
@@ -242,7 +267,7 @@ def log_model_run(
         if moved:
             client.set_registered_model_alias(registered_name, alias, str(version))
         mlflow.set_tags({"alias_moved": str(moved).lower(), "alias_decision": decision})
-        client.set_model_version_tag(registered_name, str(version), metric, f"{value:.6f}")
+        client.set_model_version_tag(registered_name, str(version), metric, repr(value))
         logger.info("%s: %s", registered_name, decision)
         return RegistrationResult(
             run_id=active.info.run_id,
@@ -288,20 +313,22 @@ def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> t
     try:
         with _quiet_mlflow():
             local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dest)))
+            meta = _version_meta(client, model_uri)
     except MlflowException as exc:
         raise ModelError(
             f"cannot load model {model_uri!r} from {tracking_uri}: {exc.message}; "
             "check the name and alias (e.g. models:/credit_risk_generic@champion) and the tracking URI"
         ) from None
-    bundle = local / "artifacts" / "bundle"
-    if not bundle.is_dir():
-        raise ModelError(f"{model_uri!r} is not a credit_risk model (no bundle in its artifacts)")
-    meta = {"name": model_uri, "version": ""}
+    found = sorted((local / "artifacts").glob(f"*/{BUNDLE_FILE}"))
+    if len(found) != 1:
+        raise ModelError(f"{model_uri!r} is not a credit_risk model (no single {BUNDLE_FILE} in its artifacts)")
+    bundle = found[0].parent
+    return bundle, meta
+
+
+def _version_meta(client, model_uri: str) -> dict[str, str]:
+    """Registered name and version behind ``models:/name@alias`` or ``models:/name/version``."""
     spec = model_uri.removeprefix("models:/")
     name, _, ref = spec.partition("@") if "@" in spec else spec.partition("/")
-    try:
-        mv = client.get_model_version_by_alias(name, ref) if "@" in spec else client.get_model_version(name, ref)
-        meta = {"name": name, "version": str(mv.version)}
-    except MlflowException:
-        pass
-    return bundle, meta
+    mv = client.get_model_version_by_alias(name, ref) if "@" in spec else client.get_model_version(name, ref)
+    return {"name": name, "version": str(mv.version)}

@@ -1,0 +1,155 @@
+"""Training runs tracked in MLflow (embedded store), registry, champion alias, batch scoring."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from credit_risk.atomic import sha256_file
+from credit_risk.cli import main, resolve_model, run_training
+from credit_risk.data import load_dataset
+from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.scoring import score_dataset
+from credit_risk.tracking import BUNDLE_FILE, local_tracking_uri
+from credit_risk.train import load_train_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Two training runs of the sample into one embedded store (the second registers version 2)."""
+    root = tmp_path_factory.mktemp("train")
+    uri = local_tracking_uri(root)
+    first = run_training(str(SAMPLE), None, str(root / "models"), uri, None)
+    second = run_training(str(SAMPLE), None, str(root / "models2"), uri, None)
+    return root, uri, first, second
+
+
+def test_one_registered_run_per_model(trained):
+    root, uri, first, second = trained
+    assert [r.registered_name for r in first] == ["credit_risk_generic", "credit_risk_environment", "credit_risk_food"]
+    assert all(r.version == 1 and r.alias_moved for r in first)
+    assert all(r.version == 2 for r in second)
+    for r in second:
+        # Same data and config: the same metric, so the alias stays and the run says why.
+        assert not r.alias_moved
+        assert "does not beat champion v1" in r.decision and "alias stays" in r.decision
+
+
+def test_run_records_params_metrics_artifacts_and_fingerprint(trained):
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    root, uri, first, _ = trained
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(first[0].run_id)
+    assert 0.5 < run.data.metrics["test_auc"] <= 1.0
+    assert "test_brier" in run.data.metrics and "tier_A_event_rate" in run.data.metrics
+    assert run.data.params["model.n_estimators"] == "400"
+    assert run.data.tags["credit_risk.data_fingerprint"] == load_dataset(SAMPLE).fingerprint()
+    assert run.data.tags["alias_moved"] == "true"
+    mlflow.set_tracking_uri(uri)
+    paths = {a.path for top in ("config", "plots", "tables") for a in client.list_artifacts(run.info.run_id, top)}
+    assert {"config/train.yaml", "config/features.yaml", "tables/tier_table.csv"} <= paths
+    assert any(p.startswith("plots/") and p.endswith(".png") for p in paths)
+
+
+def test_registered_model_loads_and_predicts_as_pyfunc(trained):
+    import mlflow
+
+    root, uri, first, _ = trained
+    mlflow.set_tracking_uri(uri)
+    model = mlflow.pyfunc.load_model("models:/credit_risk_generic@champion")
+    bundle, name, version = resolve_model("models:/credit_risk_generic@champion", uri, root / "cache")
+    assert (name, version) == ("credit_risk_generic", "1")
+    ds = load_dataset(SAMPLE)
+    from credit_risk.features import build_features
+    from credit_risk.scoring import active_cutoffs, bundle_feature_spec
+
+    fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2025-06-01")).head(50), bundle_feature_spec(bundle))
+    from credit_risk.train import _plain_dtypes
+
+    p = np.asarray(model.predict(_plain_dtypes(fm.X)))
+    assert p.shape == (50,) and ((p > 0) & (p < 1)).all()
+    np.testing.assert_allclose(p, bundle.model.generic.predict_proba(fm.X[list(bundle.model.generic.feature_names_in_)])[:, 1])
+
+
+def test_score_output_and_domain_results(trained, tmp_path):
+    root, uri, first, _ = trained
+    out = tmp_path / "scores.parquet"
+    assert main(["score", "--model", str(root / "models" / "generic"), "--data", str(SAMPLE),
+                 "--as-of", "2026-01-01", "--out", str(out), "--chunk-size", "700", "--quiet"]) == 0
+    scores = pd.read_parquet(out)
+    ds = load_dataset(SAMPLE)
+    assert scores["credit_code"].is_unique and len(scores) > 0.5 * ds.n_subjects
+    assert set(scores["tier"]) <= {"A", "B", "C", "D"}
+    assert {"probability", "compliance", "p_food", "p_environment", "reason_1_feature", "reason_5_text_zh",
+            "model_name", "model_version"} <= set(scores.columns)
+    food = scores.merge(ds.enterprises[["credit_code", "industry"]].astype({"industry": str}), on="credit_code")
+    is_food = food["industry"].str.startswith(("C13", "C14", "C15", "F522", "H62"))
+    assert food.loc[is_food, "p_food"].notna().all() and food.loc[~is_food, "p_food"].isna().all()
+    # Chunking does not change the result.
+    one = tmp_path / "one.parquet"
+    assert main(["score", "--model", str(root / "models" / "generic"), "--data", str(SAMPLE),
+                 "--as-of", "2026-01-01", "--out", str(one), "--chunk-size", "1000000", "--quiet"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(one), scores)
+
+
+def test_score_refuses_mismatching_features(trained, tmp_path):
+    root, *_ = trained
+    bundle, *_ = resolve_model(str(root / "models" / "generic" / BUNDLE_FILE), "", tmp_path)
+    spec = bundle.config["feature_spec_yaml"].replace("prefix: penalty\n", "prefix: sanction\n", 1)
+    assert spec != bundle.config["feature_spec_yaml"]
+    import dataclasses
+
+    altered = dataclasses.replace(bundle, config={**bundle.config, "feature_spec_yaml": spec})
+    with pytest.raises(ModelError, match=r"features do not match the model bundle .*missing \['penalty_"):
+        score_dataset(altered, load_dataset(SAMPLE), as_of="2026-01-01", out=tmp_path / "x.parquet",
+                      model_name="m", model_version="1")
+    assert not (tmp_path / "x.parquet").exists()
+
+
+def test_unknown_registry_model_is_a_clear_error(trained, tmp_path):
+    root, uri, *_ = trained
+    with pytest.raises(ModelError, match="cannot load model 'models:/credit_risk_nothing@champion'"):
+        resolve_model("models:/credit_risk_nothing@champion", uri, tmp_path)
+
+
+def test_killed_scoring_leaves_no_file_and_rerun_matches(trained, tmp_path):
+    """SIGKILL a real scoring process mid-way, then re-run: same bytes as one clean run."""
+    root, *_ = trained
+    model = str(root / "models" / "generic")
+    clean = tmp_path / "clean.parquet"
+    args = ["score", "--model", model, "--data", str(SAMPLE), "--as-of", "2026-01-01", "--chunk-size", "150", "--quiet"]
+    assert main([*args, "--out", str(clean)]) == 0
+    out = tmp_path / "killed.parquet"
+    parts = tmp_path / "killed.parquet.parts"
+    proc = subprocess.Popen([sys.executable, "-m", "credit_risk.cli", *args, "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(parts.glob("part-*.parquet"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(list(parts.glob("part-*.parquet"))) >= 3, "the scoring run did not get far enough to be killed mid-way"
+    assert not out.exists()
+    assert main([*args, "--out", str(out)]) == 0
+    assert sha256_file(out) == sha256_file(clean)
+    assert not parts.exists()
+
+
+def test_train_config_rejects_unknown_keys(tmp_path):
+    path = tmp_path / "train.yaml"
+    path.write_text("label:\n  target: inspection_outcome\nlearning_rate: 0.1\n")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['learning_rate'\]"):
+        load_train_config(path)
