@@ -188,6 +188,15 @@ def _labels_frame(labels: Any) -> pd.DataFrame:
     return frame
 
 
+def _auc_se(auc: float, n_pos: int, n_neg: int) -> float:
+    """Hanley–McNeil standard error of an AUC."""
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
+    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
+    return float(np.sqrt(max(var, 0.0)))
+
+
 def _truth_column(truth: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
     """``truth[column]`` aligned to ``keys`` (by row when already aligned, else by key)."""
     t = truth.rename(columns={"month": "as_of"})
@@ -210,6 +219,7 @@ def fit_models(
     model_params: Mapping[str, Any] | None = None,
     split: TimeSplit | None = None,
     truth: pd.DataFrame | None = None,
+    train_weights: bool = False,
 ) -> TrainedModels:
     """Fit and evaluate the generic, domain, scorecard and tier models out of time.
 
@@ -232,6 +242,8 @@ def fit_models(
     truth : DataFrame, optional
         Synthetic ground truth ``credit_code``, ``as_of``, ``latent_risk`` (and
         ``latent_risk_<domain>``) for the oracle AUC; never used for fitting.
+    train_weights : bool
+        Also weight the training by ``sample_weight`` (evaluation is always weighted).
 
     Returns
     -------
@@ -277,6 +289,12 @@ def fit_models(
     def sub(a, m):
         return None if a is None else a[m]
 
+    # Weights (e.g. inverse inspection probabilities) always weight the evaluation, so the
+    # figures describe the population; training uses them only if asked: when the draw
+    # depends on observed features only, P(y | x) is the same among the inspected and
+    # unweighted training is unbiased and less noisy.
+    wt = w if train_weights else None
+
     extras = sorted({f for c in domain_configs.values() for f in c.extra_features})
     missing_extra = [f for f in extras if f not in fm.feature_names]
     if missing_extra:
@@ -286,7 +304,7 @@ def fit_models(
 
     # ---- generic model
     generic = GenericRiskModel(**dict(model_params or {}))
-    generic.fit(fg.rows(tr), y[tr], sub(w, tr), eval_set=(fg.rows(va), y[va], sub(w, va)))
+    generic.fit(fg.rows(tr), y[tr], sub(wt, tr), eval_set=(fg.rows(va), y[va], sub(wt, va)))
     p_va = generic.predict_proba(fg.rows(va))[:, 1]
     p_te = generic.predict_proba(fg.rows(te))[:, 1]
 
@@ -304,7 +322,7 @@ def fit_models(
     # ---- scorecards (baselines)
     sc_cfg = scorecard_config
     learned_params = {} if sc_cfg is None else {"learned": sc_cfg.learned, "bands": sc_cfg.bands or ExpertScorecard().bands}
-    scorecard = ExpertScorecard(mode="learned", **learned_params).fit(fg.rows(tr | va), y[tr | va], sub(w, tr | va))
+    scorecard = ExpertScorecard(mode="learned", **learned_params).fit(fg.rows(tr | va), y[tr | va], sub(wt, tr | va))
     rules = None
     if sc_cfg is not None and sc_cfg.mode == "rules":
         needed = {i.feature for i in sc_cfg.indicators} | {v.feature for v in sc_cfg.vetoes}
@@ -328,6 +346,14 @@ def fit_models(
             metrics["oracle"] = ev.binary_metrics(y[ok], lr[ok], sub(w, ok))
             curves["oracle (ground truth)"] = (y[ok], lr[ok])
             oracle_gap = metrics["oracle"]["auc"] - metrics["generic"]["auc"]
+    metrics_unweighted = {}
+    if w is not None:
+        metrics_unweighted["generic"] = ev.binary_metrics(y[te], p_te)
+        metrics_unweighted["scorecard_learned"] = ev.binary_metrics(y[te], scorecard.predict_proba(fg.rows(te))[:, 1])
+        if rules is not None:
+            metrics_unweighted["scorecard_rules"] = ev.binary_metrics(y[te], rules.decision_function(test_X))
+        if "oracle" in metrics:
+            metrics_unweighted["oracle"] = ev.binary_metrics(y[ok], lr[ok])
     comparison = pd.DataFrame(
         [{"model": k, **{m: v[m] for m in ("auc", "gini", "ks", "brier", "log_loss")}} for k, v in metrics.items()]
     )
@@ -366,8 +392,8 @@ def fit_models(
         dm = DomainModel(generic=generic, extra_features=cfg.extra_features, combination=cfg.combination,
                          model_params=dict(cfg.model), name=name)
         try:
-            dm.fit(fm.rows(mask & tr), yd[mask & tr], sub(w, mask & tr),
-                   eval_set=(fm.rows(mask & va), yd[mask & va], sub(w, mask & va)))
+            dm.fit(fm.rows(mask & tr), yd[mask & tr], sub(wt, mask & tr),
+                   eval_set=(fm.rows(mask & va), yd[mask & va], sub(wt, mask & va)))
         except ModelError as exc:
             domain_report[name] = {"error": str(exc)}
             logger.warning("domain %s not fitted: %s", name, exc)
@@ -383,6 +409,16 @@ def fit_models(
             "auc_chosen": float(chosen["auc"]), "auc_generic": gen_auc,
             "beats_generic": bool(chosen["auc"] > gen_auc),
         }
+        se = _auc_se(float(chosen["auc"]), int(yd[mask & te].sum()), int((mask & te).sum() - yd[mask & te].sum()))
+        entry["auc_se"] = se
+        if not entry["beats_generic"]:
+            entry["why_not"] = (
+                f"the chosen combination ({dm.combination_}, chosen on validation) reaches AUC "
+                f"{chosen['auc']:.3f} against the generic model's {gen_auc:.3f} on {entry['subjects_test']} "
+                f"test rows with {entry['events_test']} events; the difference is within "
+                f"{abs(chosen['auc'] - gen_auc) / se:.1f} standard errors (SE {se:.3f}), i.e. the domain "
+                "label adds no signal the generic model lacks at this sample size"
+            )
         if truth is not None and f"latent_risk_{name}" in truth.columns:
             lr = _truth_column(truth, fm.keys, f"latent_risk_{name}")
             ok = mask & te & ~np.isnan(lr)
@@ -407,7 +443,10 @@ def fit_models(
                   "rows": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
                   "events": {"train": int(y[tr].sum()), "validation": int(y[va].sum()), "test": int(y[te].sum())}},
         "metrics": metrics,
+        "metrics_unweighted": metrics_unweighted,
         "oracle_gap": oracle_gap,
+        "oracle_gap_unweighted": (metrics_unweighted["oracle"]["auc"] - metrics_unweighted["generic"]["auc"]
+                                  if "oracle" in metrics_unweighted else oracle_gap),
         "calibration": cal["generic"],
         "tiers": {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(), "table": tier_table,
                   "model_table": model_tier_table, "increasing": ev.tiers_increasing(tier_table),
