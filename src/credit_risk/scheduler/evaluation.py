@@ -10,16 +10,16 @@ Two questions, on the synthetic province (where the truth is known) or on any hi
   for every eligible subject), the Horvitz–Thompson estimator ``Σ_drawn y_i / π_i`` of the
   number of violating subjects is unbiased despite the risk-based targeting (selective
   labels, DOMAIN.md §7). Its variance is estimated stratum by stratum as for simple random
-  sampling without replacement (the design of :func:`~credit_risk.scheduler.draw_subjects`);
-  strata with a single draw use the Poisson term ``(1 - π) / π² · y²``; certainty strata add
-  nothing.
+  sampling (the design of :func:`~credit_risk.scheduler.draw_subjects`), by default without
+  the finite-population correction because the state found at a visit is itself random
+  (see ``finite_population``); strata with a single draw use ``y² / π²``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -211,6 +211,8 @@ def horvitz_thompson(
     *,
     column: str = "problem",
     confidence: float = 0.95,
+    variance_strata: Literal["design", "collapsed"] = "design",
+    finite_population: bool = False,
 ) -> HTEstimate:
     """Unbiased violation rate from the plan's outcomes, with a normal confidence interval.
 
@@ -222,6 +224,16 @@ def horvitz_thompson(
         subjects not drawn are ignored.
     confidence : float
         Two-sided level of the interval.
+    variance_strata : {"design", "collapsed"}
+        Strata of the variance estimate: the design's (tier × region × kind) or collapsed
+        over regions (tier × kind; inclusion probabilities are equal there, and the
+        variance estimate is steadier when regional strata hold few draws).
+    finite_population : bool
+        False (default): an outcome is the state found on the day of the visit, itself
+        random (states change month to month), so strata are treated as sampled with
+        replacement and certainty strata (p = 1) still add variance. True: outcomes are
+        fixed properties of the subjects; the finite-population correction ``1 - n/N``
+        applies and certainty strata add none.
 
     Returns
     -------
@@ -243,9 +255,15 @@ def horvitz_thompson(
     total = float((y / p).sum())
 
     codes_all = frame["stratum"].cat.codes.to_numpy()
-    n_strata = len(frame["stratum"].cat.categories)
+    if variance_strata == "collapsed":  # "B|330102|random" -> "B|random"
+        labels = [f"{c.split('|')[0]}|{c.split('|')[-1]}" for c in frame["stratum"].cat.categories]
+        merged, merged_uniques = pd.factorize(np.array(labels, dtype=object))
+        codes_all = merged[codes_all]
+        n_strata = len(merged_uniques)
+    else:
+        n_strata = len(frame["stratum"].cat.categories)
     size = np.bincount(codes_all, minlength=n_strata).astype(float)
-    h = drawn["stratum"].cat.codes.to_numpy()
+    h = codes_all[drawn_mask]
     n_h = np.bincount(h, minlength=n_strata).astype(float)
     s1 = np.bincount(h, weights=y, minlength=n_strata)
     s2 = np.bincount(h, weights=y * y, minlength=n_strata)
@@ -256,10 +274,12 @@ def horvitz_thompson(
     if many.any():
         nh, big_n = n_h[many], size[many]
         s_sq = (s2[many] - s1[many] ** 2 / nh) / (nh - 1)
-        var += float((big_n**2 * (1 - nh / big_n) * np.maximum(s_sq, 0.0) / nh).sum())
-    single = (n_h == 1) & (p_h < 1)
+        fpc = (1 - nh / big_n) if finite_population else 1.0
+        var += float((big_n**2 * fpc * np.maximum(s_sq, 0.0) / nh).sum())
+    single = (n_h == 1) & ((p_h < 1) | (not finite_population))
     if single.any():
-        var += float(((1 - p_h[single]) / p_h[single] ** 2 * s2[single]).sum())
+        fpc1 = (1 - p_h[single]) if finite_population else 1.0
+        var += float((fpc1 / p_h[single] ** 2 * s2[single]).sum())
     se_total = var**0.5
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     rate = total / population if population else float("nan")
