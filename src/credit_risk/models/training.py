@@ -125,6 +125,7 @@ class TrainedModels:
         *,
         k: int = 5,
         previous: pd.DataFrame | None = None,
+        enterprises: pd.DataFrame | None = None,
         text: bool = True,
         chunk_size: int = 100_000,
     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -132,8 +133,15 @@ class TrainedModels:
 
         ``scores`` holds the keys, the generic ``probability``, ``model_tier``, the final
         ``tier`` (hysteresis against ``previous`` and overrides) and the per-view portrait;
-        ``reasons`` the top ``k`` reasons per subject (see :class:`~credit_risk.explain.Explanation`).
+        with ``enterprises`` (for the industry) also ``probability_<domain>`` for the
+        subjects each domain model covers (missing elsewhere). ``reasons`` holds the top ``k``
+        reasons per subject from the generic model (see :class:`~credit_risk.explain.Explanation`).
         """
+        industry = None
+        if enterprises is not None and self.domains:
+            industry = features.keys["credit_code"].map(
+                enterprises.drop_duplicates("credit_code").set_index("credit_code")["industry"]
+            )
         missing = [n for n in self.generic.feature_names_in_ if n not in features.X.columns]
         if missing:
             raise ModelError(f"features lack {missing[:10]} needed by the generic model; rebuild them with the training spec")
@@ -156,6 +164,14 @@ class TrainedModels:
                 keys=keys, previous=previous,
             )
             scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
+            if industry is not None:
+                ind = industry.iloc[start:stop].reset_index(drop=True)
+                for name, dm in self.domains.items():
+                    covered = self.domain_configs[name].subject_mask(ind)
+                    p_dom = np.full(stop - start, np.nan)
+                    if covered.any():
+                        p_dom[covered] = dm.predict_proba(X[covered])[:, 1]
+                    scores[f"probability_{name}"] = p_dom
             yield scores, expl.reasons
 
     def score(self, features: FeatureMatrix, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -409,6 +425,8 @@ def fit_models(
             "auc_chosen": float(chosen["auc"]), "auc_generic": gen_auc,
             "beats_generic": bool(chosen["auc"] > gen_auc),
         }
+        frame_te = dm.explain_frame(fm.rows(mask & te))
+        entry["importance"] = global_importance(dm.explain_model_, frame_te.iloc[:5000])
         se = _auc_se(float(chosen["auc"]), int(yd[mask & te].sum()), int((mask & te).sum() - yd[mask & te].sum()))
         entry["auc_se"] = se
         if not entry["beats_generic"]:
