@@ -160,3 +160,20 @@ def test_plan_from_the_sample_dataset_end_to_end(policy, roster_factory):
         {"violating_share": 0.0}).reset_index()
     yc = compare_yield(plan, truth_here, column="violating_share")
     assert yc.ratio >= 2.0, yc
+
+
+@pytest.mark.parametrize("variance_strata", ["design", "collapsed"])
+def test_ht_with_fixed_outcomes_and_finite_population_correction(
+    policy, population_factory, variance_strata
+):
+    subjects = population_factory(12_000, seed=8, noise=0.3)
+    frame = inclusion_frame(subjects, policy, period_start=START, period_end=END)
+    y = subjects.set_index("credit_code")["violating"].reindex(frame["credit_code"]).to_numpy()
+    outcomes = pd.DataFrame({"credit_code": frame["credit_code"], "problem": y})
+    reps, covered = 150, 0
+    for ss in np.random.SeedSequence(3).spawn(reps):
+        drawn = draw_subjects(frame, np.random.Generator(np.random.PCG64(ss)))
+        ht = horvitz_thompson(frame.assign(drawn=drawn), outcomes, finite_population=True,
+                              variance_strata=variance_strata)
+        covered += ht.covers(y.mean())
+    assert 0.90 <= covered / reps <= 0.99, covered / reps
