@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from credit_risk.config import load_yaml
 from credit_risk.data.synthetic import generate_province
 from credit_risk.features import FeatureMatrix, build_features
 from credit_risk.labels import inspection_outcome
-from credit_risk.models.training import fit_models
+from credit_risk.models.training import fit_models, load_model_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +54,7 @@ def main(argv: list[str] | None = None) -> dict:
     province = generate_province(args.train_subjects, seed=0)
     labels = inspection_outcome(province.dataset)
     features = build_features(province.dataset, labels.cutoffs)
-    params = load_yaml(ROOT / "configs" / "model.yaml")
-    params["n_jobs"] = args.threads
+    params = load_model_params() | {"n_jobs": args.threads}
     models = fit_models(features, labels, enterprises=province.dataset.enterprises, model_params=params)
     train_s = time.perf_counter() - t0
 

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_risk.config import load_yaml
 from credit_risk.data.dataset import CreditDataset
 from credit_risk.data.synthetic import generate_province
 from credit_risk.evaluation import tiers_increasing
@@ -20,7 +19,7 @@ from credit_risk.explain import Explainer
 from credit_risk.features import build_features
 from credit_risk.labels import inspection_outcome
 from credit_risk.models import fit_models, load_domain_configs, load_scorecard_config
-from credit_risk.models.training import TrainedModels
+from credit_risk.models.training import TrainedModels, load_model_params
 from credit_risk.tiers import load_tier_config
 
 N_SUBJECTS = 50_000
@@ -48,7 +47,7 @@ def run():
     ds = province.dataset
     labels = inspection_outcome(ds)
     features = build_features(ds, labels.cutoffs)
-    params = load_yaml("configs/model.yaml") | {"n_jobs": 2}
+    params = load_model_params() | {"n_jobs": 2}
     models = fit_models(
         features, domain_labels(ds, labels), enterprises=ds.enterprises,
         domain_configs=load_domain_configs(), tier_config=load_tier_config(),

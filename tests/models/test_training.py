@@ -91,3 +91,14 @@ def test_errors():
     bad = DomainConfig(name="x", name_zh="x", label="y_x", industries=("C13",), extra_features=("nope",))
     with pytest.raises(ModelError, match="extra_features \\['nope'\\]"):
         fit_models(fm, labels, enterprises=enterprises, domain_configs={"x": bad}, tier_config=TIERS)
+
+
+def test_model_params_config(tmp_path):
+    from credit_risk.models.training import load_model_params
+
+    params = load_model_params()
+    assert params["max_depth"] == 5 and params["calibration"] == "auto"
+    bad = tmp_path / "model.yaml"
+    bad.write_text("n_estimators: 10\nleaves: 3\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['leaves'\]"):
+        load_model_params(bad)

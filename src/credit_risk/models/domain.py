@@ -108,7 +108,9 @@ class DomainModel(BaseEstimator):
     Parameters
     ----------
     generic : fitted GenericRiskModel
-        Held as given (not refitted); its log-odds feed the combination.
+        Held as given (not refitted); its log-odds feed the combination. ``sklearn.clone``
+        clones it unfitted like any nested estimator: wrap it in
+        ``sklearn.frozen.FrozenEstimator`` to keep it fitted through a clone.
     extra_features : sequence of str
         Features only the domain model uses, on top of the generic model's features.
     combination : {"auto", "stacking", "blend", "max", "domain"}

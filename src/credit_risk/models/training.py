@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from credit_risk import evaluation as ev
+from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.explain import Explainer, global_importance, importance_figure
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
@@ -28,7 +30,7 @@ from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig
 from credit_risk.tiers import RiskTiers, TierConfig, load_tier_config
 
-__all__ = ["TimeSplit", "TrainedModels", "fit_models", "size_class"]
+__all__ = ["ModelParams", "TimeSplit", "TrainedModels", "fit_models", "load_model_params", "size_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +71,30 @@ class TimeSplit:
                 f"{vs.date()} < test_start {ts.date()} <= last as_of {pd.Timestamp(dates[-1]).date()}"
             )
         return vs, ts
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """``configs/model.yaml``: parameters of the generic model (see :class:`GenericRiskModel`)."""
+
+    n_estimators: int = 1000
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    max_depth: int = 5
+    min_child_samples: int = 100
+    reg_lambda: float = 10.0
+    subsample: float = 1.0
+    colsample_bytree: float = 0.5
+    early_stopping_rounds: int = 50
+    calibration: str = "auto"
+    monotone: bool = True
+    n_jobs: int = 1
+
+
+def load_model_params(path: str | Path | None = None) -> dict[str, Any]:
+    """Read ``configs/model.yaml`` strictly (unknown keys fail) into GenericRiskModel keyword arguments."""
+    path = Path(__file__).resolve().parents[1] / "configs" / "model.yaml" if path is None else Path(path)
+    return asdict(from_mapping(ModelParams, load_yaml(path), str(path)))
 
 
 def size_class(registered_capital: pd.Series) -> pd.Series:
