@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## The main job, end to end on the bundled sample.
 demo: $(STAMP)
-	$(BIN)/python -m credit_risk.demo --data data/sample --out outputs/demo
+	$(BIN)/credit-risk demo --data data/sample --out outputs/demo
 
 ## Install and run the tests (what CI runs).
 test: $(STAMP)

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from credit_risk.cli import resolve_model, run_training
+from credit_risk.cli import run_training
 from credit_risk.data import load_dataset
 from credit_risk.features import build_features
-from credit_risk.scoring import active_cutoffs, bundle_feature_spec
+from credit_risk.scoring import active_cutoffs, bundle_feature_spec, resolve_model
 from credit_risk.tracking import bundle_probability
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"

@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 from credit_risk.atomic import sha256_file
-from credit_risk.cli import main, resolve_model, run_training
+from credit_risk.cli import main, run_training
 from credit_risk.data import load_dataset
 from credit_risk.exceptions import ConfigError, ModelError
-from credit_risk.scoring import score_dataset
+from credit_risk.scoring import resolve_model, score_dataset
 from credit_risk.tracking import BUNDLE_FILE, local_tracking_uri
 from credit_risk.train import load_train_config
 

@@ -88,27 +88,15 @@ def _now() -> str:
 
 
 def run_training(data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None) -> list:
-    """Train, save bundles and record the tracked runs; return the registration results."""
-    import pandas as pd
-
+    """Train, save bundles and record the tracked runs (clock and git version read here, at the edge)."""
     from credit_risk.data import load_dataset
-    from credit_risk.tracking import log_model_run
-    from credit_risk.train import load_train_config, model_runs, train
+    from credit_risk.train import load_train_config, train_and_track
 
-    dataset = load_dataset(data)
     config, text = load_train_config(config_path)
-    truth_path = Path(truth) if truth else Path(data) / "truth" / "latent.parquet"
-    truth_frame = pd.read_parquet(truth_path) if truth_path.exists() else None
-    result = train(dataset, config, out_dir=out, created_at=_now(), truth=truth_frame)
-    fingerprint, version = dataset.fingerprint(), _code_version()
-    return [
-        log_model_run(
-            run, tracking_uri=tracking_uri, experiment=config.tracking.experiment,
-            data_fingerprint=fingerprint, code_version=version, alias=config.tracking.alias,
-            metric=config.tracking.metric, greater_is_better=config.tracking.greater_is_better,
-        )
-        for run in model_runs(result, config_text=text)
-    ]
+    return train_and_track(
+        load_dataset(data), config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
+        created_at=_now(), code_version=_code_version(), truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet",
+    )[1]
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -121,20 +109,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve_model(model: str, tracking_uri: str, cache: Path):
-    """A bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder)."""
-    from credit_risk.models.bundle import load_bundle
-    from credit_risk.tracking import BUNDLE_FILE, download_bundle
-
-    if model.startswith("models:/"):
-        folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
-        return load_bundle(folder / BUNDLE_FILE), meta["name"], meta["version"]
-    path = Path(model)
-    path = path / BUNDLE_FILE if path.is_dir() else path
-    bundle = load_bundle(path)
-    return bundle, "credit_risk_" + str(bundle.config.get("output", "generic")), f"file:{path.name}"
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -142,7 +116,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from credit_risk.data import load_dataset
-    from credit_risk.scoring import score_dataset
+    from credit_risk.scoring import resolve_model, score_dataset
 
     uri = _tracking_uri(args.tracking_uri)
     with tempfile.TemporaryDirectory() as cache:
@@ -164,6 +138,72 @@ def _cmd_score(args: argparse.Namespace) -> int:
     shares = scores["tier"].value_counts(normalize=True).sort_index()
     print(f"scored {len(scores):,} subjects as of {args.as_of} with {name} {version} → {out}")
     print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from credit_risk.demo import run_demo
+
+    uri = _tracking_uri(args.tracking_uri)
+    print(f"credit_risk demo on {args.data} → {args.out}")
+    result = run_demo(
+        args.data, args.out, tracking_uri=uri, created_at=_now(), code_version=_code_version(),
+        seed=args.seed, progress=lambda msg: print(f"… {msg}", flush=True),
+    )
+    for r in result.registrations:
+        print(f"  {r.registered_name} v{r.version}: {r.decision}")
+    print("outputs:")
+    print(f"  report           {result.report}")
+    print(f"  scores           {result.scores}")
+    print(f"  inspection plan  {result.plan_dir}")
+    for name, path in result.bundles.items():
+        print(f"  bundle {name:<10}{path}")
+    store = uri.removeprefix("sqlite:///")
+    print(f"  MLflow runs      {uri}")
+    if uri.startswith("sqlite:///"):
+        print(f"                   view them with: mlflow ui --backend-store-uri {uri} "
+              f"--default-artifact-root {Path(store).parent / 'artifacts'}")
+    for key, value in result.figures.items():
+        print(f"  {key:<26}{value:,.4g}")
+    return 0
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from credit_risk.data import load_dataset
+    from credit_risk.scheduler import (
+        load_policy,
+        plan_inspections,
+        subjects_from_dataset,
+        write_plan,
+    )
+
+    policy = load_policy(args.policy)
+    scores = pd.read_parquet(args.scores)
+    missing = [c for c in ("credit_code", "tier") if c not in scores.columns]
+    if missing:
+        print(f"error: {args.scores}: columns {missing} are missing; pass the output of credit-risk score",
+              file=sys.stderr)
+        return 2
+    tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
+    subjects = subjects_from_dataset(
+        load_dataset(args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start)
+    )
+    inspectors = pd.read_parquet(args.inspectors) if args.inspectors.endswith(".parquet") else pd.read_csv(
+        args.inspectors, dtype=str
+    ).astype({"capacity": int})
+    conflicts = None
+    if args.conflicts:
+        conflicts = pd.read_csv(args.conflicts, dtype=str)
+    plan = plan_inspections(subjects, inspectors, policy, period_start=args.start, period_end=args.end,
+                            seed=args.seed, conflicts=conflicts)
+    hashes = write_plan(plan, args.out)
+    print(f"plan {args.start} – {args.end}, seed {args.seed}: {len(plan.visits):,} visits → {args.out}")
+    for key, value in plan.stats.items():
+        print(f"  {key:<28}{value:,.6g}")
+    for name, digest in sorted(hashes.items()):
+        print(f"  {name:<22}sha256 {digest}")
     return 0
 
 
@@ -213,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
+
+    p = sub.add_parser("demo", help="the whole job on a dataset: train, score, tier, plan, report")
+    p.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
+    p.add_argument("--seed", type=int, default=2026, help="seed of the inspection draw (published)")
+    p.add_argument("--tracking-uri", default=None,
+                   help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("plan", help="draw a risk-based random-inspection plan (双随机、一公开) from scores")
+    p.add_argument("--scores", required=True, help="scores Parquet from credit-risk score (credit_code, tier)")
+    p.add_argument("--data", required=True, help="dataset folder (regions, listings, last inspections)")
+    p.add_argument("--inspectors", required=True,
+                   help="inspector roster CSV/Parquet: inspector_id, department, home_region, capacity")
+    p.add_argument("--conflicts", default=None, help="recusal table CSV: inspector_id, credit_code")
+    p.add_argument("--start", required=True, help="period start YYYY-MM-DD")
+    p.add_argument("--end", required=True, help="period end YYYY-MM-DD (exclusive)")
+    p.add_argument("--seed", type=int, required=True, help="the draw's seed (published in the plan)")
+    p.add_argument("--policy", default=None, help="policy YAML (default configs/inspection_policy.yaml)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_plan)
     return parser
 
 

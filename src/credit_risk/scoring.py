@@ -27,7 +27,7 @@ from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.models.bundle import ModelBundle
 from credit_risk.models.training import TrainedModels
 
-__all__ = ["active_cutoffs", "bundle_feature_spec", "score_dataset", "score_frame"]
+__all__ = ["active_cutoffs", "bundle_feature_spec", "resolve_model", "score_dataset", "score_frame"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,23 @@ def active_cutoffs(dataset: CreditDataset, as_of: pd.Timestamp) -> pd.DataFrame:
     return pd.DataFrame(
         {"credit_code": ent.loc[active, "credit_code"].to_numpy(dtype=object), "as_of": as_of}
     ).astype({"as_of": "datetime64[ns]"})
+
+
+def resolve_model(model: str, tracking_uri: str, cache: str | Path) -> tuple[ModelBundle, str, str]:
+    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder).
+
+    Returns the bundle, the registered model name and its version.
+    """
+    from credit_risk.models.bundle import load_bundle
+    from credit_risk.tracking import BUNDLE_FILE, download_bundle
+
+    if model.startswith("models:/"):
+        folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
+        return load_bundle(folder / BUNDLE_FILE), meta["name"], meta["version"]
+    path = Path(model)
+    path = path / BUNDLE_FILE if path.is_dir() else path
+    bundle = load_bundle(path)
+    return bundle, "credit_risk_" + str(bundle.config.get("output", "generic")), f"file:{path.name}"
 
 
 def bundle_feature_spec(bundle: ModelBundle) -> FeatureSpec:

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from credit_risk import __version__
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError
@@ -38,6 +37,7 @@ __all__ = [
     "default_train_config_path",
     "load_train_config",
     "train",
+    "train_and_track",
     "truth_for_cutoffs",
 ]
 
@@ -226,9 +226,35 @@ def train(
     return TrainingResult(trained=trained, labels=labels, features=features, bundles=bundles, spec_text=spec_text)
 
 
-def code_version() -> str:
-    """Library version (the CLI appends the git commit when it can read it)."""
-    return __version__
+def train_and_track(
+    dataset: CreditDataset,
+    config: TrainConfig,
+    *,
+    config_text: str,
+    out_dir: str | Path,
+    tracking_uri: str,
+    created_at: str,
+    code_version: str,
+    truth_path: str | Path | None = None,
+) -> tuple[TrainingResult, list]:
+    """:func:`train`, then one tracked, registered MLflow run per model (champion rule applied).
+
+    ``truth_path`` (synthetic data only) is read when it exists, for the oracle AUC.
+    """
+    from credit_risk.tracking import log_model_run
+
+    truth = pd.read_parquet(truth_path) if truth_path is not None and Path(truth_path).exists() else None
+    result = train(dataset, config, out_dir=out_dir, created_at=created_at, truth=truth)
+    fingerprint = dataset.fingerprint()
+    registrations = [
+        log_model_run(
+            run, tracking_uri=tracking_uri, experiment=config.tracking.experiment,
+            data_fingerprint=fingerprint, code_version=code_version, alias=config.tracking.alias,
+            metric=config.tracking.metric, greater_is_better=config.tracking.greater_is_better,
+        )
+        for run in model_runs(result, config_text=config_text)
+    ]
+    return result, registrations
 
 
 def _scalars(prefix: str, values: dict) -> dict[str, float]:
