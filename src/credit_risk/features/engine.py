@@ -36,6 +36,7 @@ __all__ = [
     "interval_decayed",
     "interval_last",
     "interval_sum",
+    "sum_before",
 ]
 
 #: Added to days since the epoch so that every representable date is ≥ 0.
@@ -129,18 +130,26 @@ def interval_count(
     return q.unsort(res.astype(np.int64))
 
 
+def sum_before(subj: np.ndarray, bound: np.ndarray, weights: np.ndarray, q: Queries) -> np.ndarray:
+    """Per query (sorted order): Σ weights of the subject's records with ``bound`` below ``t``."""
+    k = _keys(subj, bound)
+    o = np.argsort(k, kind="stable")
+    return _prefix_at(k[o], subj[o], _segment_cumsum(weights[o], subj[o]), q)
+
+
 def interval_sum(
-    subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, weights: np.ndarray, q: Queries
+    subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, weights: np.ndarray, q: Queries, *,
+    lo_before: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Sum of ``weights`` over records with ``lo < t <= hi`` (NaN weights count as 0)."""
-    keep = _valid(lo, hi)
-    s, w = subj[keep], np.nan_to_num(weights[keep].astype(np.float64))
-    total = np.zeros(len(q))
-    for bound, sign in ((lo[keep], 1.0), (hi[keep], -1.0)):
-        k = _keys(s, bound)
-        o = np.argsort(k, kind="stable")
-        total += sign * _prefix_at(k[o], s[o], _segment_cumsum(w[o], s[o]), q)
-    return q.unsort(total)
+    """Sum of ``weights`` over records with ``lo < t <= hi`` (NaN weights count as 0).
+
+    As in :func:`interval_count`, ``hi`` is raised to ``lo`` so that ``lo_before`` (from
+    :func:`sum_before` on the same weights) can be shared by every window.
+    """
+    w = np.nan_to_num(weights.astype(np.float64))
+    if lo_before is None:
+        lo_before = sum_before(subj, lo, w, q)
+    return q.unsort(lo_before - sum_before(subj, np.maximum(hi, lo), w, q))
 
 
 def interval_decayed(

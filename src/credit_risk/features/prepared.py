@@ -129,7 +129,10 @@ class Prepared:
         return engine.interval_count(rs.subj, rs.lo, rs.hi(window), self.q, lo_before=rs.memo["lo_before"])
 
     def total(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
-        return engine.interval_sum(rs.subj, rs.lo, rs.hi(window), rs.value, self.q)
+        """Σ value of the records counting at each cutoff; the ``lo`` side is computed once."""
+        if "lo_sum" not in rs.memo:
+            rs.memo["lo_sum"] = engine.sum_before(rs.subj, rs.lo, np.nan_to_num(rs.value), self.q)
+        return engine.interval_sum(rs.subj, rs.lo, rs.hi(window), rs.value, self.q, lo_before=rs.memo["lo_sum"])
 
     def decayed(self, rs: RecordSet, window: int | None, tau: float) -> np.ndarray:
         return engine.interval_decayed(rs.subj, rs.lo, rs.hi(window), rs.start, tau, self.q, self.n_subjects)
