@@ -172,8 +172,10 @@ def interval_decayed(
         k = _keys(s, bound)
         o = np.argsort(k, kind="stable")
         total += sign * _prefix_at(k[o], s[o], _segment_cumsum(w[o], s[o]), q)
-    scale = np.exp((ref[q.subj] - q.day) / tau)
-    out = np.where(total > 0, total * scale, 0.0)
+    # exact while |t − ref_s| < ~700·tau days (58 years at the minimum tau of 30 days)
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.exp((ref[q.subj] - q.day) / tau)
+        out = np.where(total > 0, total * scale, 0.0)
     return q.unsort(np.maximum(out, 0.0))
 
 
