@@ -37,11 +37,11 @@ def fitted():
 def test_domain_beats_generic_on_its_label_and_compares_every_option(fitted):
     fm, _, y_dom = _domain_data(3000, 1)
     table = fitted.compare(fm, y_dom).set_index("combination")
-    assert set(table.index) == {"generic", "domain", "stacking", "blend", "max"}
+    assert set(table.index) == {"generic", "domain", "stacking", "residual", "blend", "max"}
     assert table["chosen"].sum() == 1
     chosen = table[table["chosen"]].iloc[0]
     assert chosen["auc"] > table.loc["generic", "auc"] + 0.03
-    assert fitted.combination_ in {"domain", "stacking", "blend", "max"}
+    assert fitted.combination_ in {"domain", "stacking", "residual", "blend", "max"}
     assert set(fitted.validation_comparison_["combination"]) == set(table.index)
     p = fitted.predict_proba(fm)
     assert p.shape == (3000, 2) and np.allclose(p.sum(axis=1), 1)

@@ -98,3 +98,18 @@ def test_binary_only():
     fm, _, _ = make_matrix(100)
     with pytest.raises(ValueError, match="Only binary classification is supported"):
         GenericRiskModel().fit(fm, np.arange(100) % 3)
+
+
+def test_init_score_offset():
+    fm, y, p = make_matrix(3000, seed=7)
+    offset = np.log(p / (1 - p))
+    late = (fm.keys["as_of"] >= "2023-10-01").to_numpy()
+    model = GenericRiskModel(n_estimators=100).fit(
+        fm.rows(~late), y[~late], init_score=offset[~late], eval_set=(fm.rows(late), y[late], None, offset[late])
+    )
+    assert model.uses_init_score_ and model.best_iteration_ < 100  # the truth as offset leaves little to learn
+    assert model.predict_proba(fm, init_score=offset).shape == (3000, 2)
+    with pytest.raises(ModelError, match="was fitted with an init_score"):
+        model.predict_proba(fm)
+    with pytest.raises(ModelError, match="needs a matching init score in eval_set"):
+        GenericRiskModel().fit(fm.rows(~late), y[~late], init_score=offset[~late], eval_set=(fm.rows(late), y[late]))

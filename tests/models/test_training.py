@@ -55,7 +55,7 @@ def test_report_contents(trained):
     assert {"region", "industry", "size", "entity_type"} == set(r["groups"]["group"])
     assert set(r["backtest"]["slice"]) == {"validation", "test"}
     food = r["domains"]["food"]
-    assert food["beats_generic"] and food["chosen"] in {"domain", "stacking", "blend", "max"}
+    assert food["beats_generic"] and food["chosen"] in {"domain", "stacking", "residual", "blend", "max"}
     assert set(r["scorecard_comparison"]["model"]) >= {"generic", "scorecard_learned", "oracle"}
     assert set(models.figures) == {"roc", "calibration", "tiers", "importance"}
     assert "food_sampling_fail" not in models.generic.feature_names_in_

@@ -6,6 +6,8 @@ learns (e.g. a food-safety violation found), which extra features only it uses, 
 combined with the generic model:
 
 ``stacking``  the generic model's log-odds is an input feature of the domain model;
+``residual``  the domain trees boost from the generic log-odds (an offset), learning only
+              what the domain label adds; early stopping keeps as few trees as help;
 ``blend``     ``w·logit(p_domain) + (1−w)·logit(p_generic)``, ``w`` and a sigmoid
               recalibration fitted on the validation slice;
 ``max``       the larger of the domain probability and the generic log-odds recalibrated to the
@@ -45,7 +47,7 @@ __all__ = [
     "load_domain_configs",
 ]
 
-COMBINATIONS: tuple[str, ...] = ("auto", "stacking", "blend", "max", "domain")
+COMBINATIONS: tuple[str, ...] = ("auto", "stacking", "residual", "blend", "max", "domain")
 GENERIC_FEATURE = "generic_log_odds"
 
 
@@ -59,7 +61,7 @@ class DomainConfig:
     industries: tuple[str, ...]
     description: str = ""
     extra_features: tuple[str, ...] = ()
-    combination: Literal["auto", "stacking", "blend", "max", "domain"] = "auto"
+    combination: Literal["auto", "stacking", "residual", "blend", "max", "domain"] = "auto"
     model: dict[str, int | float | str | bool] = field(default_factory=dict)
 
     def subject_mask(self, industry: pd.Series) -> np.ndarray:
@@ -237,6 +239,11 @@ class DomainModel(BaseEstimator):
                 eval_set=(frame_v.assign(**{GENERIC_FEATURE: zg_v}), yv, wv),
             )
             options["stacking"] = self.stacked_model_.predict_proba(frame_v.assign(**{GENERIC_FEATURE: zg_v}))[:, 1]
+        if self.combination in ("auto", "residual"):
+            self.residual_model_ = self._new_model(info_d).fit(
+                frame, y, sample_weight, eval_set=(frame_v, yv, wv, zg_v), init_score=zg
+            )
+            options["residual"] = self.residual_model_.predict_proba(frame_v, init_score=zg_v)[:, 1]
         zd_v = _logit(options["domain"])
         if self.combination in ("auto", "blend"):
             best = None
@@ -276,6 +283,8 @@ class DomainModel(BaseEstimator):
         out = {"generic": self.generic.calibrator_.predict(zg), "domain": pd_}
         if hasattr(self, "stacked_model_"):
             out["stacking"] = self.stacked_model_.predict_proba(frame.assign(**{GENERIC_FEATURE: zg}))[:, 1]
+        if hasattr(self, "residual_model_"):
+            out["residual"] = self.residual_model_.predict_proba(frame, init_score=zg)[:, 1]
         if hasattr(self, "blend_weight_"):
             a, b = self.blend_platt_
             out["blend"] = _sigmoid(a * (self.blend_weight_ * _logit(pd_) + (1 - self.blend_weight_) * zg) + b)
@@ -302,9 +311,17 @@ class DomainModel(BaseEstimator):
 
     @property
     def explain_model_(self) -> GenericRiskModel:
-        """The tree model behind the chosen combination, for explanations."""
+        """The tree model behind the chosen combination, for explanations.
+
+        For ``residual`` its contributions explain what the domain trees add to the generic
+        log-odds; for ``blend`` and ``max`` the domain model alone is explained.
+        """
         require_fitted(self, "combination_")
-        return self.stacked_model_ if self.combination_ == "stacking" else self.domain_model_
+        if self.combination_ == "stacking":
+            return self.stacked_model_
+        if self.combination_ == "residual":
+            return self.residual_model_
+        return self.domain_model_
 
     def explain_frame(self, X) -> pd.DataFrame:
         """The input frame of :attr:`explain_model_` (adds the generic log-odds for stacking)."""

@@ -243,7 +243,7 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
         return params
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, sample_weight=None, *, eval_set=None, time=None):
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, time=None, init_score=None):
         """Fit on ``X`` (FeatureMatrix, DataFrame or array) and binary ``y``.
 
         Parameters
@@ -252,8 +252,12 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
         y : array of shape (n,), two classes
         sample_weight : array of shape (n,), optional
             E.g. inverse inspection probabilities (selective labels, DOMAIN.md §7).
-        eval_set : tuple (X_val, y_val) or (X_val, y_val, w_val), optional
+        eval_set : tuple (X_val, y_val[, w_val[, init_score_val]]), optional
             Out-of-time validation slice; by default the latest dates of ``X``.
+        init_score : array of shape (n,), optional
+            A log-odds offset per row (e.g. another model's score) the trees boost from; the
+            same offset must then be passed to :meth:`decision_function` and
+            :meth:`predict_proba`, and :meth:`raw_contributions` explains the trees only.
         time : array of dates, optional
             As-of date per row (taken from a FeatureMatrix automatically).
         """
@@ -288,6 +292,10 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
             )
         self.classes_, yi = np.unique(y, return_inverse=True)
         w = _check_sample_weight(sample_weight, Xa) if sample_weight is not None else None
+        init = None if init_score is None else np.asarray(init_score, dtype=float)
+        if init is not None and init.shape != (len(Xa),):
+            raise ModelError(f"init_score must have one value per row ({len(Xa)}); got shape {init.shape}")
+        self.uses_init_score_ = init is not None
         self.feature_info_ = self._resolve_info(info)
         self.categorical_features_ = sorted(self.categories_)
         if self.feature_info_ is not None:
@@ -308,22 +316,27 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
             Xva = self._encode(Xv, reset=False)
             yvi = np.searchsorted(self.classes_, np.asarray(yv))
             wv = np.asarray(rest[0], dtype=float) if rest and rest[0] is not None else None
-            Xt, yt, wt, order_v = Xa, yi, w, tv
+            iv = np.asarray(rest[1], dtype=float) if len(rest) > 1 and rest[1] is not None else None
+            if (init is None) != (iv is None):
+                raise ModelError("init_score needs a matching init score in eval_set (X_val, y_val, w_val, init_val)")
+            Xt, yt, wt, it, order_v = Xa, yi, w, init, tv
         else:
             mask = self._validation_mask(len(Xa), yi, time)
             Xt, yt, Xva, yvi = Xa[~mask], yi[~mask], Xa[mask], yi[mask]
             wt = None if w is None else w[~mask]
             wv = None if w is None else w[mask]
+            it = None if init is None else init[~mask]
+            iv = None if init is None else init[mask]
             order_v = None if time is None else np.asarray(time)[mask]
         use_val = len(yvi) >= MIN_VALIDATION_ROWS and len(np.unique(yvi)) == 2 and len(np.unique(yt)) == 2
         if not use_val:
-            Xt, yt, wt = Xa, yi, w
+            Xt, yt, wt, it = Xa, yi, w, init
 
         params = self._lgb_params()
         cat_list = self.categorical_features_ or "auto"
-        dtrain = lgb.Dataset(Xt, label=yt, weight=wt, categorical_feature=cat_list, free_raw_data=True)
+        dtrain = lgb.Dataset(Xt, label=yt, weight=wt, init_score=it, categorical_feature=cat_list, free_raw_data=True)
         if use_val:
-            dvalid = lgb.Dataset(Xva, label=yvi, weight=wv, reference=dtrain, categorical_feature=cat_list)
+            dvalid = lgb.Dataset(Xva, label=yvi, weight=wv, init_score=iv, reference=dtrain, categorical_feature=cat_list)
             self.booster_ = lgb.train(
                 params,
                 dtrain,
@@ -334,6 +347,8 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
             )
             self.best_iteration_ = int(self.booster_.best_iteration or self.booster_.current_iteration())
             raw_v = self.booster_.predict(Xva, num_iteration=self.best_iteration_, raw_score=True)
+            if iv is not None:
+                raw_v = raw_v + iv
             self.calibrator_, self.calibration_losses_ = choose_calibrator(
                 raw_v, yvi, wv, method=self.calibration, order=order_v, random_state=self.random_state
             )
@@ -368,14 +383,22 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
         X, _, _ = _unwrap(X)
         return self._encode(X, reset=False)
 
-    def decision_function(self, X) -> np.ndarray:
+    def decision_function(self, X, *, init_score=None) -> np.ndarray:
         """Raw log-odds of the event (before calibration)."""
         Xa = self._check(X)
-        return self.booster_.predict(Xa, num_iteration=self.best_iteration_, raw_score=True)
+        raw = self.booster_.predict(Xa, num_iteration=self.best_iteration_, raw_score=True)
+        if self.uses_init_score_:
+            if init_score is None:
+                raise ModelError(
+                    f"this {type(self).__name__} was fitted with an init_score; pass the same kind "
+                    "of offset (e.g. the generic model's log-odds) as init_score="
+                )
+            raw = raw + np.asarray(init_score, dtype=float)
+        return raw
 
-    def predict_proba(self, X) -> np.ndarray:
+    def predict_proba(self, X, *, init_score=None) -> np.ndarray:
         """Calibrated probabilities, shape (n, 2): column 1 is the event."""
-        raw = self.decision_function(X)
+        raw = self.decision_function(X, init_score=init_score)
         p = self.calibrator_.predict(raw)
         return np.column_stack([1.0 - p, p])
 
