@@ -134,14 +134,18 @@ def test_killed_scoring_leaves_no_file_and_rerun_matches(trained, tmp_path):
     assert main([*args, "--out", str(clean)]) == 0
     out = tmp_path / "killed.parquet"
     parts = tmp_path / "killed.parquet.parts"
-    proc = subprocess.Popen([sys.executable, "-m", "credit_risk.cli", *args, "--out", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(parts.glob("part-*.parquet"))) < 3:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert len(list(parts.glob("part-*.parquet"))) >= 3, "the scoring run did not get far enough to be killed mid-way"
+    errors = tmp_path / "stderr.txt"
+    with open(errors, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "credit_risk.cli", *args, "--out", str(out)],
+                                stdout=subprocess.DEVNULL, stderr=err, env={**os.environ})
+        deadline = time.time() + 180
+        while time.time() < deadline and proc.poll() is None and len(list(parts.glob("part-*.parquet"))) < 3:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    n_parts = len(list(parts.glob("part-*.parquet")))
+    assert n_parts >= 3, f"the scoring run was not killed mid-way ({n_parts} parts): {errors.read_text()[-3000:]}"
+    assert n_parts < -(-len(pd.read_parquet(clean)) // 150), "the scoring run finished before it could be killed"
     assert not out.exists()
     assert main([*args, "--out", str(out)]) == 0
     assert sha256_file(out) == sha256_file(clean)
