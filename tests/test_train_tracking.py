@@ -55,7 +55,9 @@ def test_run_records_params_metrics_artifacts_and_fingerprint(trained):
     run = client.get_run(first[0].run_id)
     assert 0.5 < run.data.metrics["test_auc"] <= 1.0
     assert "test_brier" in run.data.metrics and "tier_A_event_rate" in run.data.metrics
-    assert run.data.params["model.n_estimators"] == "400"
+    from credit_risk.models.training import load_model_params
+
+    assert run.data.params["model.n_estimators"] == str(load_model_params()["n_estimators"])
     assert run.data.tags["credit_risk.data_fingerprint"] == load_dataset(SAMPLE).fingerprint()
     assert run.data.tags["alias_moved"] == "true"
     mlflow.set_tracking_uri(uri)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from credit_risk.labels import Labels, inspection_outcome
 from credit_risk.models.bundle import ModelBundle, save_bundle
 from credit_risk.models.domain import load_domain_configs
 from credit_risk.models.scorecard import load_scorecard_config
-from credit_risk.models.training import TimeSplit, TrainedModels, fit_models
+from credit_risk.models.training import TimeSplit, TrainedModels, fit_models, load_model_params
 from credit_risk.tiers import load_tier_config
 from credit_risk.tracking import BUNDLE_FILE, ModelRun
 
@@ -71,7 +71,11 @@ class TrackingConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """``configs/train.yaml``: label, features, domains, tiers, scorecard, model, split, tracking."""
+    """``configs/train.yaml``: label, features, domains, tiers, scorecard, model, split, tracking.
+
+    ``features``, ``domains_dir``, ``tiers``, ``scorecard`` and ``model`` are paths to the other
+    configs, relative to the training config's folder (None: the packaged default).
+    """
 
     label: LabelConfig = field(default_factory=LabelConfig)
     features: str | None = None
@@ -79,7 +83,7 @@ class TrainConfig:
     domains_dir: str | None = None
     tiers: str | None = None
     scorecard: str | None = None
-    model: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
     split: SplitConfig = field(default_factory=SplitConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     base_dir: str = "."
@@ -192,7 +196,7 @@ def train(
         domain_configs=domain_configs,
         tier_config=load_tier_config(config.path(config.tiers)),
         scorecard_config=load_scorecard_config(config.path(config.scorecard)),
-        model_params=config.model,
+        model_params=load_model_params(config.path(config.model)),
         split=TimeSplit(**vars(config.split)),
         truth=None if truth is None else truth_for_cutoffs(truth, labels.cutoffs),
     )
