@@ -109,9 +109,7 @@ class AggregateGroup:
     filter: RecordFilter
     aggregations: tuple[Aggregation, ...]
     windows: tuple[int, ...] = ()
-    # tuple[int, ...] rather than tuple[int, int]: config._convert swaps values and types for
-    # fixed-length tuples (reported to the lead); the length is checked in __post_init__.
-    trend_windows: tuple[int, ...] | None = None
+    trend_windows: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         where = f"features.aggregates[{self.prefix}]"
