@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError, LeakageError
@@ -90,3 +92,26 @@ def test_event_within_censoring(dataset):
     assert lab.meta["n_censored"] == 1
     with pytest.raises(ConfigError, match="unknown kind"):
         event_within(dataset, cut, ["fine"], 30)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), horizon=st.integers(1, 400))
+def test_event_within_equals_a_plain_loop(seed, horizon):
+    rng = np.random.default_rng(seed)
+    ent = pd.DataFrame({"credit_code": ["a", "b", "c"], "name": ["A", "B", "C"], "entity_type": "enterprise",
+                        "industry": "C13", "region": "330106", "registered_capital": 1.0,
+                        "established_on": "2015-01-01"})
+    n = int(rng.integers(0, 30))
+    rec = pd.DataFrame({"record_id": [f"r{i}" for i in range(n)], "credit_code": rng.choice(["a", "b", "c"], n),
+                        "kind": rng.choice(["penalty", "wage_arrears"], n), "domain": "market",
+                        "start": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")})
+    ds = CreditDataset.from_frames(ent, rec, id_scheme="any")
+    cut = pd.DataFrame({"credit_code": rng.choice(["a", "b", "c"], 20),
+                        "as_of": pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 700, 20), unit="D")})
+    lab = event_within(ds, cut, ["penalty"], horizon, allow_censored=True)
+    pen = ds.records[ds.records["kind"] == "penalty"]
+    want = [
+        int(((pen["credit_code"] == c) & (pen["start"] >= t) & (pen["start"] < t + pd.Timedelta(days=horizon))).any())
+        for c, t in zip(cut["credit_code"], cut["as_of"], strict=True)
+    ]
+    assert lab.y.tolist() == want
