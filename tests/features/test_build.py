@@ -14,7 +14,7 @@ from credit_risk.exceptions import ConfigError, DataContractError
 from credit_risk.features import VIEWS, build_features, load_feature_spec
 from credit_risk.features.spec import FeatureSpec
 
-SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _frames(ds: CreditDataset) -> dict:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from credit_risk.features import build_features, load_feature_spec
 
 SPEC = load_feature_spec()
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def assert_frame_matches(fast: pd.DataFrame, naive: pd.DataFrame) -> None:
