@@ -77,7 +77,7 @@ dataset = load_dataset(sys.argv[1])
 t1 = time.perf_counter()
 bundle = load_bundle(sys.argv[2])
 out = score_dataset(bundle, dataset, as_of="2026-01-01", out=sys.argv[3], model_name="bench",
-                    model_version="0", chunk_size=int(sys.argv[4]))
+                    model_version="0", chunk_size=int(sys.argv[4]), threads=int(sys.argv[5]))
 t2 = time.perf_counter()
 n = len(pd.read_parquet(out, columns=["credit_code"]))
 print(json.dumps({"load_s": t1 - t0, "score_s": t2 - t1, "rows": n,
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--train-subjects", type=int, default=20_000)
     parser.add_argument("--chunk-size", type=int, default=200_000)
     parser.add_argument("--baseline-rows", type=int, default=20_000)
+    parser.add_argument("--threads", type=int, default=2, help="LightGBM prediction threads")
     args = parser.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     province = OUT / f"province-{args.subjects}"
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     if scores.exists():
         os.remove(scores)
     print("scoring …", flush=True)
-    ours = _child(SCORE, str(province), str(bundle), str(scores), str(args.chunk_size))
+    ours = _child(SCORE, str(province), str(bundle), str(scores), str(args.chunk_size), str(args.threads))
     base = _child(BASELINE, str(province), str(bundle), str(args.baseline_rows))
     rate = ours["rows"] / ours["score_s"]
     shap_all = base["shap_s"] / base["rows"] * ours["rows"]

@@ -100,10 +100,11 @@ def test_score_output_and_domain_results(trained, tmp_path):
     food = scores.merge(ds.enterprises[["credit_code", "industry"]].astype({"industry": str}), on="credit_code")
     is_food = food["industry"].str.startswith(("C13", "C14", "C15", "F522", "H62"))
     assert food.loc[is_food, "p_food"].notna().all() and food.loc[~is_food, "p_food"].isna().all()
-    # Chunking does not change the result.
+    # Neither chunking nor prediction threads change the result.
     one = tmp_path / "one.parquet"
     assert main(["score", "--model", str(root / "models" / "generic"), "--data", str(SAMPLE),
-                 "--as-of", "2026-01-01", "--out", str(one), "--chunk-size", "1000000", "--quiet"]) == 0
+                 "--as-of", "2026-01-01", "--out", str(one), "--chunk-size", "1000000", "--threads", "2",
+                 "--quiet"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(one), scores)
 
 

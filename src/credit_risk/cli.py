@@ -133,6 +133,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         out = score_dataset(
             bundle, dataset, as_of=args.as_of, out=args.out, model_name=name, model_version=version,
             chunk_size=args.chunk_size, k=args.reasons, previous=previous, progress=progress,
+            threads=args.threads,
         )
     scores = pd.read_parquet(out, columns=["tier"])
     shares = scores["tier"].value_counts(normalize=True).sort_index()
@@ -250,6 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", default=None, help="last month's scores, for tier hysteresis")
     p.add_argument("--chunk-size", type=int, default=200_000, help="subjects per chunk (bounds memory)")
     p.add_argument("--reasons", type=int, default=5, help="top reasons per subject")
+    p.add_argument("--threads", type=int, default=None,
+                   help="LightGBM prediction threads (default: as trained; results do not depend on it)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)

@@ -386,7 +386,9 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
     def decision_function(self, X, *, init_score=None) -> np.ndarray:
         """Raw log-odds of the event (before calibration)."""
         Xa = self._check(X)
-        raw = self.booster_.predict(Xa, num_iteration=self.best_iteration_, raw_score=True)
+        raw = self.booster_.predict(
+            Xa, num_iteration=self.best_iteration_, raw_score=True, num_threads=self.n_jobs
+        )
         if self.uses_init_score_:
             if init_score is None:
                 raise ModelError(
@@ -417,7 +419,8 @@ class GenericRiskModel(ClassifierMixin, BaseEstimator):
         for start in range(0, len(Xa), chunk_size):
             stop = start + chunk_size
             out[start:stop] = self.booster_.predict(
-                Xa[start:stop], num_iteration=self.best_iteration_, pred_contrib=True
+                Xa[start:stop], num_iteration=self.best_iteration_, pred_contrib=True,
+                num_threads=self.n_jobs,
             )
         return out
 
