@@ -62,10 +62,20 @@ class _Collector:
         self.problems.append(Problem(self.files.get(table, table), None, column, value, message, fix))
 
 
+def _all_text(series: pd.Series) -> bool:
+    """True when every non-missing value is a ``str`` (checked in C, not row by row)."""
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
+
+
 def _present(series: pd.Series) -> np.ndarray:
     """Non-missing and, for text, non-blank."""
     present = series.notna().to_numpy().copy()
-    if series.dtype == object or pd.api.types.is_string_dtype(series):
+    if _all_text(series):
+        blank = series[present].str.strip().eq("").to_numpy(dtype=bool)
+        present[np.flatnonzero(present)[blank]] = False
+    elif series.dtype == object or pd.api.types.is_string_dtype(series):
         blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         present &= ~blank
     return present
@@ -130,13 +140,18 @@ def _normalize_table(
                 )
                 out[c.name] = parsed.astype("Int64") if not (bad | frac).any() else parsed
         else:  # id, str, category
-            is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            if _all_text(raw):
+                is_text = np.ones(len(raw), dtype=bool)
+            else:
+                is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
             bad = present & ~is_text
             col.rows(
                 schema.name, out, bad, c.name, "not text",
                 f"write '{c.name}' as text (quote codes so leading zeros survive)",
             )
-            out[c.name] = raw.where(present & is_text, None).astype(object)
+            keep = present & is_text
+            text = raw.astype(object)
+            out[c.name] = text if keep.all() else text.where(keep, None)
     return out
 
 
