@@ -105,13 +105,22 @@ def _table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
     """A DataFrame as a Markdown table (no extra dependency)."""
     def cell(v) -> str:
         if isinstance(v, (float, np.floating)):
-            return "" if np.isnan(v) else floatfmt.format(v)
+            if np.isnan(v):
+                return ""
+            return f"{int(v):,}" if float(v).is_integer() and abs(v) >= 1 else floatfmt.format(v)
         return str(v)
 
     head = "| " + " | ".join(map(str, frame.columns)) + " |"
     sep = "|" + "|".join("---" for _ in frame.columns) + "|"
     body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([head, sep, *body])
+
+
+def _by_tier_and_department(summary: pd.DataFrame) -> pd.DataFrame:
+    """The plan summary without its (long) per-region rows."""
+    if "dimension" not in summary.columns:
+        return summary
+    return summary[summary["dimension"].isin(["tier", "department"])].reset_index(drop=True)
 
 
 def _plan(dataset: CreditDataset, scores: pd.DataFrame, policy: InspectionPolicy, *, start: pd.Timestamp, seed: int):
@@ -238,6 +247,8 @@ def run_demo(
         "",
         _table(report["tiers"]["table"]),
         "",
+        f"Event rate rises strictly from A to D: **{'yes' if report['tiers']['increasing'] else 'no'}**.",
+        "",
         "### Registry",
         "",
         _table(regs, "{:.4f}"),
@@ -256,7 +267,9 @@ def run_demo(
         "",
         *[f"- `{n}` {h}" for n, h in sorted(hashes.items())],
         "",
-        _table(plan.summary().head(20)),
+        _table(_by_tier_and_department(plan.summary())),
+        "",
+        "The summary by region is in `summary.csv`.",
         "",
         "## Back-test of the plan on the ground truth",
         "",
