@@ -39,7 +39,7 @@ def test_overrides_and_observation():
     tiers = RiskTiers(
         method="probability",
         cutoffs=(0.1, 0.2, 0.3),
-        overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D", "listed", "列入"),),
+        overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D", "listed", "列入", legal_basis="SAMR Order 44"),),
         observation=ObservationPeriod("age_years", 1.0, "B"),
     ).fit(P)
     features = pd.DataFrame({"serious_listing_active": [1, 0, 0, np.nan], "age_years": [5, 0.5, 5, 0.2]})
@@ -74,7 +74,7 @@ def test_unfitted_raises():
         ({"method": "event_rate", "event_rates": (0.1, 0.2)}, "tiers.event_rates must be 3 strictly"),
         ({"labels": ("A", "A")}, "at least two distinct labels"),
         ({"hysteresis": -1.0}, "tiers.hysteresis must be a margin >= 0"),
-        ({"overrides": (OverrideRule("x", "f", ">", 0, "E"),)}, "at_least 'E' is not one of the labels"),
+        ({"overrides": (OverrideRule("x", "f", ">", 0, "E", legal_basis="x"),)}, "at_least 'E' is not one of the labels"),
     ],
 )
 def test_bad_tier_config_raises(params, message):
@@ -90,7 +90,7 @@ def test_bad_tier_yaml_raises(tmp_path):
 
 
 def test_override_feature_missing_raises():
-    tiers = RiskTiers(overrides=(OverrideRule("jd", "judgment_defaulter_active", ">", 0, "D"),)).fit(P)
+    tiers = RiskTiers(overrides=(OverrideRule("jd", "judgment_defaulter_active", ">", 0, "D", legal_basis="SPC 2017"),)).fit(P)
     with pytest.raises(ModelError, match="needs feature 'judgment_defaulter_active'"):
         tiers.assign([0.1], features=pd.DataFrame({"other": [1]}))
     with pytest.raises(ModelError, match="no features were given"):
@@ -100,3 +100,9 @@ def test_override_feature_missing_raises():
 def test_event_rate_needs_labels():
     with pytest.raises(ModelError, match="needs the validation labels y"):
         RiskTiers(method="event_rate").fit(P)
+
+
+def test_override_without_legal_basis_is_refused():
+    tiers = RiskTiers(overrides=(OverrideRule("jd", "judgment_defaulter_active", ">", 0, "D"),))
+    with pytest.raises(ConfigError, match="tiers override 'jd' cites no legal_basis"):
+        tiers.fit(P)

@@ -49,7 +49,11 @@ _EPS = 1e-9
 
 @dataclass(frozen=True)
 class OverrideRule:
-    """Force a tier of at least ``at_least`` where ``feature op value`` holds (missing: no)."""
+    """Force a tier of at least ``at_least`` where ``feature op value`` holds (missing: no).
+
+    An override raises the supervision a subject is under, so it must cite its
+    ``legal_basis`` (the regulation or notice that requires it); fitting refuses one without.
+    """
 
     name: str
     feature: str
@@ -58,6 +62,7 @@ class OverrideRule:
     at_least: str
     reason: str = ""
     reason_zh: str = ""
+    legal_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,12 @@ class RiskTiers(BaseEstimator):
                     f"tiers override {getattr(rule, 'name', 'observation')!r}: at_least "
                     f"{rule.at_least!r} is not one of the labels {list(labels)}"
                 )
+        for rule in self.overrides:
+            if not str(rule.legal_basis).strip():
+                raise ConfigError(
+                    f"tiers override {rule.name!r} cites no legal_basis; every measure that raises a "
+                    "subject's supervision must name the regulation requiring it (e.g. SAMR Order 44)"
+                )
         return labels
 
     # ------------------------------------------------------------------ fit
@@ -281,7 +292,8 @@ class RiskTiers(BaseEstimator):
         DataFrame
             ``probability``, ``model_tier`` (cut-offs only), ``tier`` (final), ``kept_previous``
             (hysteresis held the subject in last month's tier), ``override`` and
-            ``override_reason``/``override_reason_zh`` (the rule that raised the tier, or "").
+            ``override_reason``/``override_reason_zh`` (the rule that raised the tier, or "") and
+            ``override_legal_basis`` (the regulation it cites).
         """
         require_fitted(self, "cutoffs_")
         s = np.asarray(scores, dtype=float).ravel()
@@ -310,6 +322,7 @@ class RiskTiers(BaseEstimator):
         override = np.full(n, "", dtype=object)
         reason = np.full(n, "", dtype=object)
         reason_zh = np.full(n, "", dtype=object)
+        basis = np.full(n, "", dtype=object)
         rules = list(self.overrides)
         conditions = []
         if rules or self.observation is not None:
@@ -333,6 +346,7 @@ class RiskTiers(BaseEstimator):
             override[raise_it] = name
             reason[raise_it] = rule.reason
             reason_zh[raise_it] = rule.reason_zh
+            basis[raise_it] = getattr(rule, "legal_basis", "")
         out = pd.DataFrame(
             {
                 "probability": s,
@@ -342,6 +356,7 @@ class RiskTiers(BaseEstimator):
                 "override": override,
                 "override_reason": reason,
                 "override_reason_zh": reason_zh,
+                "override_legal_basis": basis,
             }
         )
         if keys is not None:

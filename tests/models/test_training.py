@@ -13,7 +13,7 @@ from credit_risk.models.training import TimeSplit, fit_models
 from credit_risk.tiers import OverrideRule, TierConfig
 
 EXTRA = FeatureInfo("food_sampling_fail", "compliance", 1, "failed food samplings", "食品抽检不合格次数")
-TIERS = TierConfig(overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D"),))
+TIERS = TierConfig(overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D", legal_basis="SAMR Order 44"),))
 
 
 def _data(n=6000, seed=0):
