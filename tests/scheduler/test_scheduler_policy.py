@@ -62,3 +62,11 @@ def test_bad_policies_fail_loudly(tmp_path, mutate, match):
 def test_missing_policy_file_names_the_path(tmp_path):
     with pytest.raises(ConfigError, match=r"does not exist"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_mandatory_inclusions_must_cite_a_legal_basis():
+    from credit_risk.config import from_mapping
+    from credit_risk.scheduler.policy import MandatoryRule
+
+    with pytest.raises(ConfigError, match=r"flags \['hot_tip'\] cite no legal basis"):
+        from_mapping(MandatoryRule, {"flags": ["serious_listing", "hot_tip"]})

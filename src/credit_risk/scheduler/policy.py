@@ -86,11 +86,24 @@ class MandatoryRule:
     flags: tuple[str, ...] = ("serious_listing", "judgment_defaulter", "verified_complaint")
     reason_column: str | None = "mandatory_reason"
     coverage_days: dict[str, int] = field(default_factory=dict)
+    #: The regulation requiring each mandatory inclusion (flag → citation); published in the
+    #: plan's manifest with the rest of the policy. Every flag must have one.
+    legal_basis: dict[str, str] = field(default_factory=lambda: {
+        "serious_listing": "SAMR Order 44 (2021), key supervision targets",
+        "judgment_defaulter": "SPC provisions on dishonest judgment defaulters (2017); joint punishment",
+        "verified_complaint": "SAMR complaint and report handling measures (inspection with cause)",
+    })
 
     def __post_init__(self) -> None:
         bad = {d: v for d, v in self.coverage_days.items() if v < 1}
         if bad:
             raise ConfigError(f"mandatory.coverage_days must be ≥ 1 day; got {bad}")
+        uncited = [f for f in self.flags if not str(self.legal_basis.get(f, "")).strip()]
+        if uncited:
+            raise ConfigError(
+                f"mandatory.legal_basis: flags {uncited} cite no legal basis; add the regulation "
+                "requiring each mandatory inclusion"
+            )
 
 
 @dataclass(frozen=True)
