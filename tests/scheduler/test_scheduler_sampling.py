@@ -56,8 +56,9 @@ def test_frame_records_reasons_and_probabilities(policy):
     quiet = frame[frame["reason"] == "excluded:quiet"]
     assert len(quiet) == 6 and (quiet["inclusion_probability"] == 0).all()
     assert (frame.loc[["M00001", "M00005", "M00013"], "reason"] == "excluded:cap").all()
-    assert (frame.loc[["M00007", "M00011"], "stratum_tier"] == "B").all()
-    assert frame.loc["M00007", "inclusion_probability"] == policy.probability_of("B")
+    # New subjects are drawn at *at least* B's rate; these two are rated D and keep D's.
+    assert (frame.loc[["M00007", "M00011"], "stratum_tier"] == "D").all()
+    assert frame.loc["M00007", "inclusion_probability"] == policy.probability_of("D")
     eligible = frame[frame["inclusion_probability"] > 0]
     assert (eligible["inclusion_probability"] >= policy.min_probability).all()
     random = frame[frame["reason"] == "random"]

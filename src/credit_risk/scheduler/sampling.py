@@ -76,10 +76,28 @@ def normalise_domains(values: pd.Series, default: tuple[str, ...]) -> pd.Series:
     )
 
 
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
 def _flag(col: pd.Series) -> np.ndarray:
+    """A boolean flag column: booleans, 0/1, or true/false text; anything else is an error.
+
+    A mandatory inclusion draws a subject with certainty and cites a legal basis, so a value
+    that cannot be read (e.g. "maybe") must never default to True (or to False).
+    """
     if col.dtype == bool:
         return col.to_numpy()
-    return col.astype(object).fillna(False).astype(bool).to_numpy()
+    values = col.astype(object)
+    text = values.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().lower())
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataContractError(
+            f"subjects row {first + 1:,}, column '{col.name}': {values.iloc[first]!r} is not a boolean flag; "
+            "use true/false, 1/0 or yes/no"
+        )
+    return text.isin(_TRUE).to_numpy()
 
 
 def inclusion_frame(
@@ -176,7 +194,8 @@ def _inclusion_frame(
         born = pd.to_datetime(col("established_on")).to_numpy()
         cutoff = np.datetime64(start - pd.Timedelta(days=rule.observation_days))
         is_new = ~np.isnat(born) & (born > cutoff)
-        stratum_idx[is_new] = tiers.index(rule.treat_as_tier)
+        # "At least" that tier: a new subject already rated riskier keeps its own rate.
+        stratum_idx[is_new] = np.maximum(stratum_idx[is_new], tiers.index(rule.treat_as_tier))
 
     domains = normalise_domains(
         col("domains") if "domains" in subjects.columns else pd.Series([None] * n, dtype=object),

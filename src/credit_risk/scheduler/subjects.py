@@ -14,16 +14,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from credit_risk.data.publication import counts_at
 from credit_risk.exceptions import DataContractError
 
 __all__ = ["subjects_from_dataset"]
 
 
-def _active_at(records: pd.DataFrame, as_of: pd.Timestamp) -> pd.Series:
-    start = pd.to_datetime(records["start"])
-    end = pd.to_datetime(records["end"]) if "end" in records.columns else pd.Series(pd.NaT, index=records.index)
-    known = pd.to_datetime(records["published_on"]) if "published_on" in records.columns else start
-    return (start <= as_of) & (known <= as_of) & (end.isna() | (end > as_of))
+#: On a day with several inspections (a joint visit), the day counts as its worst outcome.
+_OUTCOME_RANK = {"pass": 0, "unreachable": 1, "problem": 2}
 
 
 def subjects_from_dataset(
@@ -44,7 +42,10 @@ def subjects_from_dataset(
     tiers : DataFrame
         ``credit_code, tier`` (and optionally ``risk``) for every subject operating at ``as_of``.
     as_of : date-like
-        The plan's start; only records published by then are used.
+        The plan's start. The same point-in-time rule as the features applies: a record
+        counts iff published strictly before ``as_of``, started before it, and not ended,
+        repaired or expired by then (``credit_risk.data.publication``); a subject operates
+        iff established before ``as_of`` and not closed before it.
     domain_kinds : sequence of str
         Record kinds whose ``domain`` puts a subject under that domain while active.
     complaint_days : int
@@ -68,7 +69,7 @@ def subjects_from_dataset(
         raise DataContractError(f"tiers table lacks column(s) {missing}; got {list(tiers.columns)}")
     established = pd.to_datetime(ent["established_on"])
     closed = pd.to_datetime(ent["closed_on"]) if "closed_on" in ent.columns else pd.Series(pd.NaT, index=ent.index)
-    alive = (established <= t) & (closed.isna() | (closed > t))
+    alive = (established < t) & ~(closed < t)
     cols = [c for c in ("credit_code", "name", "region", "industry", "established_on") if c in ent.columns]
     out = ent.loc[alive, cols].copy()
     for c in ("credit_code", "region", "industry"):
@@ -92,9 +93,9 @@ def subjects_from_dataset(
     row = code_index.get_indexer(rec["credit_code"])
     rec = rec.loc[row >= 0].assign(_row=row[row >= 0])
     start = pd.to_datetime(rec["start"])
-    known = pd.to_datetime(rec["published_on"]) if "published_on" in rec.columns else start
-    seen = (start < t) & (known <= t)
-    active = _active_at(rec, t)
+    known = pd.to_datetime(rec["published_on"]).fillna(start) if "published_on" in rec.columns else start
+    seen = (start < t) & (known < t)
+    active = pd.Series(counts_at(rec, dataset.catalog, t), index=rec.index)  # type: ignore[attr-defined]
 
     # domains: base + active licences / ratings
     dom = rec.loc[rec["kind"].isin(list(domain_kinds)) & active & rec["domain"].notna(), ["_row", "domain"]]
@@ -108,8 +109,16 @@ def subjects_from_dataset(
 
     # last inspection and inspections earlier this year
     insp = rec.loc[(rec["kind"] == "inspection") & seen, ["_row", "start", "outcome"]]
-    insp = insp.assign(start=pd.to_datetime(insp["start"])).sort_values(["_row", "start"])
-    last = insp.groupby("_row").tail(1)
+    insp = insp.assign(
+        start=pd.to_datetime(insp["start"]),
+        _rank=insp["outcome"].astype(object).map(_OUTCOME_RANK).fillna(-1).astype(int),
+    )
+    # Last inspection day per subject, with the worst outcome of that day (order-independent).
+    last = (
+        insp.sort_values(["_row", "start", "_rank"], kind="stable")
+        .groupby("_row", sort=True)
+        .tail(1)
+    )
     out["last_inspected_on"] = pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     out.loc[last["_row"].to_numpy(), "last_inspected_on"] = last["start"].to_numpy()
     outcome = np.full(len(out), None, dtype=object)
