@@ -68,7 +68,7 @@ def test_train_against_a_real_server_and_load_from_its_registry(mlflow_server, t
     results = run_training(str(SAMPLE), None, str(tmp_path / "models"), mlflow_server, None)
     assert [r.registered_name for r in results] == ["credit_risk_generic", "credit_risk_environment", "credit_risk_food"]
     assert all(r.alias_moved for r in results)
-    bundle, name, version = resolve_model("models:/credit_risk_generic@champion", mlflow_server, tmp_path / "cache")
+    bundle, name, version, _ = resolve_model("models:/credit_risk_generic@champion", mlflow_server, tmp_path / "cache")
     assert (name, version) == ("credit_risk_generic", "1")
     ds = load_dataset(SAMPLE)
     fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2025-01-01")).head(200), bundle_feature_spec(bundle))

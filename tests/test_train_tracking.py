@@ -72,7 +72,7 @@ def test_registered_model_loads_and_predicts_as_pyfunc(trained):
     root, uri, first, _ = trained
     mlflow.set_tracking_uri(uri)
     model = mlflow.pyfunc.load_model("models:/credit_risk_generic@champion")
-    bundle, name, version = resolve_model("models:/credit_risk_generic@champion", uri, root / "cache")
+    bundle, name, version, _ = resolve_model("models:/credit_risk_generic@champion", uri, root / "cache")
     assert (name, version) == ("credit_risk_generic", "1")
     ds = load_dataset(SAMPLE)
     from credit_risk.features import build_features
@@ -160,3 +160,38 @@ def test_train_config_rejects_unknown_keys(tmp_path):
     path.write_text("label:\n  target: inspection_outcome\nlearning_rate: 0.1\n")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['learning_rate'\]"):
         load_train_config(path)
+
+
+def test_resume_never_reuses_parts_of_another_model(trained, tmp_path, monkeypatch):
+    """Parts left by a killed run with model A are discarded when scoring with model B."""
+    import copy
+    import dataclasses
+
+    import credit_risk.scoring as scoring
+
+    root, *_ = trained
+    bundle_a, *_ = resolve_model(str(root / "models" / "generic"), "", tmp_path)
+    model_b = copy.deepcopy(bundle_a.model)
+    model_b.tiers.cutoffs_ = model_b.tiers.cutoffs_ * 0.5  # a different tiering: different output
+    bundle_b = dataclasses.replace(bundle_a, model=model_b)
+    ds = load_dataset(SAMPLE)
+    args = dict(as_of="2026-01-01", model_name="credit_risk_generic", model_version="x", chunk_size=500)
+    clean_b = score_dataset(bundle_b, ds, out=tmp_path / "clean_b.parquet", **args)
+
+    real = scoring.score_frame
+    calls = []
+
+    def dying(*a, **kw):
+        calls.append(1)
+        if len(calls) > 2:
+            raise KeyboardInterrupt("killed")
+        return real(*a, **kw)
+
+    out = tmp_path / "scores.parquet"
+    monkeypatch.setattr(scoring, "score_frame", dying)
+    with pytest.raises(KeyboardInterrupt):
+        score_dataset(bundle_a, ds, out=out, **args)
+    monkeypatch.setattr(scoring, "score_frame", real)
+    assert len(list((tmp_path / "scores.parquet.parts").glob("part-*.parquet"))) == 2
+    score_dataset(bundle_b, ds, out=out, **args)
+    assert sha256_file(out) == sha256_file(clean_b)

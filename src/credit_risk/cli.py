@@ -120,7 +120,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     uri = _tracking_uri(args.tracking_uri)
     with tempfile.TemporaryDirectory() as cache:
-        bundle, name, version = resolve_model(args.model, uri, Path(cache))
+        bundle, name, version, sha = resolve_model(args.model, uri, Path(cache))
     dataset = load_dataset(args.data)
     previous = pd.read_parquet(args.previous) if args.previous else None
     with tqdm(desc="scoring chunks", unit="chunk", disable=True if args.quiet else None) as bar:
@@ -133,7 +133,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         out = score_dataset(
             bundle, dataset, as_of=args.as_of, out=args.out, model_name=name, model_version=version,
             chunk_size=args.chunk_size, k=args.reasons, previous=previous, progress=progress,
-            threads=args.threads,
+            threads=args.threads, model_sha256=sha,
         )
     scores = pd.read_parquet(out, columns=["tier"])
     shares = scores["tier"].value_counts(normalize=True).sort_index()

@@ -161,9 +161,10 @@ def run_demo(
     report = result.trained.report
 
     say(f"scoring every active subject as of {as_of.date()} with the champion model")
-    bundle, name, version = resolve_model("models:/credit_risk_generic@champion", tracking_uri, out / ".model_cache")
+    bundle, name, version, sha = resolve_model("models:/credit_risk_generic@champion", tracking_uri,
+                                               out / ".model_cache")
     scores_path = score_dataset(bundle, dataset, as_of=as_of, out=out / "scores.parquet",
-                                model_name=name, model_version=version)
+                                model_name=name, model_version=version, model_sha256=sha)
     scores = pd.read_parquet(scores_path)
 
     say("drawing the inspection plan (双随机、一公开)")

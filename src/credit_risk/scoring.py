@@ -14,11 +14,13 @@ import hashlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import yaml
 
+from credit_risk import __version__
 from credit_risk.chunked import write_chunked
 from credit_risk.config import from_mapping
 from credit_risk.data import CreditDataset
@@ -27,7 +29,14 @@ from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.models.bundle import ModelBundle
 from credit_risk.models.training import TrainedModels
 
-__all__ = ["active_cutoffs", "bundle_feature_spec", "resolve_model", "score_dataset", "score_frame"]
+__all__ = [
+    "ResolvedModel",
+    "active_cutoffs",
+    "bundle_feature_spec",
+    "resolve_model",
+    "score_dataset",
+    "score_frame",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +51,34 @@ def active_cutoffs(dataset: CreditDataset, as_of: pd.Timestamp) -> pd.DataFrame:
     ).astype({"as_of": "datetime64[ns]"})
 
 
-def resolve_model(model: str, tracking_uri: str, cache: str | Path) -> tuple[ModelBundle, str, str]:
-    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder).
+class ResolvedModel(NamedTuple):
+    """A verified bundle with its registered name, version and the sha256 it was verified against."""
 
-    Returns the bundle, the registered model name and its version.
-    """
-    from credit_risk.models.bundle import load_bundle
+    bundle: ModelBundle
+    name: str
+    version: str
+    sha256: str
+
+
+def resolve_model(model: str, tracking_uri: str, cache: str | Path) -> ResolvedModel:
+    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder)."""
+    import json
+
+    from credit_risk.models.bundle import load_bundle, manifest_path
     from credit_risk.tracking import BUNDLE_FILE, download_bundle
 
     if model.startswith("models:/"):
         folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
-        return load_bundle(folder / BUNDLE_FILE), meta["name"], meta["version"]
-    path = Path(model)
-    path = path / BUNDLE_FILE if path.is_dir() else path
-    bundle = load_bundle(path)
-    return bundle, "credit_risk_" + str(bundle.config.get("output", "generic")), f"file:{path.name}"
+        path = folder / BUNDLE_FILE
+        bundle = load_bundle(path)
+        name, version = meta["name"], meta["version"]
+    else:
+        path = Path(model)
+        path = path / BUNDLE_FILE if path.is_dir() else path
+        bundle = load_bundle(path)
+        name, version = "credit_risk_" + str(bundle.config.get("output", "generic")), ""
+    sha = json.loads(manifest_path(path).read_text(encoding="utf-8"))["sha256"]
+    return ResolvedModel(bundle, name, version or f"sha256:{sha[:12]}", sha)
 
 
 def bundle_feature_spec(bundle: ModelBundle) -> FeatureSpec:
@@ -119,17 +141,21 @@ def score_dataset(
     previous: pd.DataFrame | None = None,
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
+    model_sha256: str | None = None,
 ) -> Path:
     """Score every active subject as of ``as_of`` and write one Parquet file atomically.
 
     ``threads`` sets LightGBM's prediction threads (TreeSHAP reasons dominate the cost);
-    None keeps the models' own ``n_jobs``. Results do not depend on it.
+    None keeps the models' own ``n_jobs``. Results do not depend on it. ``model_sha256`` is the
+    verified hash of the bundle file (:func:`resolve_model` gives it); without it the bundle's
+    pickled content is hashed, so that resumed runs never mix parts of different models.
 
     Raises
     ------
     ModelError
-        The bundle is not a model set from ``credit-risk train``, or the dataset's features do
-        not match the model's (the message lists the missing and unexpected features).
+        The bundle is not a model set from ``credit-risk train``, the dataset's schema or
+        catalogue differs from the training data's, or its features do not match the model's
+        (the message lists the missing and unexpected features).
     """
     trained = bundle.model
     if not isinstance(trained, TrainedModels):
@@ -143,15 +169,21 @@ def score_dataset(
     cutoffs = active_cutoffs(dataset, as_of)
     logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
     features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
+    bundle.check_schema(dataset.schema_fingerprint())
     bundle.check_features(features)
     features = features.select(bundle.feature_names)
     industry = (
         cutoffs[["credit_code"]]
         .merge(dataset.enterprises[["credit_code", "industry"]].astype({"industry": object}), on="credit_code", how="left")["industry"]
     )
+    # Everything the output depends on: data (tables and catalogue), the exact model bytes,
+    # the library, the as-of date and the options. Parts written under another digest are
+    # never reused by a resumed run.
     digest = hashlib.sha256()
-    for part in (dataset.fingerprint(), model_name, model_version, str(as_of), str(k), repr(bundle.feature_names)):
+    for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
+                 model_version, str(as_of), str(k)):
         digest.update(part.encode())
+        digest.update(b"\0")
     if previous is not None:
         digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
 
@@ -163,6 +195,12 @@ def score_dataset(
         return frame
 
     return write_chunked(len(cutoffs), compute, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(), progress=progress)
+
+
+def _bundle_digest(bundle: ModelBundle) -> str:
+    import pickle
+
+    return hashlib.sha256(pickle.dumps(bundle, protocol=5)).hexdigest()
 
 
 def _set_threads(trained: TrainedModels, threads: int) -> None:

@@ -103,8 +103,12 @@ class CreditDataset:
         return len(self.enterprises)
 
     def fingerprint(self) -> str:
-        """sha256 over the content of every table (order-sensitive), for tracking and audit."""
+        """sha256 over the content of every table (order-sensitive) and the catalogue.
+
+        The catalogue is part of the data's meaning: it decides how long each record counts.
+        """
         digest = hashlib.sha256()
+        digest.update(repr(self.catalog).encode())
         for name in TABLES:
             frame = getattr(self, name)
             if frame is None:
@@ -115,15 +119,13 @@ class CreditDataset:
         return digest.hexdigest()
 
     def schema_fingerprint(self) -> str:
-        """sha256 of the tables' columns and the catalogue's kinds, severities and domains."""
+        """sha256 of the tables' columns and the whole catalogue (kinds, severities, domains, periods)."""
         digest = hashlib.sha256()
         for name in TABLES:
             frame = getattr(self, name)
             if frame is not None:
                 digest.update(f"{name}:{','.join(map(str, frame.columns))};".encode())
-        digest.update(repr(sorted(self.catalog.kinds)).encode())
-        digest.update(repr(self.catalog.severities).encode())
-        digest.update(repr(self.catalog.domains).encode())
+        digest.update(repr(self.catalog).encode())  # kinds, severities, domains, publication periods
         return digest.hexdigest()
 
 
