@@ -60,6 +60,19 @@ def test_hysteresis_keeps_tier_near_boundary_but_not_far():
     assert out["kept_previous"].tolist() == [True, False, True, False, False]
 
 
+def test_an_expired_override_does_not_linger_through_hysteresis():
+    tiers = RiskTiers(
+        method="probability", cutoffs=(0.1, 0.2, 0.3), hysteresis=0.3,
+        overrides=(OverrideRule("serious", "serious_listing_active", ">", 0, "D", legal_basis="SAMR Order 44"),),
+    ).fit(P)
+    keys = pd.DataFrame({"credit_code": ["x"]})
+    # Last month: model said C, the listing forced D. Now the listing is gone and the score sits
+    # just below the D cut-off: the subject is held at its model tier C, not at the forced D.
+    previous = pd.DataFrame({"credit_code": ["x"], "model_tier": ["C"], "tier": ["D"]})
+    out = tiers.assign([0.29], keys=keys, previous=previous, features=pd.DataFrame({"serious_listing_active": [0]}))
+    assert out.loc[0, "tier"] == "C" and out.loc[0, "override"] == ""
+
+
 def test_unfitted_raises():
     with pytest.raises(ModelNotFittedError, match="RiskTiers instance is not fitted"):
         RiskTiers().predict([0.1])

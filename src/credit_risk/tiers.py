@@ -310,7 +310,10 @@ class RiskTiers(BaseEstimator):
                     f"got {list(previous.columns)}"
                 )
             rank = {label: i for i, label in enumerate(self.labels_)}
-            prev_map = previous.drop_duplicates("credit_code", keep="last").set_index("credit_code")["tier"]
+            # Hold against last month's *model* tier: an override (e.g. a listing since removed)
+            # must not linger through hysteresis once its condition is gone.
+            held_col = "model_tier" if "model_tier" in previous.columns else "tier"
+            prev_map = previous.drop_duplicates("credit_code", keep="last").set_index("credit_code")[held_col]
             prev = keys["credit_code"].map(prev_map).map(rank).to_numpy(dtype=float)
             has = ~np.isnan(prev)
             up = self._index(s, +self.hysteresis)  # harder to move up

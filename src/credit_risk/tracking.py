@@ -32,6 +32,7 @@ from credit_risk.exceptions import ModelError
 
 __all__ = [
     "ModelRun",
+    "champion_decision",
     "RegistrationResult",
     "download_bundle",
     "local_tracking_uri",
@@ -248,22 +249,11 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
         )
         version = int(info.registered_model_version)
         champion_version, champion_value = _current_champion(client, registered_name, alias, metric)
-        if champion_version is None:
-            moved, decision = True, f"no '{alias}' yet: version {version} becomes {alias}"
-        elif champion_version == version:
-            moved, decision = False, f"version {version} is already {alias}"
-        else:
-            better = (
-                champion_value is None
-                or (value > champion_value if greater_is_better else value < champion_value)
-            )
-            moved = better
-            decision = (
-                f"version {version} {metric}={value:.4f} "
-                f"{'beats' if better else 'does not beat'} {alias} v{champion_version} "
-                f"{metric}={champion_value if champion_value is None else round(champion_value, 4)}: "
-                f"{'alias moved' if better else 'alias stays'}"
-            )
+        moved, decision = champion_decision(
+            version=version, value=value, champion_version=champion_version,
+            champion_value=champion_value, alias=alias, metric=metric,
+            greater_is_better=greater_is_better,
+        )
         if moved:
             client.set_registered_model_alias(registered_name, alias, str(version))
         mlflow.set_tags({"alias_moved": str(moved).lower(), "alias_decision": decision})
@@ -282,15 +272,56 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
         )
 
 
+def champion_decision(
+    *, version: int, value: float, champion_version: int | None, champion_value: float | None,
+    alias: str, metric: str, greater_is_better: bool,
+) -> tuple[bool, str]:
+    """Whether ``alias`` moves to ``version``, and the sentence the run records.
+
+    A version whose metric is not finite (e.g. NaN AUC on a one-class test slice) never
+    becomes champion. A champion without a comparable value (metric changed, or not finite)
+    is replaced by a finite new version, and the decision says so.
+    """
+    shown = f"{metric}={value:.4f}" if math.isfinite(value) else f"{metric}={value}"
+    if not math.isfinite(value):
+        return False, f"version {version} {shown} is not a finite value: it cannot become {alias}; alias stays"
+    if champion_version is None:
+        return True, f"no '{alias}' yet: version {version} ({shown}) becomes {alias}"
+    if champion_version == version:
+        return False, f"version {version} is already {alias}"
+    if champion_value is None or not math.isfinite(champion_value):
+        return True, (
+            f"{alias} v{champion_version} has no comparable {metric} ({champion_value}); "
+            f"version {version} ({shown}) replaces it: alias moved"
+        )
+    better = value > champion_value if greater_is_better else value < champion_value
+    return better, (
+        f"version {version} {shown} {'beats' if better else 'does not beat'} {alias} v{champion_version} "
+        f"{metric}={champion_value:.4f}: {'alias moved' if better else 'alias stays'}"
+    )
+
+
 def _current_champion(client, name: str, alias: str, metric: str) -> tuple[int | None, float | None]:
+    """The champion's version and its value of ``metric`` (version tag, else its run's metric)."""
     from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import (
+        INVALID_PARAMETER_VALUE,
+        RESOURCE_DOES_NOT_EXIST,
+        ErrorCode,
+    )
 
     try:
         mv = client.get_model_version_by_alias(name, alias)
-    except MlflowException:
-        return None, None
+    except MlflowException as exc:
+        # Only "no such model / alias" means there is no champion; anything else is an error.
+        if exc.error_code in (ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)):
+            return None, None
+        raise
     tag = (mv.tags or {}).get(metric)
-    return int(mv.version), (float(tag) if tag is not None else None)
+    if tag is not None:
+        return int(mv.version), float(tag)
+    logged = client.get_run(mv.run_id).data.metrics.get(metric) if mv.run_id else None
+    return int(mv.version), (float(logged) if logged is not None else None)
 
 
 def _version() -> str:

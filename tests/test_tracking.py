@@ -1,0 +1,41 @@
+"""The champion rule: when the alias moves, and what the run says."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from credit_risk.tracking import champion_decision
+
+RULE = dict(alias="champion", metric="test_auc", greater_is_better=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "champion_version", "champion_value", "moves", "says"),
+    [
+        (0.70, None, None, True, "no 'champion' yet: version 3 (test_auc=0.7000) becomes champion"),
+        (0.70, 2, 0.65, True, "beats champion v2 test_auc=0.6500: alias moved"),
+        (0.70, 2, 0.75, False, "does not beat champion v2 test_auc=0.7500: alias stays"),
+        (0.70, 2, 0.70, False, "does not beat"),  # a tie keeps the approved model
+        (math.nan, None, None, False, "is not a finite value: it cannot become champion"),
+        (math.nan, 2, 0.6, False, "alias stays"),
+        (0.70, 2, math.nan, True, "champion v2 has no comparable test_auc (nan); version 3"),
+        (0.70, 2, None, True, "has no comparable test_auc (None)"),
+        (0.70, 3, 0.70, False, "version 3 is already champion"),
+    ],
+)
+def test_champion_decision(value, champion_version, champion_value, moves, says):
+    moved, decision = champion_decision(
+        version=3, value=value, champion_version=champion_version, champion_value=champion_value, **RULE
+    )
+    assert moved is moves
+    assert says in decision
+
+
+def test_lower_is_better_metrics():
+    moved, decision = champion_decision(
+        version=3, value=0.09, champion_version=1, champion_value=0.10,
+        alias="champion", metric="test_brier", greater_is_better=False,
+    )
+    assert moved and "beats champion v1 test_brier=0.1000" in decision
