@@ -137,7 +137,8 @@ def inspection_outcome(
     insp = insp[keep]
     y = insp["outcome"].astype(object).isin(["problem", "unreachable"] if unreachable == "problem" else ["problem"])
     if weight == "inverse_draw_probability" and "draw_probability" in insp:
-        p = pd.to_numeric(insp["draw_probability"], errors="coerce").to_numpy(dtype=np.float64)
+        # Typed by the data contract (a value that is not a number is refused on load).
+        p = insp["draw_probability"].to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.flatnonzero((p <= 0) | (p > 1))
         if len(bad):
             raise ConfigError(

@@ -225,3 +225,9 @@ def test_catalog_rejects_bad_config(tmp_path):
     path.write_text(path.read_text().replace("default_severity: general", "default_severity: minor\n    colour: red"))
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['colour'\]"):
         load_catalog(path)
+
+
+def test_draw_probability_must_be_a_number(raw_tables):
+    raw_tables["records"]["draw_probability"] = [None, "25%", None, None]
+    with pytest.raises(DataContractError, match=r"records row 2, column 'draw_probability': not a number \(got '25%'\)"):
+        _build(raw_tables)

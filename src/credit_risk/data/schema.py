@@ -99,6 +99,13 @@ RECORDS = TableSchema(
         Column("value", "float", required=False, nullable=True, description="an amount or a count"),
         Column("outcome", "category", required=False, nullable=True, description="result or reason"),
         Column("source", "category", required=False, nullable=True, description="department"),
+        Column(
+            "draw_probability",
+            "float",
+            required=False,
+            nullable=True,
+            description="inclusion probability of a random inspection (sample weights only, never a feature)",
+        ),
     ),
 )
 
