@@ -70,3 +70,21 @@ def test_new_subject_keeps_a_riskier_tier_and_flags_are_strict():
     with pytest.raises(DataContractError, match=r"column 'serious_listing': 'maybe' is not a boolean flag"):
         inclusion_frame(subjects.assign(serious_listing=["maybe", "0", "1"]), load_policy(),
                         period_start="2026-01-01", period_end="2027-01-01")
+
+
+def test_recusal_rows_naming_unknown_inspectors_are_refused():
+    import pytest
+
+    from credit_risk.exceptions import DataContractError
+    from credit_risk.scheduler import load_policy, plan_inspections
+
+    subjects = pd.DataFrame({"credit_code": ["S1", "S2"], "tier": "D", "region": "330102"})
+    inspectors = pd.DataFrame({"inspector_id": ["I1", "I2", "I3"], "department": "market_regulation",
+                               "home_region": "330102", "capacity": 5})
+    conflicts = pd.DataFrame({"inspector_id": ["I1", "I9"], "credit_code": ["S1", "S2"]})
+    with pytest.raises(DataContractError, match=r"conflicts row 2, column 'inspector_id': 'I9' is not on the roster"):
+        plan_inspections(subjects, inspectors, load_policy(), period_start="2026-01-01",
+                         period_end="2027-01-01", seed=0, conflicts=conflicts)
+    with pytest.raises(DataContractError, match=r"inspectors row 2, column 'department': value is missing"):
+        plan_inspections(subjects, inspectors.assign(department=["market_regulation", None, "market_regulation"]),
+                         load_policy(), period_start="2026-01-01", period_end="2027-01-01", seed=0)

@@ -92,6 +92,14 @@ def check_roster(inspectors: pd.DataFrame) -> pd.DataFrame:
             f"inspectors table has {int(dup.sum()):,} duplicate inspector_id(s), e.g. "
             f"{ids[dup].iloc[0]!r}; give one row per inspector"
         )
+    for column in ("inspector_id", "department", "home_region"):
+        empty = inspectors[column].isna() | inspectors[column].astype(str).str.strip().eq("")
+        if empty.any():
+            i = int(np.argmax(empty.to_numpy()))
+            raise DataContractError(
+                f"inspectors row {i + 1:,}, column '{column}': value is missing; every inspector "
+                f"needs an {column}"
+            )
     cap = pd.to_numeric(inspectors["capacity"], errors="coerce")
     bad = cap.isna() | (cap < 0) | (cap != np.floor(cap))
     if bad.any():

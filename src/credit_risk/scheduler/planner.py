@@ -91,8 +91,16 @@ def _conflict_pairs(
             f"conflicts table lacks column(s) {missing}; it needs ['inspector_id', 'credit_code'] "
             f"and got {list(conflicts.columns)}"
         )
-    subj = pd.Index(visit_codes).get_indexer(conflicts["credit_code"].astype(str))
     insp = pd.Index(roster_ids).get_indexer(conflicts["inspector_id"].astype(str))
+    unknown = np.flatnonzero(insp < 0)
+    if len(unknown):
+        # A typo in the recusal table must not silently lift a recusal (回避).
+        raise DataContractError(
+            f"conflicts row {int(unknown[0]) + 1:,}, column 'inspector_id': "
+            f"{conflicts['inspector_id'].iloc[int(unknown[0])]!r} is not on the roster "
+            f"({len(unknown):,} such rows); correct the id or remove the row"
+        )
+    subj = pd.Index(visit_codes).get_indexer(conflicts["credit_code"].astype(str))
     keep = (subj >= 0) & (insp >= 0)
     return np.column_stack([subj[keep], insp[keep]]).astype(np.int64), int(keep.sum())
 
