@@ -195,3 +195,26 @@ def test_resume_never_reuses_parts_of_another_model(trained, tmp_path, monkeypat
     assert len(list((tmp_path / "scores.parquet.parts").glob("part-*.parquet"))) == 2
     score_dataset(bundle_b, ds, out=out, **args)
     assert sha256_file(out) == sha256_file(clean_b)
+
+
+def test_registry_pins_the_bundle_hash(trained, tmp_path):
+    """Replacing a registered bundle and its manifest together is still caught by the registry tag."""
+    import json
+
+    from mlflow.tracking import MlflowClient
+
+    root, uri, _, second = trained
+    client = MlflowClient(tracking_uri=uri)
+    mv = client.get_model_version("credit_risk_generic", str(second[0].version))
+    assert len(mv.tags["bundle_sha256"]) == 64
+    store = Path(uri.removeprefix("sqlite:///")).parent / "artifacts"
+    manifests = [p for p in store.rglob(f"{BUNDLE_FILE}.json") if json.loads(p.read_text())["sha256"] == mv.tags["bundle_sha256"]]
+    assert manifests, "the registered bundle's manifest was not found in the artifact store"
+    for manifest in manifests:
+        bundle = manifest.with_name(BUNDLE_FILE)
+        bundle.write_bytes(bundle.read_bytes() + b"tampered")
+        meta = json.loads(manifest.read_text())
+        meta["sha256"] = sha256_file(bundle)
+        manifest.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="differs from the sha256 recorded in the registry"):
+        resolve_model(f"models:/credit_risk_generic/{mv.version}", uri, tmp_path)

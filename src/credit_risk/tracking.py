@@ -258,6 +258,9 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
             client.set_registered_model_alias(registered_name, alias, str(version))
         mlflow.set_tags({"alias_moved": str(moved).lower(), "alias_decision": decision})
         client.set_model_version_tag(registered_name, str(version), metric, repr(value))
+        manifest = json.loads((run.bundle_dir / f"{BUNDLE_FILE}.json").read_text(encoding="utf-8"))
+        # The bundle's hash, pinned where the bundle's own folder cannot change it.
+        client.set_model_version_tag(registered_name, str(version), "bundle_sha256", manifest["sha256"])
         logger.info("%s: %s", registered_name, decision)
         return RegistrationResult(
             run_id=active.info.run_id,
@@ -343,8 +346,11 @@ def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> t
     client = MlflowClient(tracking_uri=tracking_uri)
     try:
         with _quiet_mlflow():
-            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(dest)))
+            # Resolve an alias to one version first, so a concurrent promotion cannot make the
+            # bytes downloaded and the version reported disagree.
             meta = _version_meta(client, model_uri)
+            pinned = f"models:/{meta['name']}/{meta['version']}"
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=pinned, dst_path=str(dest)))
     except MlflowException as exc:
         raise ModelError(
             f"cannot load model {model_uri!r} from {tracking_uri}: {exc.message}; "
@@ -354,6 +360,13 @@ def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> t
     if len(found) != 1:
         raise ModelError(f"{model_uri!r} is not a credit_risk model (no single {BUNDLE_FILE} in its artifacts)")
     bundle = found[0].parent
+    registered = meta.get("bundle_sha256", "")
+    stored = json.loads((bundle / f"{BUNDLE_FILE}.json").read_text(encoding="utf-8")).get("sha256", "")
+    if registered and registered != stored:
+        raise ModelError(
+            f"{meta['name']} v{meta['version']}: the bundle's manifest sha256 {stored[:12]}… differs from the "
+            f"sha256 recorded in the registry {registered[:12]}…; the artifact was replaced — refusing to load"
+        )
     return bundle, meta
 
 
@@ -362,4 +375,4 @@ def _version_meta(client, model_uri: str) -> dict[str, str]:
     spec = model_uri.removeprefix("models:/")
     name, _, ref = spec.partition("@") if "@" in spec else spec.partition("/")
     mv = client.get_model_version_by_alias(name, ref) if "@" in spec else client.get_model_version(name, ref)
-    return {"name": name, "version": str(mv.version)}
+    return {"name": name, "version": str(mv.version), "bundle_sha256": (mv.tags or {}).get("bundle_sha256", "")}
