@@ -42,7 +42,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
+        # Flush the bytes to disk before the rename makes them visible, and the rename itself
+        # after, so that a power loss cannot leave a complete-looking but empty file.
+        with open(tmp_path, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp_path, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
