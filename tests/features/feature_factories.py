@@ -68,8 +68,11 @@ def make_annual_reports(ent: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
                 rows.append((code, year, filed, float(rng.integers(100, 1000)), float(rng.integers(1, 50)),
                              float(rng.integers(100, 900)), float(rng.integers(0, 800)), float(rng.integers(0, 40)),
                              float(rng.integers(0, 30))))
-    return pd.DataFrame(rows, columns=["credit_code", "year", "filed_on", "revenue", "employees", "assets",
-                                       "liabilities", "insured_employees", "tax_paid"])
+    ar = pd.DataFrame(rows, columns=["credit_code", "year", "filed_on", "revenue", "employees", "assets",
+                                     "liabilities", "insured_employees", "tax_paid"])
+    # profit: negative for some reports, missing where no tax was paid (no extra random draws)
+    ar["profit"] = (ar["revenue"] * 0.1 - ar["tax_paid"] * 5).where(ar["tax_paid"] > 0)
+    return ar
 
 
 def make_relations(ent: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:

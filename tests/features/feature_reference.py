@@ -176,7 +176,7 @@ def naive_relations(ds: CreditDataset, cutoffs: pd.DataFrame, tiers: pd.DataFram
     return pd.DataFrame(rows)
 
 
-def naive_lifecycle_commercial(ds: CreditDataset, cutoffs: pd.DataFrame) -> pd.DataFrame:
+def naive_lifecycle_commercial(ds: CreditDataset, cutoffs: pd.DataFrame, history_years: int = 7) -> pd.DataFrame:
     ent = ds.enterprises.set_index("credit_code")
     ar = ds.annual_reports
     rec = ds.records
@@ -198,6 +198,12 @@ def naive_lifecycle_commercial(ds: CreditDataset, cutoffs: pd.DataFrame) -> pd.D
             if last is None or pd.isna(last[b]) or last[b] == 0 or pd.isna(last[a]):
                 return np.nan
             return last[a] / last[b]
+
+        def history_mean(a, b, known=known, t=t):
+            hist = known[(known["year"] >= t.year - history_years) & (known["year"] <= t.year - 1)]
+            values = [r[a] / r[b] for _, r in hist.iterrows()
+                      if not (pd.isna(r[a]) or pd.isna(r[b]) or r[b] == 0) and np.isfinite(r[a] / r[b])]
+            return float(np.mean(values)) if values else np.nan
 
         deadline = lambda y: pd.Timestamp(f"{y + 1}-06-30")  # noqa: E731
         last_expected = t.year - 1 if deadline(t.year - 1) < t else t.year - 2
@@ -236,6 +242,10 @@ def naive_lifecycle_commercial(ds: CreditDataset, cutoffs: pd.DataFrame) -> pd.D
                 "liability_ratio": ratio("liabilities", "assets"),
                 "insured_employee_ratio": ratio("insured_employees", "employees"),
                 "log_registered_capital": math.log1p(cap) if cap >= 0 else np.nan,
+                f"liability_ratio_mean_{history_years}y": history_mean("liabilities", "assets"),
+                f"insured_employee_ratio_mean_{history_years}y": history_mean("insured_employees", "employees"),
+                f"tax_to_revenue_mean_{history_years}y": history_mean("tax_paid", "revenue"),
+                f"profit_margin_mean_{history_years}y": history_mean("profit", "revenue"),
                 "age_years": age,
                 "closed": closed,
                 "lifecycle_stage": stage,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,9 +55,21 @@ def test_builders_equal_reference(seed, n_subjects, n_records):
     ds, cut = _case(seed, n_subjects, n_records, 10)
     fm = build_features(ds, cut)
     assert_frame_matches(fm.X, naive_compliance(ds, cut))
-    assert_frame_matches(fm.X, naive_lifecycle_commercial(ds, cut))
+    assert_frame_matches(fm.X, naive_lifecycle_commercial(ds, cut, SPEC.builders.commercial.history_years))
     assert_frame_matches(fm.X, naive_relations(ds, cut))
     assert_frame_matches(fm.X, naive_context(ds, cut))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), n_subjects=st.integers(1, 8), years=st.integers(1, 4))
+def test_report_history_means_equal_reference(seed, n_subjects, years):
+    """A short report history window (the default one covers every report of the factory)."""
+    ds, cut = _case(seed, n_subjects, 0, 12)
+    b = SPEC.builders
+    spec = replace(SPEC, builders=replace(b, commercial=replace(b.commercial, history_years=years)))
+    fm = build_features(ds, cut, spec, views=["commercial"])
+    naive = naive_lifecycle_commercial(ds, cut, years)
+    assert_frame_matches(fm.X, naive[[c for c in naive.columns if c.endswith(f"_mean_{years}y")]])
 
 
 def test_relations_worst_tier_equals_reference(small_dataset):

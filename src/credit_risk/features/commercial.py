@@ -5,6 +5,11 @@ with ``filed_on < t`` exist. Reports are due by June 30 of ``y + 1`` (configurab
 *expected* reports at ``t`` are the years whose deadline is before ``t`` and not before the
 year of establishment. The tax rating (last rating still published) comes from the spec.
 
+One report is a noisy reading of a subject's standing; the persistent part shows in the
+*history*. The ``*_mean_{h}y`` features average a ratio over the reports of report years
+``year(t) - h`` … ``year(t) - 1`` filed before ``t`` (reports whose ratio is undefined are
+skipped; NaN when none is left).
+
 Registered capital as of ``t`` is the current ``registered_capital`` minus the signed
 ``capital_change`` records not yet known at ``t`` (``published_on >= t``): a capital change
 is the only way the register changes capital, so this rebuilds the value known at ``t``.
@@ -134,6 +139,45 @@ def _timeliness(p: Prepared, params: CommercialParams) -> tuple[np.ndarray, np.n
     return missing, late, overdue
 
 
+#: Ratios averaged over the report history: (name, numerator, denominator, direction, English, Chinese).
+_HISTORY_RATIOS = (
+    ("liability_ratio", "liabilities", "assets", 1, "liabilities / assets", "资产负债率"),
+    ("insured_employee_ratio", "insured_employees", "employees", -1, "insured employees / employees",
+     "参保人数占从业人数比例"),
+    ("tax_to_revenue", "tax_paid", "revenue", -1, "tax paid / revenue", "纳税额占营业收入比例"),
+    ("profit_margin", "profit", "revenue", -1, "profit / revenue", "营业利润率"),
+)
+
+
+def _history_means(p: Prepared, years: int) -> dict[str, np.ndarray]:
+    """Mean of each history ratio over the reports of the last ``years`` report years filed before t."""
+    n = len(p.cutoff_day)
+    sums = {name: np.zeros(n) for name, *_ in _HISTORY_RATIOS}
+    counts = {name: np.zeros(n) for name, *_ in _HISTORY_RATIOS}
+    ar = p.dataset.annual_reports
+    if ar is not None and len(ar):
+        key = p.report_subj * 10_000 + ar["year"].to_numpy(dtype=np.int64)
+        order = np.argsort(key, kind="stable")
+        skey = key[order]
+        filed = day_numbers(ar["filed_on"])[order]
+        ratios = {}
+        for name, num, den, *_ in _HISTORY_RATIOS:
+            if num in ar and den in ar:
+                ratios[name] = _ratio(ar[num].to_numpy(dtype=np.float64, na_value=np.nan)[order],
+                                      ar[den].to_numpy(dtype=np.float64, na_value=np.nan)[order])
+        ty = _year_of(p.cutoff_day)
+        for k in range(1, years + 1):  # a handful of report years, not subjects
+            want = p.cutoff_subj * 10_000 + (ty - k)
+            at = np.minimum(np.searchsorted(skey, want), len(skey) - 1)
+            present = (skey[at] == want) & (filed[at] < p.cutoff_day)
+            for name, v in ratios.items():
+                x = np.where(present, v[at], np.nan)
+                ok = np.isfinite(x)
+                sums[name][ok] += x[ok]
+                counts[name][ok] += 1
+    return {name: np.where(counts[name] > 0, sums[name] / np.maximum(counts[name], 1), np.nan) for name in sums}
+
+
 def capital_at(p: Prepared) -> np.ndarray:
     """Registered capital as known at each cutoff (10,000 CNY), NaN when unknown."""
     cap = p.dataset.enterprises["registered_capital"].to_numpy(dtype=np.float64, na_value=np.nan)[p.cutoff_subj]
@@ -152,6 +196,8 @@ def build_commercial(p: Prepared, params: CommercialParams) -> list[tuple[Featur
     missing, late, overdue = _timeliness(p, params)
     w = params.late_window_years
     cap = capital_at(p)
+    h = params.history_years
+    means = _history_means(p, h)
     with np.errstate(invalid="ignore"):
         log_cap = np.log1p(np.where(cap >= 0, cap, np.nan))
     return [
@@ -175,4 +221,9 @@ def build_commercial(p: Prepared, params: CommercialParams) -> list[tuple[Featur
          np.log1p(np.where(r["last_employees"] >= 0, r["last_employees"], np.nan))),
         (_info("log_registered_capital", -1, "log(1 + registered capital in 10,000 CNY) as registered at t",
                "注册资本(万元,对数)"), log_cap),
+    ] + [
+        (_info(f"{name}_mean_{h}y", direction,
+               f"mean {en} over the annual reports of the last {h} report years known at t (missing if none)",
+               f"近{h}个年度年报平均{zh}"), means[name])
+        for name, _, _, direction, en, zh in _HISTORY_RATIOS
     ]

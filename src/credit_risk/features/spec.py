@@ -176,6 +176,7 @@ class CommercialParams:
     report_deadline_month: int = 6
     report_deadline_day: int = 30
     late_window_years: int = 3
+    history_years: int = 5
 
 
 @dataclass(frozen=True)
