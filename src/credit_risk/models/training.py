@@ -456,12 +456,19 @@ def fit_models(
         se = _auc_se(float(chosen["auc"]), int(yd[mask & te].sum()), int((mask & te).sum() - yd[mask & te].sum()))
         entry["auc_se"] = se
         if not entry["beats_generic"]:
+            z = abs(chosen["auc"] - gen_auc) / se if se > 0 else float("inf")
+            verdict = (
+                "within noise: the domain label adds no signal the generic model lacks that this "
+                "sample size can detect"
+                if z < 2
+                else "a real shortfall: the combination chosen on validation does not transfer to the "
+                "test slice; compare the options in the comparison table before using this domain model"
+            )
             entry["why_not"] = (
                 f"the chosen combination ({dm.combination_}, chosen on validation) reaches AUC "
                 f"{chosen['auc']:.3f} against the generic model's {gen_auc:.3f} on {entry['subjects_test']} "
-                f"test rows with {entry['events_test']} events; the difference is within "
-                f"{abs(chosen['auc'] - gen_auc) / se:.1f} standard errors (SE {se:.3f}), i.e. the domain "
-                "label adds no signal the generic model lacks at this sample size"
+                f"test rows with {entry['events_test']} events; the gap is {z:.1f} standard errors "
+                f"(SE {se:.3f}) — {verdict}"
             )
         if truth is not None and f"latent_risk_{name}" in truth.columns:
             lr = _truth_column(truth, fm.keys, f"latent_risk_{name}")
