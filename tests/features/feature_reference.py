@@ -52,7 +52,7 @@ def _last(recs: pd.DataFrame, t):
         hi = pd.Timestamp.max if pd.isna(r.eff_end) else r.eff_end
         if not (lo < hi and lo < t):
             continue
-        key = (r.start, hi, row)
+        key = (r.start, hi, str(r.record_id))  # same-day ties: the greatest record_id, whatever the row order
         if best_key is None or key > best_key:
             best, best_key = r, key
     if best is None or not (pd.isna(best.eff_end) or best.eff_end >= t):

@@ -172,6 +172,30 @@ def test_draw_probability_column_is_ignored():
     _assert_same(a, b)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_record_row_order_changes_nothing(seed):
+    """Same-day records (a joint visit) tie-break on record_id, never on row position."""
+    ds = make_dataset(seed, n_subjects=5, n_records=80)
+    cut = make_cutoffs(ds, 30, np.random.default_rng(seed))
+    frames = _frames(ds)
+    frames["records"] = frames["records"].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    _assert_same(build_features(ds, cut), build_features(_rebuild(frames), cut))
+
+
+def test_joint_visit_last_outcome_does_not_depend_on_row_order():
+    ent = pd.DataFrame({"credit_code": ["S1"], "name": ["a"], "entity_type": ["enterprise"], "industry": ["C13"],
+                        "region": ["330106"], "registered_capital": [1.0], "established_on": ["2015-01-01"]})
+    rows = pd.DataFrame({"record_id": ["v1-food", "v1-market"], "credit_code": "S1", "kind": "inspection",
+                         "domain": ["food", "market"], "start": "2025-05-01", "outcome": ["problem", "pass"]})
+    cut = pd.DataFrame({"credit_code": ["S1"], "as_of": pd.Timestamp("2025-06-01")})
+    got = [
+        build_features(CreditDataset.from_frames(ent, rec, id_scheme="any"), cut, views=["compliance"])
+        .X["inspection_last_outcome"].astype(object).iloc[0]
+        for rec in (rows, rows.iloc[::-1].reset_index(drop=True))
+    ]
+    assert got[0] == got[1]
+
+
 def test_unknown_subject_and_missing_date_are_reported(small_dataset):
     cut = pd.DataFrame({"credit_code": ["S0001", "nobody"], "as_of": pd.to_datetime(["2020-01-01", "2020-01-01"])})
     with pytest.raises(DataContractError, match=r"cutoffs row 2, column 'credit_code'.*not in the dataset's enterprises"):

@@ -180,20 +180,24 @@ def interval_decayed(
 
 
 def interval_last(
-    subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: np.ndarray, q: Queries
+    subj: np.ndarray, lo: np.ndarray, hi: np.ndarray, start: np.ndarray, q: Queries,
+    tie: np.ndarray | None = None,
 ) -> np.ndarray:
     """Index of the most recent record known before ``t`` if it still counts, else −1.
 
     Among the subject's records with ``lo < t`` (and ``lo < hi``), the most recent is the one
-    with the greatest ``(start, hi, row)``; it is returned only if ``t <= hi``. Computed with
-    a prefix maximum of a global rank (subject-major) over records sorted by ``lo``.
+    with the greatest ``(start, hi, tie)``; it is returned only if ``t <= hi``. ``tie`` breaks
+    same-day ties (default: the row position; callers pass the rank of ``record_id`` so the
+    result does not depend on the order of the input rows). Computed with a prefix maximum of
+    a global rank (subject-major) over records sorted by ``lo``.
     """
     idx = np.flatnonzero(_valid(lo, hi))
     out = np.full(len(q), -1, dtype=np.int64)
     if len(idx) == 0:
         return out
     s, st, h, lw = subj[idx], start[idx], hi[idx], lo[idx]
-    by_rank = np.lexsort((idx, h, st, s))  # positions in idx, ascending (subject, start, hi, row)
+    tb = idx if tie is None else tie[idx]
+    by_rank = np.lexsort((tb, h, st, s))  # positions in idx, ascending (subject, start, hi, tie)
     rank = np.empty_like(by_rank)
     rank[by_rank] = np.arange(len(by_rank))
     k = _keys(s, lw)

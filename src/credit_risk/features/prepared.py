@@ -139,7 +139,9 @@ class Prepared:
 
     def last(self, rs: RecordSet) -> np.ndarray:
         """Position in ``rs`` of the most recent known record if it still counts, else −1."""
-        return engine.interval_last(rs.subj, rs.lo, rs.end, rs.start, self.q)
+        ids = self.dataset.records["record_id"].to_numpy(dtype=object)[rs.rows].astype(str)
+        tie = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of record_id
+        return engine.interval_last(rs.subj, rs.lo, rs.end, rs.start, self.q, tie=tie)
 
     def days_since(self, rs: RecordSet, pos: np.ndarray) -> np.ndarray:
         out = np.full(len(pos), np.nan)
