@@ -47,7 +47,7 @@ def _select(rec: pd.DataFrame, f) -> pd.DataFrame:
 def _last(recs: pd.DataFrame, t):
     """Most recent record known before t among those that ever count; None if it no longer counts."""
     best, best_key = None, None
-    for row, r in recs.iterrows():
+    for _, r in recs.iterrows():
         lo = max(r.published_on, r.start)
         hi = pd.Timestamp.max if pd.isna(r.eff_end) else r.eff_end
         if not (lo < hi and lo < t):
