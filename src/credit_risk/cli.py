@@ -158,14 +158,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"  scores           {result.scores}")
     print(f"  inspection plan  {result.plan_dir}")
     for name, path in result.bundles.items():
-        print(f"  bundle {name:<10}{path}")
+        print(f"  bundle {name:<12}{path}")
     store = uri.removeprefix("sqlite:///")
     print(f"  MLflow runs      {uri}")
     if uri.startswith("sqlite:///"):
         print(f"                   view them with: mlflow ui --backend-store-uri {uri} "
               f"--default-artifact-root {Path(store).parent / 'artifacts'}")
     for key, value in result.figures.items():
-        print(f"  {key:<26}{value:,.4g}")
+        print(f"  {key:<28}{value:,.4g}")
     return 0
 
 
@@ -202,7 +202,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     hashes = write_plan(plan, args.out)
     print(f"plan {args.start} – {args.end}, seed {args.seed}: {len(plan.visits):,} visits → {args.out}")
     for key, value in plan.stats.items():
-        print(f"  {key:<28}{value:,.6g}")
+        print(f"  {key:<32}{value:,.6g}")
     for name, digest in sorted(hashes.items()):
         print(f"  {name:<22}sha256 {digest}")
     return 0
