@@ -218,3 +218,15 @@ def test_registry_pins_the_bundle_hash(trained, tmp_path):
         manifest.write_text(json.dumps(meta))
     with pytest.raises(ModelError, match="differs from the sha256 recorded in the registry"):
         resolve_model(f"models:/credit_risk_generic/{mv.version}", uri, tmp_path)
+
+
+def test_score_frame_needs_industry_for_domain_models(trained, tmp_path):
+    from credit_risk.features import build_features
+    from credit_risk.scoring import active_cutoffs, bundle_feature_spec, score_frame
+
+    root, *_ = trained
+    bundle, *_ = resolve_model(str(root / "models" / "generic"), "", tmp_path)
+    ds = load_dataset(SAMPLE)
+    fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2026-01-01")).head(20), bundle_feature_spec(bundle))
+    with pytest.raises(ModelError, match=r"has domain models \['environment', 'food'\]; pass industry="):
+        score_frame(bundle.model, fm.select(bundle.feature_names))

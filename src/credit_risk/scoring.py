@@ -114,16 +114,19 @@ def score_frame(
     industry: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Score one chunk: keys, probability, tiers, portrait, domain probabilities, top-k reasons."""
+    if trained.domains and (industry is None or len(industry) != len(features.X)):
+        raise ModelError(
+            f"score_frame: the model set has domain models {sorted(trained.domains)}; pass industry= "
+            "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
+        )
+    # One chunk: reasons' ``row`` is the 0-based position in ``features``.
     scores, reasons = trained.score(features, k=k, previous=previous, chunk_size=max(1, len(features.X)))
-    reasons = reasons.copy()
-    reasons["row"] = reasons["row"] - reasons["row"].min() if len(reasons) else reasons["row"]
     frame = scores.reset_index(drop=True)
     for name, model in trained.domains.items():
         p = np.full(len(frame), np.nan)
-        if industry is not None:
-            mask = trained.domain_configs[name].subject_mask(industry.reset_index(drop=True))
-            if mask.any():
-                p[mask] = model.predict_proba(features.rows(mask))[:, 1]
+        mask = trained.domain_configs[name].subject_mask(industry.reset_index(drop=True))
+        if mask.any():
+            p[mask] = model.predict_proba(features.rows(mask))[:, 1]
         frame[f"p_{name}"] = p
     return pd.concat([frame, _flatten_reasons(reasons, len(frame), k)], axis=1)
 
