@@ -14,7 +14,21 @@ import pandas as pd
 
 from credit_risk.data.catalog import Catalog
 
-__all__ = ["counts_at", "effective_end"]
+__all__ = ["counts_at", "effective_end", "publication_days"]
+
+
+def publication_days(records: pd.DataFrame, catalog: Catalog) -> np.ndarray:
+    """``publication_days[kind][severity]`` per record as float days (NaN = no expiry)."""
+    kinds = list(catalog.kinds)
+    severities = list(catalog.severities)
+    lookup = np.full((len(kinds) + 1, len(severities) + 1), np.nan)  # last row/column: unknown
+    for kind, spec in catalog.kinds.items():
+        for sev, days in spec.publication_days.items():
+            if days is not None:
+                lookup[kinds.index(kind), severities.index(sev)] = float(days)
+    k = pd.Categorical(records["kind"], categories=kinds).codes
+    v = pd.Categorical(records["severity"], categories=severities).codes
+    return lookup[np.where(k < 0, len(kinds), k), np.where(v < 0, len(severities), v)]
 
 
 def effective_end(records: pd.DataFrame, catalog: Catalog) -> pd.Series:
@@ -30,23 +44,15 @@ def effective_end(records: pd.DataFrame, catalog: Catalog) -> pd.Series:
     >>> effective_end(rec, load_catalog()).dt.date.astype(str).tolist()
     ['2024-03-31', '2024-06-01']
     """
-    table = catalog.publication_table()
-    days = pd.Series(table["publication_days"].to_numpy(), index=pd.MultiIndex.from_frame(table[["kind", "severity"]]))
-    key = pd.MultiIndex.from_arrays([records["kind"].astype(object), records["severity"].astype(object)])
-    pub_days = days.reindex(key).to_numpy(dtype=float)
+    days = publication_days(records, catalog)
     start = pd.to_datetime(records["start"]).to_numpy(dtype="datetime64[ns]")
-    expiry = np.where(
-        np.isnan(pub_days),
-        np.datetime64("NaT", "ns"),
-        start + np.nan_to_num(pub_days).astype("timedelta64[D]").astype("timedelta64[ns]"),
-    )
-    end = (
-        pd.to_datetime(records["end"]).to_numpy(dtype="datetime64[ns]")
-        if "end" in records.columns
-        else np.full(len(records), np.datetime64("NaT", "ns"))
-    )
-    both = pd.DataFrame({"end": end, "expiry": expiry})
-    return pd.Series(both.min(axis=1, skipna=True).to_numpy(dtype="datetime64[ns]"), index=records.index)
+    nat = np.datetime64("NaT", "ns")
+    expiry = np.where(np.isnan(days), nat, start + np.nan_to_num(days).astype("timedelta64[D]"))
+    if "end" in records.columns:
+        end = pd.to_datetime(records["end"]).to_numpy(dtype="datetime64[ns]")
+        # fmin ignores NaT (an open end or no expiry), keeping the other bound.
+        expiry = np.where(np.isnat(end), expiry, np.where(np.isnat(expiry) | (end < expiry), end, expiry))
+    return pd.Series(expiry.astype("datetime64[ns]"), index=records.index)
 
 
 def counts_at(records: pd.DataFrame, catalog: Catalog, as_of: pd.Timestamp) -> np.ndarray:

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.data.dataset import CreditDataset
+from credit_risk.data.publication import effective_end
 from credit_risk.exceptions import DataContractError, Problem
 from credit_risk.features import engine
-from credit_risk.features.engine import INF, Queries, day_numbers
+from credit_risk.features.engine import Queries, day_numbers
 
 __all__ = ["Prepared", "RecordSet", "prepare"]
 
@@ -227,21 +228,11 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     subj = _lookup(codes, rec["credit_code"])
     start = day_numbers(rec["start"])
     pub = day_numbers(rec["published_on"].fillna(rec["start"]))
-    end = day_numbers(rec["end"]) if "end" in rec else np.full(len(rec), INF)
     kind = pd.Categorical(rec["kind"])
     sev = pd.Categorical(rec["severity"], categories=list(dataset.catalog.severities))
-    pub_table = dataset.catalog.publication_table()
-    kind_names = list(kind.categories)
-    lookup = np.full((len(kind_names), len(dataset.catalog.severities)), np.nan)
-    for k, s, d in pub_table.itertuples(index=False):
-        if k in kind_names:
-            lookup[kind_names.index(k), dataset.catalog.severity_rank(s)] = d
     sev_codes = sev.codes.astype(np.int64)
-    pub_days = np.where(
-        (kind.codes >= 0) & (sev_codes >= 0), lookup[np.maximum(kind.codes, 0), np.maximum(sev_codes, 0)], np.nan
-    )
-    expiry = np.where(np.isnan(pub_days), INF, start + np.nan_to_num(pub_days).astype(np.int64))
-    eff_end = np.minimum(end, expiry)
+    # The one publication rule of the data layer (shared with the inspection scheduler).
+    eff_end = day_numbers(effective_end(rec, dataset.catalog))
     outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
     domain = pd.Categorical(rec["domain"])
     value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
