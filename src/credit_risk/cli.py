@@ -189,7 +189,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         return 2
     tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
     subjects = subjects_from_dataset(
-        load_dataset(args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start)
+        load_dataset(args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start),
+        complaint_days=policy.mandatory.complaint_days,
     )
     inspectors = pd.read_parquet(args.inspectors) if args.inspectors.endswith(".parquet") else pd.read_csv(
         args.inspectors, dtype=str

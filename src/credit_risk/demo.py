@@ -125,7 +125,7 @@ def _by_tier_and_department(summary: pd.DataFrame) -> pd.DataFrame:
 
 def _plan(dataset: CreditDataset, scores: pd.DataFrame, policy: InspectionPolicy, *, start: pd.Timestamp, seed: int):
     tiers = scores[["credit_code", "tier", "probability"]].rename(columns={"probability": "risk"})
-    subjects = subjects_from_dataset(dataset, tiers, as_of=start)
+    subjects = subjects_from_dataset(dataset, tiers, as_of=start, complaint_days=policy.mandatory.complaint_days)
     inspectors = synthetic_roster(subjects, policy, seed=seed)
     end = start + pd.DateOffset(years=1)
     return plan_inspections(subjects, inspectors, policy, period_start=start, period_end=end, seed=seed), inspectors

@@ -86,6 +86,8 @@ class MandatoryRule:
     flags: tuple[str, ...] = ("serious_listing", "judgment_defaulter", "verified_complaint")
     reason_column: str | None = "mandatory_reason"
     coverage_days: dict[str, int] = field(default_factory=dict)
+    #: A complaint verified within this many days before the period makes the subject mandatory [I].
+    complaint_days: int = 90
     #: The regulation requiring each mandatory inclusion (flag → citation); published in the
     #: plan's manifest with the rest of the policy. Every flag must have one.
     legal_basis: dict[str, str] = field(default_factory=lambda: {
@@ -98,6 +100,8 @@ class MandatoryRule:
         bad = {d: v for d, v in self.coverage_days.items() if v < 1}
         if bad:
             raise ConfigError(f"mandatory.coverage_days must be ≥ 1 day; got {bad}")
+        if self.complaint_days < 1:
+            raise ConfigError(f"mandatory.complaint_days must be ≥ 1 day; got {self.complaint_days}")
         uncited = [f for f in self.flags if not str(self.legal_basis.get(f, "")).strip()]
         if uncited:
             raise ConfigError(

@@ -50,7 +50,7 @@ def subjects_from_dataset(
         Record kinds whose ``domain`` puts a subject under that domain while active.
     complaint_days : int
         A complaint with outcome ``verified`` in the ``complaint_days`` before ``as_of``
-        makes the subject mandatory [I].
+        makes the subject mandatory [I]; pass ``policy.mandatory.complaint_days``.
     base_domain : str
         Domain every subject falls under (``market``: registration and disclosure items).
 
