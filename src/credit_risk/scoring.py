@@ -27,6 +27,7 @@ from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ModelError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.models.bundle import ModelBundle
+from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.training import TrainedModels
 
 __all__ = [
@@ -208,8 +209,6 @@ def _bundle_digest(bundle: ModelBundle) -> str:
 
 def _set_threads(trained: TrainedModels, threads: int) -> None:
     """Prediction threads of every LightGBM model in the set (generic and inside domain models)."""
-    from credit_risk.models.generic import GenericRiskModel
-
     seen = [trained.generic]
     for model in trained.domains.values():
         seen.extend(v for v in vars(model).values() if isinstance(v, GenericRiskModel))

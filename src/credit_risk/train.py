@@ -23,6 +23,7 @@ from credit_risk.config import from_mapping, load_yaml
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
+from credit_risk.features.spec import default_spec_path
 from credit_risk.labels import Labels, inspection_outcome
 from credit_risk.models.bundle import ModelBundle, save_bundle
 from credit_risk.models.domain import load_domain_configs
@@ -170,8 +171,6 @@ def train(
         Synthetic ground truth (``truth/latent.parquet``) for the oracle AUC only.
     """
     spec_path = config.path(config.features)
-    from credit_risk.features.spec import default_spec_path
-
     spec_text = (spec_path or default_spec_path()).read_text(encoding="utf-8")
     spec = from_mapping(FeatureSpec, yaml.safe_load(spec_text), where=str(spec_path or default_spec_path()))
     all_domains = load_domain_configs(config.path(config.domains_dir))

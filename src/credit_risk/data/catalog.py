@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-import pandas as pd
-
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError
 
 __all__ = ["Catalog", "KindSpec", "default_catalog_path", "load_catalog"]
 
 View = Literal["commercial", "compliance", "social", "lifecycle"]
-VIEWS: tuple[str, ...] = ("commercial", "compliance", "social", "lifecycle", "relations", "context")
 
 
 def default_catalog_path() -> Path:
@@ -84,23 +80,6 @@ class Catalog:
     def severity_rank(self, severity: str) -> int:
         """Position of ``severity`` in the ordered list (0 = least severe)."""
         return self.severities.index(severity)
-
-    def publication_table(self) -> pd.DataFrame:
-        """Long table (kind, severity, days) with NaN for 'no expiry'."""
-        rows = [
-            (kind, sev, np.nan if days is None else float(days))
-            for kind, spec in self.kinds.items()
-            for sev, days in spec.publication_days.items()
-        ]
-        return pd.DataFrame(rows, columns=["kind", "severity", "publication_days"])
-
-    def kinds_of(self, *, view: str | None = None, polarity: str | None = None) -> list[str]:
-        """Kinds filtered by view and/or polarity."""
-        return [
-            k
-            for k, s in self.kinds.items()
-            if (view is None or s.view == view) and (polarity is None or s.polarity == polarity)
-        ]
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
