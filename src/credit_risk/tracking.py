@@ -361,8 +361,13 @@ def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> t
         raise ModelError(f"{model_uri!r} is not a credit_risk model (no single {BUNDLE_FILE} in its artifacts)")
     bundle = found[0].parent
     registered = meta.get("bundle_sha256", "")
+    if not registered:
+        raise ModelError(
+            f"{meta['name']} v{meta['version']} carries no bundle_sha256 tag, so its bundle cannot be "
+            "verified against the registry; register it with credit-risk train"
+        )
     stored = json.loads((bundle / f"{BUNDLE_FILE}.json").read_text(encoding="utf-8")).get("sha256", "")
-    if registered and registered != stored:
+    if registered != stored:
         raise ModelError(
             f"{meta['name']} v{meta['version']}: the bundle's manifest sha256 {stored[:12]}… differs from the "
             f"sha256 recorded in the registry {registered[:12]}…; the artifact was replaced — refusing to load"
