@@ -240,6 +240,12 @@ def run_demo(
         "",
         f"Oracle AUC gap (ground truth minus generic model): {oracle:.3f}." if oracle is not None else "",
         "",
+        "AUC differences on the test slice, with paired-bootstrap standard errors and 95 % intervals "
+        "(a difference whose interval contains 0 is not shown by this sample):",
+        "",
+        _table(report["comparisons"][["comparison", "weighting", "auc_a", "auc_b", "difference", "se",
+                                      "ci_low", "ci_high"]]) if len(report["comparisons"]) else "",
+        "",
         "### Domain models (通用+专用)",
         "",
         _table(domains) if len(domains) else "No domain models configured.",

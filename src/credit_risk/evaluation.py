@@ -19,6 +19,7 @@ from credit_risk.exceptions import ModelError
 
 __all__ = [
     "TIER_LABELS",
+    "auc_difference",
     "backtest",
     "binary_metrics",
     "calibration_figure",
@@ -100,6 +101,99 @@ def binary_metrics(y, p, sample_weight=None) -> dict[str, float]:
 def oracle_auc(y, latent_risk, sample_weight=None) -> float:
     """AUC of the ground truth's own risk (synthetic data only): the ceiling a model can reach."""
     return binary_metrics(y, np.asarray(latent_risk, dtype=float), sample_weight)["auc"]
+
+
+def _replicate_aucs(y: np.ndarray, p: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted AUC (ties count one half) of one score under each row of ``weights`` (B, n)."""
+    order = np.argsort(p, kind="stable")
+    y, p, weights = y[order], p[order], weights[:, order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]])  # runs of tied scores
+    pos = np.add.reduceat(weights * y, starts, axis=1)
+    neg = np.add.reduceat(weights * (1 - y), starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg  # negatives strictly below each run
+    total = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (pos * (below + 0.5 * neg)).sum(axis=1) / total
+
+
+def auc_difference(
+    y,
+    a,
+    b,
+    sample_weight=None,
+    *,
+    n_boot: int = 500,
+    confidence: float = 0.95,
+    random_state: int = 0,
+    chunk: int = 50,
+) -> dict[str, float]:
+    """AUC of score ``a`` minus AUC of score ``b`` on the same rows, with a paired bootstrap.
+
+    The two scores are resampled together (Poisson bootstrap: every row gets a Poisson(1)
+    count, times its ``sample_weight``), so the standard error of the *difference* accounts
+    for the correlation between the scores; it is much smaller than the standard error of
+    either AUC alone. Use it to say whether one model beats another on a test slice, or how
+    far a model is from the oracle.
+
+    Parameters
+    ----------
+    y : array of 0/1
+    a, b : arrays of scores (rising with risk), same length as ``y``, finite
+    sample_weight : array, optional
+    n_boot : int
+        Bootstrap replicates (≥ 50).
+    confidence : float
+        Level of the percentile interval.
+    random_state : int
+        Seed of the resampling; the same seed gives the same interval.
+    chunk : int
+        Replicates computed at once (bounds memory to about ``chunk × n × 8`` bytes).
+
+    Returns
+    -------
+    dict
+        ``auc_a``, ``auc_b``, ``difference`` (``auc_a − auc_b``, full sample), ``se``,
+        ``ci_low``, ``ci_high``, ``n_boot``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y = rng.integers(0, 2, 400)
+    >>> d = auc_difference(y, y + rng.normal(0, 1, 400), rng.normal(0, 1, 400), n_boot=100)
+    >>> d["ci_low"] > 0
+    True
+    """
+    y, a, w = _prepare(y, a, sample_weight)
+    b = np.asarray(b, dtype=float)
+    if b.shape != a.shape:
+        raise ModelError(f"the two scores must have the same length; got {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ModelError("auc_difference: scores must be finite; drop the rows without a score first")
+    if n_boot < 50:
+        raise ModelError(f"auc_difference: n_boot must be at least 50; got {n_boot}")
+    if not 0 < confidence < 1:
+        raise ModelError(f"auc_difference: confidence must be in (0, 1); got {confidence}")
+    auc_a = float(_replicate_aucs(y, a, w[None, :])[0])
+    auc_b = float(_replicate_aucs(y, b, w[None, :])[0])
+    rng = np.random.default_rng(random_state)
+    diffs = []
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        reps = rng.poisson(1.0, size=(k, len(y))) * w
+        diffs.append(_replicate_aucs(y, a, reps) - _replicate_aucs(y, b, reps))
+    d = np.concatenate(diffs)
+    d = d[np.isfinite(d)]  # a replicate without events or without non-events has no AUC
+    alpha = (1 - confidence) / 2
+    lo, hi = (np.quantile(d, [alpha, 1 - alpha]) if len(d) else (float("nan"), float("nan")))
+    return {
+        "auc_a": auc_a,
+        "auc_b": auc_b,
+        "difference": auc_a - auc_b,
+        "se": float(np.std(d, ddof=1)) if len(d) > 1 else float("nan"),
+        "ci_low": float(lo),
+        "ci_high": float(hi),
+        "n_boot": float(len(d)),
+    }
 
 
 def calibration_table(y, p, sample_weight=None, *, n_bins: int = 10) -> pd.DataFrame:

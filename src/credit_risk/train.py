@@ -290,6 +290,10 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
             metrics.update(_scalars(f"{name}_", {k: values[k] for k in ("auc", "ks", "brier") if k in values}))
     if report.get("oracle_gap") is not None:
         metrics["oracle_gap_auc"] = float(report["oracle_gap"])
+        for weighting, (lo, hi) in report.get("oracle_gap_ci", {}).items():
+            tag = "population" if weighting.startswith("population") else "inspected"
+            metrics[f"oracle_gap_auc_{tag}_ci_low"] = float(lo)
+            metrics[f"oracle_gap_auc_{tag}_ci_high"] = float(hi)
     metrics["tiers_increasing"] = float(bool(report["tiers"]["increasing"]))
     metrics.update(_scalars("generic_", {k: v for k, v in report["generic_model"].items() if k != "calibration_losses"}))
     tier_table = report["tiers"]["table"]
@@ -303,6 +307,7 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "backtest.csv": report["backtest"],
         "importance.csv": report["importance"],
         "scorecard_comparison.csv": report["scorecard_comparison"],
+        "auc_differences.csv": report["comparisons"],
     }
     figures = {f"{name}.png": fig for name, fig in trained.figures.items()}
     split = report["split"]

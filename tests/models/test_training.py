@@ -57,6 +57,14 @@ def test_report_contents(trained):
     food = r["domains"]["food"]
     assert food["beats_generic"] and food["chosen"] in {"domain", "stacking", "residual", "blend", "max"}
     assert set(r["scorecard_comparison"]["model"]) >= {"generic", "scorecard_learned", "oracle"}
+    # every AUC difference carries a paired-bootstrap interval around its point estimate
+    c = r["comparisons"]
+    assert set(c["comparison"]) >= {"generic − scorecard_learned", "oracle − generic"}
+    assert (c["ci_low"] <= c["difference"]).all() and (c["difference"] <= c["ci_high"]).all() and (c["se"] > 0).all()
+    gap = c[(c["comparison"] == "oracle − generic") & c["weighting"].str.startswith("inspected")].iloc[0]
+    assert gap["difference"] == pytest.approx(r["oracle_gap_unweighted"])
+    assert r["oracle_gap_ci"]["inspected (unweighted)"] == (gap["ci_low"], gap["ci_high"])
+    assert food["auc_difference_ci"][0] <= food["auc_chosen"] - food["auc_generic"] <= food["auc_difference_ci"][1]
     assert set(models.figures) == {"roc", "calibration", "tiers", "importance"}
     assert "food_sampling_fail" not in models.generic.feature_names_in_
 

@@ -230,13 +230,20 @@ def _labels_frame(labels: Any) -> pd.DataFrame:
     return frame
 
 
-def _auc_se(auc: float, n_pos: int, n_neg: int) -> float:
-    """Hanley–McNeil standard error of an AUC."""
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    q1, q2 = auc / (2 - auc), 2 * auc**2 / (1 + auc)
-    var = (auc * (1 - auc) + (n_pos - 1) * (q1 - auc**2) + (n_neg - 1) * (q2 - auc**2)) / (n_pos * n_neg)
-    return float(np.sqrt(max(var, 0.0)))
+def _comparisons(
+    y: np.ndarray, w: np.ndarray | None, pairs: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], n_boot: int
+) -> pd.DataFrame:
+    """Paired-bootstrap AUC differences ``a − b`` for each (name, a, b, rows), weighted and not."""
+    out = []
+    for weighting, weights in (("population (1/p)", w), ("inspected (unweighted)", None)):
+        if weighting.startswith("population") and weights is None:
+            continue
+        for name, a, b, rows in pairs:
+            if len(np.unique(y[rows])) < 2:
+                continue
+            d = ev.auc_difference(y[rows], a, b, None if weights is None else weights[rows], n_boot=n_boot)
+            out.append({"comparison": name, "weighting": weighting, **d})
+    return pd.DataFrame(out)
 
 
 def _truth_column(truth: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
@@ -262,6 +269,7 @@ def fit_models(
     split: TimeSplit | None = None,
     truth: pd.DataFrame | None = None,
     train_weights: bool = False,
+    n_boot: int = 500,
 ) -> TrainedModels:
     """Fit and evaluate the generic, domain, scorecard and tier models out of time.
 
@@ -286,12 +294,17 @@ def fit_models(
         ``latent_risk_<domain>``) for the oracle AUC; never used for fitting.
     train_weights : bool
         Also weight the training by ``sample_weight`` (evaluation is always weighted).
+    n_boot : int
+        Paired-bootstrap replicates for the standard errors and intervals of AUC differences
+        (generic vs scorecards, oracle vs generic, domain vs generic).
 
     Returns
     -------
     TrainedModels
         ``report`` keys: ``split``, ``metrics`` (per model, test slice), ``oracle_gap``,
-        ``calibration``, ``tiers`` (cut-offs, table, increasing), ``groups``, ``backtest``,
+        ``oracle_gap_ci`` (95 % paired-bootstrap interval), ``comparisons`` (every AUC difference
+        with its standard error and interval, weighted and unweighted), ``calibration``,
+        ``tiers`` (cut-offs, table, increasing), ``groups``, ``backtest``,
         ``domains`` (per domain: combination comparison on test and validation, chosen, whether
         it beats the generic model), ``scorecard_comparison``, ``generic_model``,
         ``importance``.
@@ -399,6 +412,14 @@ def fit_models(
     comparison = pd.DataFrame(
         [{"model": k, **{m: v[m] for m in ("auc", "gini", "ks", "brier", "log_loss")}} for k, v in metrics.items()]
     )
+    all_te = np.ones(int(te.sum()), dtype=bool)
+    pairs = [("generic − scorecard_learned", p_te, scorecard.decision_function(fg.rows(te)), all_te)]
+    if rules is not None:
+        pairs.append(("generic − scorecard_rules", p_te, risk, all_te))
+    if oracle_gap is not None:
+        pairs.append(("oracle − generic", lr[ok], p_te[ok[te]], ok[te]))
+    comparisons = _comparisons(y[te], sub(w, te), pairs, n_boot)
+    gap_rows = comparisons[comparisons["comparison"] == "oracle − generic"] if len(comparisons) else comparisons
 
     # ---- groups and backtest
     groups_table = None
@@ -453,8 +474,12 @@ def fit_models(
         }
         frame_te = dm.explain_frame(fm.rows(mask & te))
         entry["importance"] = global_importance(dm.explain_model_, frame_te.iloc[:5000])
-        se = _auc_se(float(chosen["auc"]), int(yd[mask & te].sum()), int((mask & te).sum() - yd[mask & te].sum()))
-        entry["auc_se"] = se
+        options = dm.predict_all(fm.rows(mask & te))
+        diff = ev.auc_difference(yd[mask & te], options[dm.combination_], options["generic"], sub(w, mask & te),
+                                 n_boot=n_boot)
+        se = diff["se"]
+        entry["auc_se"] = se  # paired-bootstrap SE of (chosen − generic)
+        entry["auc_difference_ci"] = (diff["ci_low"], diff["ci_high"])
         if not entry["beats_generic"]:
             z = abs(chosen["auc"] - gen_auc) / se if se > 0 else float("inf")
             verdict = (
@@ -468,7 +493,7 @@ def fit_models(
                 f"the chosen combination ({dm.combination_}, chosen on validation) reaches AUC "
                 f"{chosen['auc']:.3f} against the generic model's {gen_auc:.3f} on {entry['subjects_test']} "
                 f"test rows with {entry['events_test']} events; the gap is {z:.1f} standard errors "
-                f"(SE {se:.3f}) — {verdict}"
+                f"(paired-bootstrap SE of the difference {se:.3f}) — {verdict}"
             )
         if truth is not None and f"latent_risk_{name}" in truth.columns:
             lr = _truth_column(truth, fm.keys, f"latent_risk_{name}")
@@ -498,6 +523,8 @@ def fit_models(
         "oracle_gap": oracle_gap,
         "oracle_gap_unweighted": (metrics_unweighted["oracle"]["auc"] - metrics_unweighted["generic"]["auc"]
                                   if "oracle" in metrics_unweighted else oracle_gap),
+        "oracle_gap_ci": {r["weighting"]: (r["ci_low"], r["ci_high"]) for r in gap_rows.to_dict("records")},
+        "comparisons": comparisons,
         "calibration": cal["generic"],
         "tiers": {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(), "table": tier_table,
                   "model_table": model_tier_table, "increasing": ev.tiers_increasing(tier_table),
