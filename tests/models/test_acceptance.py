@@ -98,7 +98,8 @@ def test_each_domain_model_beats_generic_or_says_why(run):
             assert entry["auc_chosen"] > entry["auc_generic"]
             continue
         # The explanation must match the evidence: "within noise" only when the gap is < 2 SE.
-        z = abs(entry["auc_chosen"] - entry["auc_generic"]) / entry["auc_se"]
+        gap = abs(entry["auc_chosen"] - entry["auc_generic"])
+        z = gap / entry["auc_se"] if entry["auc_se"] > 0 else (0.0 if gap < 1e-12 else float("inf"))
         assert ("within noise" in entry["why_not"]) == (z < 2), entry["why_not"]
 
 

@@ -9,7 +9,7 @@ from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
 from credit_risk.models.bundle import ModelBundle, load_bundle, save_bundle
 from credit_risk.models.domain import DomainConfig
 from credit_risk.models.synthetic import toy_feature_matrix, toy_latent_logit
-from credit_risk.models.training import TimeSplit, fit_models
+from credit_risk.models.training import TimeSplit, domain_shortfall, fit_models
 from credit_risk.tiers import OverrideRule, TierConfig
 
 EXTRA = FeatureInfo("food_sampling_fail", "compliance", 1, "failed food samplings", "食品抽检不合格次数")
@@ -110,3 +110,20 @@ def test_model_params_config(tmp_path):
     bad.write_text("n_estimators: 10\nleaves: 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['leaves'\]"):
         load_model_params(bad)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "generic", "se", "expected"),
+    [
+        (0.752, 0.752, 0.0, "within noise"),  # identical ranking: SE 0, not "inf standard errors"
+        (0.70, 0.72, 0.015, "within noise"),  # 1.3 SE
+        (0.65, 0.72, 0.015, "a real shortfall"),  # 4.7 SE
+        (0.70, 0.72, 0.0, "a real shortfall"),  # a difference no replicate varies
+    ],
+)
+def test_domain_shortfall_verdict(chosen, generic, se, expected):
+    text = domain_shortfall("blend", chosen, generic, se, 400, 60)
+    assert expected in text
+    assert ("within noise" in text) == (expected == "within noise")
+    if chosen == generic:
+        assert "0.0 standard errors" in text

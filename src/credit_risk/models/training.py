@@ -30,7 +30,7 @@ from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig
 from credit_risk.tiers import RiskTiers, TierConfig, load_tier_config
 
-__all__ = ["ModelParams", "TimeSplit", "TrainedModels", "fit_models", "load_model_params", "size_class"]
+__all__ = ["ModelParams", "TimeSplit", "TrainedModels", "domain_shortfall", "fit_models", "load_model_params", "size_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +244,27 @@ def _comparisons(
             d = ev.auc_difference(y[rows], a, b, None if weights is None else weights[rows], n_boot=n_boot)
             out.append({"comparison": name, "weighting": weighting, **d})
     return pd.DataFrame(out)
+
+
+def domain_shortfall(combination: str, auc_chosen: float, auc_generic: float, se: float, rows: int, events: int) -> str:
+    """Why a domain model does not beat the generic model, judged by the paired SE of the difference.
+
+    "within noise" when the shortfall is under 2 standard errors (identical rankings: a zero
+    difference with SE 0 count as 0 standard errors), "a real shortfall" otherwise.
+    """
+    gap = abs(auc_chosen - auc_generic)
+    z = gap / se if se > 0 else (0.0 if gap < 1e-12 else float("inf"))
+    verdict = (
+        "within noise: the domain label adds no signal the generic model lacks that this sample size can detect"
+        if z < 2
+        else "a real shortfall: the combination chosen on validation does not transfer to the test slice; "
+        "compare the options in the comparison table before using this domain model"
+    )
+    return (
+        f"the chosen combination ({combination}, chosen on validation) reaches AUC {auc_chosen:.3f} against the "
+        f"generic model's {auc_generic:.3f} on {rows} test rows with {events} events; the gap is {z:.1f} standard "
+        f"errors (paired-bootstrap SE of the difference {se:.3f}) — {verdict}"
+    )
 
 
 def _truth_column(truth: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
@@ -481,19 +502,8 @@ def fit_models(
         entry["auc_se"] = se  # paired-bootstrap SE of (chosen − generic)
         entry["auc_difference_ci"] = (diff["ci_low"], diff["ci_high"])
         if not entry["beats_generic"]:
-            z = abs(chosen["auc"] - gen_auc) / se if se > 0 else float("inf")
-            verdict = (
-                "within noise: the domain label adds no signal the generic model lacks that this "
-                "sample size can detect"
-                if z < 2
-                else "a real shortfall: the combination chosen on validation does not transfer to the "
-                "test slice; compare the options in the comparison table before using this domain model"
-            )
-            entry["why_not"] = (
-                f"the chosen combination ({dm.combination_}, chosen on validation) reaches AUC "
-                f"{chosen['auc']:.3f} against the generic model's {gen_auc:.3f} on {entry['subjects_test']} "
-                f"test rows with {entry['events_test']} events; the gap is {z:.1f} standard errors "
-                f"(paired-bootstrap SE of the difference {se:.3f}) — {verdict}"
+            entry["why_not"] = domain_shortfall(
+                dm.combination_, float(chosen["auc"]), gen_auc, se, entry["subjects_test"], entry["events_test"]
             )
         if truth is not None and f"latent_risk_{name}" in truth.columns:
             lr = _truth_column(truth, fm.keys, f"latent_risk_{name}")
