@@ -1,17 +1,27 @@
-"""End-to-end acceptance on a synthetic province: features → labels → models → tiers → reasons.
+"""End-to-end acceptance on synthetic provinces: features → labels → models → tiers → reasons.
 
-Inspection outcomes (label = problem found, weight = 1 / draw probability) of a generated
-50,000-subject province (same generator and configs as the committed ``data/sample``, which
-at 5,000 subjects has too few test inspections — about 1,000 — to measure an AUC gap of
-0.05), split out of time. Figures are printed with ``pytest -s``.
+Inspection outcomes (label = problem found, weight = 1 / draw probability) split out of time.
+The bars (oracle gap < 0.05, ML beats the scorecards, tiers rise A < B < C < D, domain
+models beat the generic one or say why) are checked on generated 50,000-subject provinces
+(same generator and configs as the committed ``data/sample``): seed 1 in full, seeds 2 and
+3 for the generic model. The committed 5,000-subject sample cannot show a 0.05 gap either
+way — about 3,000 training and 1,000 test inspections; across generated 5,000-subject
+provinces the gap ranges 0.026–0.103, and a model trained on a 50,000-subject province
+closes about half of the sample's gap on the sample's own test rows (``benchmarks/
+learning_curve.py``). Its figures are checked for what they *can* show: the gap's 95 %
+paired-bootstrap interval reaches below 0.05, the ML model beats the approved rule set, the
+model tiers rise. Figures are printed with ``pytest -s``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from credit_risk.data import load_dataset
 from credit_risk.data.dataset import CreditDataset
 from credit_risk.data.synthetic import generate_province
 from credit_risk.evaluation import tiers_increasing
@@ -23,6 +33,7 @@ from credit_risk.models.training import TrainedModels, load_model_params
 from credit_risk.tiers import load_tier_config
 
 N_SUBJECTS = 50_000
+SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def domain_labels(dataset: CreditDataset, labels) -> pd.DataFrame:
@@ -41,20 +52,28 @@ def truth_for(cutoffs: pd.DataFrame, latent: pd.DataFrame) -> pd.DataFrame:
     return t.drop(columns="month")
 
 
+def train_on(ds: CreditDataset, latent: pd.DataFrame, *, domains: bool = True):
+    labels = inspection_outcome(ds)
+    features = build_features(ds, labels.cutoffs)
+    models = fit_models(
+        features, domain_labels(ds, labels), enterprises=ds.enterprises,
+        domain_configs=load_domain_configs() if domains else None, tier_config=load_tier_config(),
+        scorecard_config=load_scorecard_config(), model_params=load_model_params() | {"n_jobs": 2},
+        truth=truth_for(labels.cutoffs, latent), n_boot=200,
+    )
+    return models, labels, features
+
+
+def comparison(report: dict, name: str, weighting: str = "inspected") -> pd.Series:
+    c = report["comparisons"]
+    return c[(c["comparison"] == name) & c["weighting"].str.startswith(weighting)].iloc[0]
+
+
 @pytest.fixture(scope="module")
 def run():
     province = generate_province(N_SUBJECTS, seed=1)
-    ds = province.dataset
-    labels = inspection_outcome(ds)
-    features = build_features(ds, labels.cutoffs)
-    params = load_model_params() | {"n_jobs": 2}
-    models = fit_models(
-        features, domain_labels(ds, labels), enterprises=ds.enterprises,
-        domain_configs=load_domain_configs(), tier_config=load_tier_config(),
-        scorecard_config=load_scorecard_config(), model_params=params,
-        truth=truth_for(labels.cutoffs, province.truth["latent"]),
-    )
-    return models, ds, labels, features
+    models, labels, features = train_on(province.dataset, province.truth["latent"])
+    return models, province.dataset, labels, features
 
 
 def test_generic_model_close_to_oracle_out_of_time(run):
@@ -64,8 +83,10 @@ def test_generic_model_close_to_oracle_out_of_time(run):
     print(f"\nsplit {r['split']}")
     print(f"AUC inspected sample: generic {u['generic']['auc']:.3f} oracle {u['oracle']['auc']:.3f} gap {r['oracle_gap_unweighted']:.3f}")
     print(f"AUC population (1/p weights): generic {w['generic']['auc']:.3f} oracle {w['oracle']['auc']:.3f} gap {r['oracle_gap']:.3f}")
+    print(r["comparisons"].drop(columns="n_boot").round(3).to_string())
     assert r["oracle_gap_unweighted"] < 0.05
-    assert r["oracle_gap"] < 0.08  # population-weighted: heavy 1/p weights, see the report
+    # population-weighted: heavy 1/p weights (A-tier draws count ×33) make it ±0.03; reported, not the bar
+    assert r["oracle_gap"] < 0.08
 
 
 def test_ml_beats_expert_scorecard(run):
@@ -130,3 +151,32 @@ def test_planted_record_is_the_top_reason(run):
     p1 = model.generic.predict_proba(after.X[list(model.generic.feature_names_in_)])[0, 1]
     print(f"\nplanted inspection problem: p {p0:.3f} -> {p1:.3f}; changed {changed}; top reason: {top['text']} / {top['text_zh']}")
     assert top["feature"] in changed and top["direction"] == 1
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_generic_model_bars_hold_on_other_provinces(seed):
+    province = generate_province(N_SUBJECTS, seed=seed)
+    models, *_ = train_on(province.dataset, province.truth["latent"], domains=False)
+    r = models.report
+    gap = comparison(r, "oracle − generic")
+    ml = comparison(r, "generic − scorecard_learned")
+    print(f"\nseed {seed}: oracle gap {gap['difference']:.3f} [{gap['ci_low']:.3f}, {gap['ci_high']:.3f}], "
+          f"ML − learned scorecard {ml['difference']:.3f} [{ml['ci_low']:.3f}, {ml['ci_high']:.3f}]")
+    assert gap["difference"] < 0.05
+    assert ml["ci_low"] > 0  # ML beats the learned scorecard beyond noise
+    assert comparison(r, "generic − scorecard_rules")["ci_low"] > 0
+    assert tiers_increasing(r["tiers"]["model_table"]) and tiers_increasing(r["tiers"]["table"])
+
+
+@pytest.mark.skipif(not (SAMPLE / "truth" / "latent.parquet").exists(), reason="committed sample not present")
+def test_committed_sample_is_consistent_with_the_bars():
+    models, *_ = train_on(load_dataset(SAMPLE), pd.read_parquet(SAMPLE / "truth" / "latent.parquet"))
+    r = models.report
+    print("\n" + r["comparisons"].drop(columns="n_boot").round(3).to_string())
+    print(r["tiers"]["model_table"].round(3).to_string())
+    gap = comparison(r, "oracle − generic")
+    assert gap["ci_low"] < 0.05  # the sample does not contradict the bar (it cannot confirm it)
+    assert comparison(r, "generic − scorecard_rules")["ci_low"] > 0  # beats the approved rule set
+    assert tiers_increasing(r["tiers"]["model_table"])
+    for entry in r["domains"].values():
+        assert entry["beats_generic"] or entry["why_not"]
