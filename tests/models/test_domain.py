@@ -83,3 +83,50 @@ def test_errors(fitted, tmp_path):
     (tmp_path / "a.yaml").write_text("name: a\nname_zh: 甲\nlabel: y\nindustries: [C13]\ncombo: max\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['combo'\]"):
         load_domain_configs(tmp_path)
+
+
+def test_generic_score_replaces_the_in_sample_generic_scores_on_training_rows(fitted, monkeypatch):
+    fm, _, y_dom = _domain_data(2000, 5)
+    late = (fm.keys["as_of"] >= "2023-10-01").to_numpy()
+    n_train = int((~late).sum())
+    params = {"n_estimators": 30, "num_leaves": 7}
+    calls = []
+    raw = DomainModel._generic_raw
+
+    def counting(self, frame):
+        calls.append(len(frame))
+        return raw(self, frame)
+
+    monkeypatch.setattr(DomainModel, "_generic_raw", counting)
+    own = fitted.generic.decision_function(fm.select(fm.feature_names[:-1]).rows(~late))
+    rng = np.random.default_rng(0)
+    fits = {}
+    for label, score in (("own", own), ("noisy", own + rng.normal(0, 2, n_train)), ("none", None)):
+        calls.clear()
+        model = DomainModel(generic=fitted.generic, extra_features=["food_sampling_fail"], combination="stacking",
+                            model_params=params, name="food")
+        model.fit(fm.rows(~late), y_dom[~late], eval_set=(fm.rows(late), y_dom[late]), generic_score=score)
+        fits[label] = (model, list(calls))
+    # given generic_score, the generic model scores the validation rows only
+    assert fits["own"][1] == [int(late.sum())] and fits["noisy"][1] == [int(late.sum())]
+    assert sorted(fits["none"][1]) == sorted([n_train, int(late.sum())])
+    monkeypatch.undo()
+    probe = fm.rows(late)
+    p_own = fits["own"][0].predict_proba(probe)[:, 1]
+    # its own scores passed explicitly reproduce the default fit; other scores train another model
+    np.testing.assert_allclose(p_own, fits["none"][0].predict_proba(probe)[:, 1])
+    assert not np.allclose(p_own, fits["noisy"][0].predict_proba(probe)[:, 1])
+
+
+def test_generic_score_errors(fitted):
+    fm, _, y_dom = _domain_data(400, 6)
+    model = DomainModel(generic=fitted.generic, extra_features=["food_sampling_fail"], model_params={"n_estimators": 10})
+    with pytest.raises(ModelError, match=r"generic_score must hold one generic log-odds per training row of X \(400\)"):
+        model.fit(fm, y_dom, generic_score=np.zeros(399))
+    bad = np.zeros(400)
+    bad[3] = np.nan
+    with pytest.raises(ModelError, match="generic_score has 1 missing or infinite values"):
+        model.fit(fm, y_dom, generic_score=bad)
+    # without eval_set the held-out latest rows drop their generic_score
+    model.fit(fm, y_dom, generic_score=np.zeros(400))
+    assert hasattr(model, "combination_")

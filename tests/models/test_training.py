@@ -8,8 +8,15 @@ from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
 from credit_risk.models.bundle import ModelBundle, load_bundle, save_bundle
 from credit_risk.models.domain import DomainConfig
+from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.synthetic import toy_feature_matrix, toy_latent_logit
-from credit_risk.models.training import TimeSplit, domain_shortfall, fit_models
+from credit_risk.models.training import (
+    TimeSplit,
+    _generic_refit,
+    _out_of_fold_generic,
+    domain_shortfall,
+    fit_models,
+)
 from credit_risk.tiers import OverrideRule, TierConfig
 
 EXTRA = FeatureInfo("food_sampling_fail", "compliance", 1, "failed food samplings", "食品抽检不合格次数")
@@ -56,6 +63,8 @@ def test_report_contents(trained):
     assert set(r["backtest"]["slice"]) == {"validation", "test"}
     food = r["domains"]["food"]
     assert food["beats_generic"] and food["chosen"] in {"domain", "stacking", "residual", "blend", "max"}
+    assert food["cross_fitted"] and r["generic_model"]["cross_fit_folds"] == 4
+    assert set(food["comparison"]["combination"]) == {"generic", "domain", "stacking", "residual", "blend", "max"}
     assert set(r["scorecard_comparison"]["model"]) >= {"generic", "scorecard_learned", "oracle"}
     # every AUC difference carries a paired-bootstrap interval around its point estimate
     c = r["comparisons"]
@@ -127,3 +136,45 @@ def test_domain_shortfall_verdict(chosen, generic, se, expected):
     assert ("within noise" in text) == (expected == "within noise")
     if chosen == generic:
         assert "0.0 standard errors" in text
+
+
+def test_cross_fit_off():
+    fm, labels, enterprises, _ = _data(3000, 2)
+    food = DomainConfig(name="food", name_zh="食品", label="y_food", industries=("C13", "H62"),
+                        extra_features=("food_sampling_fail",), model={"n_estimators": 30, "num_leaves": 7})
+    for folds in (0, 1):
+        r = fit_models(fm, labels, enterprises=enterprises, domain_configs={"food": food}, tier_config=TIERS,
+                       model_params={"n_estimators": 30}, n_boot=50, cross_fit_folds=folds).report
+        assert r["domains"]["food"]["cross_fitted"] is False and r["generic_model"]["cross_fit_folds"] == 0
+        assert set(r["domains"]["food"]["comparison"]["combination"]) == {
+            "generic", "domain", "stacking", "residual", "blend", "max"}
+    with pytest.raises(ConfigError, match="cross_fit_folds must be an integer >= 0"):
+        fit_models(fm, labels, tier_config=TIERS, cross_fit_folds=-1)
+
+
+def test_out_of_fold_scores_share_the_scale_of_the_generic_raw_scores():
+    from credit_risk.models.domain import DomainModel
+
+    fm, labels, _, _ = _data(3000, 3)
+    fg = fm.select(fm.feature_names[:-1])
+    y = labels["y"].to_numpy()
+    late = (fm.keys["as_of"] >= "2023-10-01").to_numpy()
+    for calibration in ("none", "sigmoid"):
+        generic = GenericRiskModel(n_estimators=60, calibration=calibration).fit(
+            fg.rows(~late), y[~late], eval_set=(fg.rows(late), y[late]))
+        # DomainModel reads raw (uncalibrated) log-odds from the generic model ...
+        raw = DomainModel(generic=generic)._generic_raw(fg.X)
+        np.testing.assert_allclose(raw, generic.decision_function(fg.X))
+        # ... and the refit recipe of the folds, on the generic's own training rows, reproduces them
+        again = _generic_refit(generic, fg.rows(~late), y[~late], None)
+        assert again.calibration_method_ == "none" and again.best_iteration_ == generic.best_iteration_
+        np.testing.assert_allclose(again.decision_function(fg.X), raw, rtol=1e-6, atol=1e-9)
+        if calibration == "sigmoid":  # the calibrated probability is another scale
+            p = generic.predict_proba(fg.X)[:, 1]
+            assert not np.allclose(np.log(p / (1 - p)), raw)
+    oof = _out_of_fold_generic(generic, fg, y, None, ~late, 4)
+    assert np.isnan(oof[late]).all() and np.isfinite(oof[~late]).all()
+    # a subject's rows are never scored by a model trained on them: out-of-fold scores fit worse
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y[~late], oof[~late]) < roc_auc_score(y[~late], raw[~late])

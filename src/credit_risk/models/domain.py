@@ -187,12 +187,38 @@ class DomainModel(BaseEstimator):
         return GenericRiskModel(feature_info=info, **params)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X, y, sample_weight=None, *, eval_set=None) -> DomainModel:
+    def fit(self, X, y, sample_weight=None, *, eval_set=None, generic_score=None) -> DomainModel:
         """Fit on the domain's subjects (rows of ``X``) and label ``y``.
 
-        ``eval_set = (X_val, y_val[, w_val])`` is the out-of-time validation slice used for
-        early stopping, calibration, the blend weight and the ``auto`` choice; without it the
-        latest dates of ``X`` (a FeatureMatrix) are held out.
+        Parameters
+        ----------
+        X : FeatureMatrix or DataFrame
+            The domain's training rows: the generic model's features plus ``extra_features``.
+        y : array of shape (n,)
+            The domain label (0/1).
+        sample_weight : array of shape (n,), optional
+        eval_set : tuple (X_val, y_val[, w_val]), optional
+            The out-of-time validation slice used for early stopping, calibration, the blend
+            weight and the ``auto`` choice; without it the latest dates of ``X`` (a
+            FeatureMatrix) are held out.
+        generic_score : array of shape (n,), optional
+            Generic log-odds (the scale of ``generic.decision_function``: raw, before
+            calibration) for the training rows ``X``, one per row in the same order, used
+            instead of the generic model's own scores on those rows as the ``stacking``
+            feature and the ``residual`` offset. Pass out-of-fold (cross-fitted) scores when
+            the generic model was trained on these rows: its in-sample scores are
+            over-confident (it has fitted those rows' noise), so a domain model stacked on them
+            learns to trust the generic score more than it deserves on new subjects, and the
+            boosting offset of ``residual`` starts from a fit too good to be true. The
+            validation rows always use the generic model's own scores (it never saw them).
+            Without ``eval_set`` the held-out latest rows of ``X`` drop their
+            ``generic_score`` and use the generic model's own scores too.
+
+        Raises
+        ------
+        ModelError
+            Without a fitted generic model, with a label of one class, or when
+            ``generic_score`` does not hold one finite value per row of ``X``.
         """
         if self.combination not in COMBINATIONS:
             raise ConfigError(
@@ -201,6 +227,19 @@ class DomainModel(BaseEstimator):
         if self.generic is None:
             raise ModelError(f"domain model {self.name!r} needs a fitted generic model (generic=...)")
         require_fitted(self.generic, "booster_")
+        if generic_score is not None:
+            generic_score = np.asarray(generic_score, dtype=float)
+            n_rows = len(X.X) if isinstance(X, FeatureMatrix) else len(X)
+            if generic_score.shape != (n_rows,):
+                raise ModelError(
+                    f"domain model {self.name!r}: generic_score must hold one generic log-odds per "
+                    f"training row of X ({n_rows}); got shape {generic_score.shape}"
+                )
+            if not np.isfinite(generic_score).all():
+                raise ModelError(
+                    f"domain model {self.name!r}: generic_score has {int((~np.isfinite(generic_score)).sum())} "
+                    "missing or infinite values; pass finite generic log-odds for every training row"
+                )
         if eval_set is None:
             if not isinstance(X, FeatureMatrix):
                 raise ModelError(f"domain model {self.name!r}: pass eval_set or a FeatureMatrix with as_of dates")
@@ -212,6 +251,7 @@ class DomainModel(BaseEstimator):
             eval_set = (X.rows(mask), y[mask]) + ((w[mask],) if w is not None else ())
             X, y = X.rows(~mask), y[~mask]
             sample_weight = None if w is None else w[~mask]
+            generic_score = None if generic_score is None else generic_score[~mask]
         Xv, yv, *rest = eval_set
         wv = rest[0] if rest else None
         frame, info, gframe = self._frames(X)
@@ -228,7 +268,8 @@ class DomainModel(BaseEstimator):
         info_d = self._info_for(info, names)
         self.features_ = names
         self.domain_model_ = self._new_model(info_d).fit(frame, y, sample_weight, eval_set=(frame_v, yv, wv))
-        zg, zg_v = self._generic_raw(gframe), self._generic_raw(gframe_v)
+        zg = self._generic_raw(gframe) if generic_score is None else generic_score
+        zg_v = self._generic_raw(gframe_v)
         options = {"domain": self.domain_model_.predict_proba(frame_v)[:, 1]}
         if self.combination in ("auto", "stacking"):
             stack_info = None if info_d is None else info_d + (

@@ -278,6 +278,48 @@ def _truth_column(truth: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.nd
     return keys.merge(t[["credit_code", "as_of", column]], on=["credit_code", "as_of"], how="left")[column].to_numpy(dtype=float)
 
 
+def _generic_refit(generic: GenericRiskModel, X, y: np.ndarray, w: np.ndarray | None) -> GenericRiskModel:
+    """A copy of the fitted ``generic`` refitted on other rows: its parameters, ``best_iteration_``
+    trees, no early stopping and no calibration (only its raw log-odds are used)."""
+    params = {**generic.get_params(), "n_estimators": int(generic.best_iteration_), "validation_fraction": 0.0,
+              "calibration": "none"}
+    return GenericRiskModel(**params).fit(X, y, w)
+
+
+def _out_of_fold_generic(
+    generic: GenericRiskModel, fg: FeatureMatrix, y: np.ndarray, w: np.ndarray | None, tr: np.ndarray, folds: int
+) -> np.ndarray | None:
+    """Out-of-fold raw generic log-odds for the training rows ``tr`` (NaN elsewhere).
+
+    The training rows are split into ``folds`` groups by ``credit_code`` (ordinal of the
+    sorted codes modulo ``folds``: deterministic, and a subject's rows share a fold); each fold
+    is scored by a copy of ``generic`` refitted on the other folds with ``best_iteration_``
+    trees, no early stopping and no calibration. The scores are raw (``decision_function``),
+    the scale :class:`DomainModel` reads from the generic model. ``None`` (with a logged
+    warning) when a fold's complement holds one class only.
+    """
+    idx = np.flatnonzero(tr)
+    _, ordinal = np.unique(fg.keys["credit_code"].to_numpy()[idx].astype(str), return_inverse=True)
+    fold = ordinal % folds
+    out = np.full(len(y), np.nan)
+    for k in range(folds):
+        held = idx[fold == k]
+        kept = idx[fold != k]
+        if len(held) == 0:
+            continue
+        if len(np.unique(y[kept])) < 2:
+            logger.warning("cross-fitting skipped: the training rows outside fold %d hold one class only; "
+                           "the domain models use the generic model's in-sample scores", k)
+            return None
+        m_kept = np.zeros(len(y), dtype=bool)
+        m_kept[kept] = True
+        m_held = np.zeros(len(y), dtype=bool)
+        m_held[held] = True
+        model = _generic_refit(generic, fg.rows(m_kept), y[m_kept], None if w is None else w[m_kept])
+        out[m_held] = model.decision_function(fg.rows(m_held))
+    return out
+
+
 def fit_models(
     features: FeatureMatrix,
     labels: Any,
@@ -291,6 +333,7 @@ def fit_models(
     truth: pd.DataFrame | None = None,
     train_weights: bool = False,
     n_boot: int = 500,
+    cross_fit_folds: int = 4,
 ) -> TrainedModels:
     """Fit and evaluate the generic, domain, scorecard and tier models out of time.
 
@@ -318,6 +361,18 @@ def fit_models(
     n_boot : int
         Paired-bootstrap replicates for the standard errors and intervals of AUC differences
         (generic vs scorecards, oracle vs generic, domain vs generic).
+    cross_fit_folds : int
+        Folds of the cross-fitting that gives the domain models out-of-fold generic scores
+        on their training rows (``0`` or ``1``: off). The generic model's scores on the rows
+        it was trained on are over-confident, so a domain model stacked on them (``stacking``)
+        or boosted from them (``residual``) would learn from a generic score better than the
+        one it meets on new subjects. With ``K ≥ 2`` folds (grouped by ``credit_code``: a
+        subject's rows never score themselves) a copy of the generic model (its parameters,
+        ``best_iteration_`` trees, no early stopping, no calibration, the same weights) is
+        fitted on the other folds' training rows and scores the fold; the domain models get
+        these raw log-odds (the scale of ``generic.decision_function``) as ``generic_score``.
+        Validation and test rows keep the generic model's own scores. Costs ``K`` extra
+        generic fits, only when there are domain configs.
 
     Returns
     -------
@@ -327,9 +382,12 @@ def fit_models(
         with its standard error and interval, weighted and unweighted), ``calibration``,
         ``tiers`` (cut-offs, table, increasing), ``groups``, ``backtest``,
         ``domains`` (per domain: combination comparison on test and validation, chosen, whether
-        it beats the generic model), ``scorecard_comparison``, ``generic_model``,
+        it beats the generic model, ``cross_fitted``: whether it was trained on out-of-fold
+        generic scores), ``scorecard_comparison``, ``generic_model`` (with ``cross_fit_folds``),
         ``importance``.
     """
+    if isinstance(cross_fit_folds, bool) or not isinstance(cross_fit_folds, (int, np.integer)) or cross_fit_folds < 0:
+        raise ConfigError(f"cross_fit_folds must be an integer >= 0 (0 or 1: off); got {cross_fit_folds!r}")
     domain_configs = dict(domain_configs or {})
     tier_config = tier_config if tier_config is not None else load_tier_config()
     lab = _labels_frame(labels)
@@ -467,6 +525,9 @@ def fit_models(
         if enterprises is None or "industry" not in enterprises:
             raise ModelError("domain models need the enterprises table (industry) to select their subjects")
         industry = fm.keys["credit_code"].map(enterprises.drop_duplicates("credit_code").set_index("credit_code")["industry"])
+    oof = None  # out-of-fold generic log-odds of every row (NaN outside the training slice)
+    if domain_configs and cross_fit_folds >= 2:
+        oof = _out_of_fold_generic(generic, fg, y, wt, tr, cross_fit_folds)
     for name, cfg in domain_configs.items():
         if cfg.label not in merged:
             raise ModelError(f"domain {name!r}: label column {cfg.label!r} is not in the labels; got {list(merged.columns)}")
@@ -477,7 +538,8 @@ def fit_models(
                          model_params=dict(cfg.model), name=name)
         try:
             dm.fit(fm.rows(mask & tr), yd[mask & tr], sub(wt, mask & tr),
-                   eval_set=(fm.rows(mask & va), yd[mask & va], sub(wt, mask & va)))
+                   eval_set=(fm.rows(mask & va), yd[mask & va], sub(wt, mask & va)),
+                   generic_score=sub(oof, mask & tr))
         except ModelError as exc:
             domain_report[name] = {"error": str(exc)}
             logger.warning("domain %s not fitted: %s", name, exc)
@@ -492,6 +554,7 @@ def fit_models(
             "comparison": comp, "validation": dm.validation_comparison_,
             "auc_chosen": float(chosen["auc"]), "auc_generic": gen_auc,
             "beats_generic": bool(chosen["auc"] > gen_auc),
+            "cross_fitted": oof is not None,
         }
         frame_te = dm.explain_frame(fm.rows(mask & te))
         entry["importance"] = global_importance(dm.explain_model_, frame_te.iloc[:5000])
@@ -544,7 +607,8 @@ def fit_models(
         "domains": domain_report,
         "scorecard_comparison": comparison,
         "generic_model": {"best_iteration": generic.best_iteration_, "calibration_method": generic.calibration_method_,
-                          "calibration_losses": generic.calibration_losses_, "n_features": len(generic_names)},
+                          "calibration_losses": generic.calibration_losses_, "n_features": len(generic_names),
+                          "cross_fit_folds": cross_fit_folds if oof is not None else 0},
         "importance": importance,
     }
     return TrainedModels(
