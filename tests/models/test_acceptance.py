@@ -64,6 +64,16 @@ def train_on(ds: CreditDataset, latent: pd.DataFrame, *, domains: bool = True):
     return models, labels, features
 
 
+def assert_verdict_matches_evidence(entry: dict) -> None:
+    """A domain model beats the generic one, or says why: "within noise" only when the gap is < 2 SE."""
+    if entry["beats_generic"]:
+        assert entry["auc_chosen"] > entry["auc_generic"]
+        return
+    gap = abs(entry["auc_chosen"] - entry["auc_generic"])
+    z = gap / entry["auc_se"] if entry["auc_se"] > 0 else (0.0 if gap < 1e-12 else float("inf"))
+    assert ("within noise" in entry["why_not"]) == (z < 2), entry["why_not"]
+
+
 def comparison(report: dict, name: str, weighting: str = "inspected") -> pd.Series:
     c = report["comparisons"]
     return c[(c["comparison"] == name) & c["weighting"].str.startswith(weighting)].iloc[0]
@@ -115,13 +125,7 @@ def test_each_domain_model_beats_generic_or_says_why(run):
         print(f"\n{name}: chosen {entry.get('chosen')} AUC {entry.get('auc_chosen', float('nan')):.3f} "
               f"generic {entry.get('auc_generic', float('nan')):.3f} oracle {entry.get('auc_oracle', float('nan')):.3f}")
         print(entry["comparison"].round(3).to_string())
-        if entry["beats_generic"]:
-            assert entry["auc_chosen"] > entry["auc_generic"]
-            continue
-        # The explanation must match the evidence: "within noise" only when the gap is < 2 SE.
-        gap = abs(entry["auc_chosen"] - entry["auc_generic"])
-        z = gap / entry["auc_se"] if entry["auc_se"] > 0 else (0.0 if gap < 1e-12 else float("inf"))
-        assert ("within noise" in entry["why_not"]) == (z < 2), entry["why_not"]
+        assert_verdict_matches_evidence(entry)
 
 
 def test_planted_record_is_the_top_reason(run):
@@ -178,5 +182,6 @@ def test_committed_sample_is_consistent_with_the_bars():
     assert gap["ci_low"] < 0.05  # the sample does not contradict the bar (it cannot confirm it)
     assert comparison(r, "generic − scorecard_rules")["ci_low"] > 0  # beats the approved rule set
     assert tiers_increasing(r["tiers"]["model_table"])
+    assert set(r["domains"]) == {"environment", "food"}
     for entry in r["domains"].values():
-        assert entry["beats_generic"] or entry["why_not"]
+        assert_verdict_matches_evidence(entry)
