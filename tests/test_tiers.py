@@ -3,6 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.models import ModelNotFittedError
@@ -119,3 +121,49 @@ def test_override_without_legal_basis_is_refused():
     tiers = RiskTiers(overrides=(OverrideRule("jd", "judgment_defaulter_active", ">", 0, "D"),))
     with pytest.raises(ConfigError, match="tiers override 'jd' cites no legal_basis"):
         tiers.fit(P)
+
+
+def test_tied_scores_give_four_non_empty_tiers():
+    """Issue 11: tree models tie; cut-offs at actual scores left tier D empty."""
+    tiers = RiskTiers(method="shares").fit(np.repeat([0.1, 0.2, 0.3, 0.4], 25))
+    np.testing.assert_allclose(tiers.cutoffs_, [0.15, 0.25, 0.35])
+    np.testing.assert_allclose(tiers.realised_shares_, [0.25, 0.25, 0.25, 0.25])
+    assert tiers.predict([0.1, 0.2, 0.3, 0.4]).tolist() == ["A", "B", "C", "D"]
+
+
+def test_realised_shares_follow_weights_and_targets():
+    tiers = RiskTiers(method="shares").fit(P)
+    np.testing.assert_allclose(tiers.realised_shares_, [0.40, 0.40, 0.15, 0.05], atol=0.001)
+    w = np.where(np.median(P) < P, 3.0, 1.0)
+    weighted = RiskTiers(method="shares").fit(P, sample_weight=w)
+    t = weighted.predict(P)
+    realised = pd.Series(w).groupby(t).sum() / w.sum()
+    np.testing.assert_allclose(realised.to_numpy(), weighted.realised_shares_)
+    np.testing.assert_allclose(weighted.realised_shares_, [0.40, 0.40, 0.15, 0.05], atol=0.001)
+
+
+def test_fewer_distinct_scores_than_tiers_leaves_the_top_tiers_empty(caplog):
+    tiers = RiskTiers(method="shares").fit(np.repeat([0.1, 0.2], 25))
+    assert np.all(np.diff(tiers.cutoffs_) > 0)
+    np.testing.assert_allclose(tiers.realised_shares_, [0.5, 0.5, 0, 0])
+    assert "hold no fitted score" in caplog.text
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 12), min_size=4, max_size=200))
+def test_share_cutoffs_lie_between_distinct_scores(values):
+    s = np.asarray(values, dtype=float) / 12
+    tiers = RiskTiers(method="shares").fit(s)
+    assert np.all(np.diff(tiers.cutoffs_) > 0)
+    assert not np.isin(tiers.cutoffs_, s).any()  # no score sits on a cut-off
+    t = tiers.predict(s)
+    assert pd.Series(t).groupby(s).nunique().max() == 1  # tied scores share a tier
+    assert tiers.realised_shares_.sum() == pytest.approx(1)
+    if len(np.unique(s)) >= 4:
+        assert (tiers.realised_shares_ > 0).all()
+
+
+def test_event_rate_cutoffs_lie_between_distinct_scores():
+    s = np.round(P, 2)
+    tiers = RiskTiers(method="event_rate", event_rates=(0.03, 0.08, 0.2)).fit(s, Y)
+    assert not np.isin(tiers.cutoffs_, s).any()

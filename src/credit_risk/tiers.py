@@ -19,6 +19,7 @@ Defaults live in ``configs/tiers.yaml`` and are loaded with :func:`load_tier_con
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -41,7 +42,10 @@ __all__ = [
     "TierConfig",
     "default_tier_config_path",
     "load_tier_config",
+    "share_cutoffs",
 ]
+
+logger = logging.getLogger(__name__)
 
 _OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
 _EPS = 1e-9
@@ -106,13 +110,47 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def _weighted_quantile(x: np.ndarray, q: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    order = np.argsort(x, kind="stable")
-    x = x[order]
-    w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)[order]
-    cw = np.cumsum(w) / w.sum()
-    idx = np.searchsorted(cw, q, side="left")
-    return x[np.minimum(idx, len(x) - 1)]
+def _cumulative_shares(s: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct scores ``u`` (ascending) and the (weighted) share of rows scoring ``<= u[j]``."""
+    u, inverse = np.unique(s, return_inverse=True)
+    weight = np.ones(len(s)) if w is None else np.asarray(w, dtype=float)
+    mass = np.bincount(inverse, weights=weight, minlength=len(u))
+    return u, np.cumsum(mass) / mass.sum()
+
+
+def share_cutoffs(scores, shares: Sequence[float], sample_weight=None) -> np.ndarray:
+    """Cut-offs between distinct scores whose cumulative shares come as close to ``shares`` as ties allow.
+
+    A cut-off is always the midpoint of two adjacent distinct scores, so no score lies on
+    it and tied scores share a tier. Boundaries are chosen one by one from the lowest: the
+    one whose cumulative (weighted) share is nearest the target, among those that leave
+    every remaining tier at least one distinct score. With fewer distinct scores than tiers
+    the top tiers stay empty (cut-offs above the highest score).
+
+    Examples
+    --------
+    >>> share_cutoffs(np.repeat([.1, .2, .3, .4], 25), (.4, .4, .15, .05)).round(2).tolist()
+    [0.15, 0.25, 0.35]
+    """
+    s = np.asarray(scores, dtype=float).ravel()
+    targets = np.cumsum(np.asarray(shares, dtype=float))[:-1]
+    u, cum = _cumulative_shares(s, sample_weight)
+    n_cut, n_bound = len(targets), len(u) - 1  # boundary j lies between u[j] and u[j + 1]
+    cut = np.empty(n_cut)
+    prev = -1
+    for i, target in enumerate(targets):
+        lo = prev + 1
+        hi = min(n_bound - 1, max(lo, n_bound - (n_cut - i)))
+        if lo > hi:  # too few distinct scores: this and the higher tiers stay empty
+            top = u[-1] if len(u) else 0.0
+            for r in range(i, n_cut):
+                top = np.nextafter(top, np.inf)
+                cut[r] = top
+            break
+        j = lo + int(np.argmin(np.abs(cum[lo : hi + 1] - target)))
+        cut[i] = u[j] + (u[j + 1] - u[j]) / 2
+        prev = j
+    return cut
 
 
 class RiskTiers(BaseEstimator):
@@ -139,7 +177,12 @@ class RiskTiers(BaseEstimator):
     ----------
     cutoffs_ : ndarray
         Learned probability cut-offs; a score equal to a cut-off goes to the higher tier.
+        Learned cut-offs (``shares``, ``event_rate``) lie midway between two distinct fitted
+        scores, so tied scores always share a tier.
     labels_ : ndarray of str
+    realised_shares_ : ndarray
+        (Weighted) share of the fitted scores in each tier: the ``shares`` as closely as ties
+        in the scores allow.
 
     Examples
     --------
@@ -228,8 +271,7 @@ class RiskTiers(BaseEstimator):
         if self.method == "probability":
             cut = np.asarray(self.cutoffs, dtype=float)
         elif self.method == "shares":
-            cum = np.cumsum(np.asarray(self.shares, dtype=float))[:-1]
-            cut = _weighted_quantile(s, cum, w)
+            cut = share_cutoffs(s, self.shares, w)
         else:
             if y is None:
                 raise ModelError("RiskTiers(method='event_rate').fit needs the validation labels y")
@@ -240,7 +282,10 @@ class RiskTiers(BaseEstimator):
             cut = []
             for bound in np.asarray(self.event_rates, dtype=float):
                 above = np.flatnonzero(rate > bound)
-                cut.append(grid[above[0]] if len(above) else np.nextafter(grid[-1], np.inf))
+                # between the last distinct score at or below the bound and the next one
+                j = above[0] if len(above) else len(grid)
+                cut.append(np.nextafter(grid[0], -np.inf) if j == 0 else
+                           np.nextafter(grid[-1], np.inf) if j == len(grid) else (grid[j - 1] + grid[j]) / 2)
             cut = np.asarray(cut)
             self.event_rate_curve_ = pd.DataFrame({"score": grid, "event_rate": rate})
         # ties in the scores may give equal cut-offs: keep them strictly increasing
@@ -250,6 +295,12 @@ class RiskTiers(BaseEstimator):
                 cut[i] = np.nextafter(cut[i - 1], np.inf)
         self.cutoffs_ = cut
         self.labels_ = labels
+        idx = self._index(s)
+        weight = np.ones(len(s)) if w is None else w
+        self.realised_shares_ = np.bincount(idx, weights=weight, minlength=len(labels)) / weight.sum()
+        if np.any(self.realised_shares_ == 0):
+            logger.warning("risk tiers: tier(s) %s hold no fitted score (%d distinct scores)",
+                           [str(x) for x in labels[self.realised_shares_ == 0]], len(np.unique(s)))
         return self
 
     # ------------------------------------------------------------------ assignment

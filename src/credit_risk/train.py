@@ -295,6 +295,8 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
             metrics[f"oracle_gap_auc_{tag}_ci_low"] = float(lo)
             metrics[f"oracle_gap_auc_{tag}_ci_high"] = float(hi)
     metrics["tiers_increasing"] = float(bool(report["tiers"]["increasing"]))
+    for label, share in report["tiers"].get("realised_shares", {}).items():
+        metrics[f"tier_{label}_validation_share"] = float(share)
     metrics.update(_scalars("generic_", {k: v for k, v in report["generic_model"].items() if k != "calibration_losses"}))
     tier_table = report["tiers"]["table"]
     for _, row in tier_table.iterrows():

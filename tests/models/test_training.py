@@ -178,3 +178,17 @@ def test_out_of_fold_scores_share_the_scale_of_the_generic_raw_scores():
     from sklearn.metrics import roc_auc_score
 
     assert roc_auc_score(y[~late], oof[~late]) < roc_auc_score(y[~late], raw[~late])
+
+
+def test_report_tiers_equal_the_tiers_of_scoring_the_same_rows(trained):
+    """One probability path: the training report and the scorer tier every test row alike."""
+    models, fm = trained
+    report = models.report["test_scores"]
+    te = (fm.keys["as_of"] >= pd.Timestamp(models.report["split"]["test_start"])).to_numpy()
+    scores, _ = models.score(fm.rows(te), k=1, chunk_size=97)
+    assert len(report) == te.sum() == len(scores)
+    np.testing.assert_array_equal(scores["probability"].to_numpy(), report["probability"].to_numpy())
+    assert scores["tier"].tolist() == report["tier"].tolist()
+    assert scores["model_tier"].tolist() == report["model_tier"].tolist()
+    shares = models.tiers.realised_shares_
+    assert shares.sum() == pytest.approx(1) and (shares > 0).all()

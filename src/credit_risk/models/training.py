@@ -30,7 +30,16 @@ from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig
 from credit_risk.tiers import RiskTiers, TierConfig, load_tier_config
 
-__all__ = ["ModelParams", "TimeSplit", "TrainedModels", "domain_shortfall", "fit_models", "load_model_params", "size_class"]
+__all__ = [
+    "ModelParams",
+    "TimeSplit",
+    "TrainedModels",
+    "domain_shortfall",
+    "event_probability",
+    "fit_models",
+    "load_model_params",
+    "size_class",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +111,17 @@ def size_class(registered_capital: pd.Series) -> pd.Series:
     cap = pd.to_numeric(registered_capital, errors="coerce")
     out = pd.cut(cap, [-np.inf, 100, 1000, 10000, np.inf], labels=["micro", "small", "medium", "large"], right=False)
     return out.astype(object).where(cap.notna(), "unknown")
+
+
+def event_probability(generic: GenericRiskModel, X) -> np.ndarray:
+    """The generic model's calibrated event probability: the one path of the report and of scoring.
+
+    The training report's tiers and the scorer's tiers both come from this function, so a
+    subject scored on the same features gets the same probability to the last bit (summing
+    TreeSHAP contributions instead differs from the booster's own prediction in the last bit,
+    enough to move a score across a tier cut-off).
+    """
+    return generic.predict_proba(X)[:, 1]
 
 
 @dataclass(eq=False)
@@ -182,8 +202,7 @@ class TrainedModels:
             keys = features.keys.iloc[start:stop].reset_index(drop=True)
             Xg = X[names]
             contrib = self.generic.raw_contributions(Xg)
-            raw = contrib.sum(axis=1)
-            p = self.generic.calibrator_.predict(raw)
+            p = event_probability(self.generic, Xg)
             expl = explainer.explain(Xg, k=k, keys=keys, text=text, contributions=contrib)
             tiers = self.tiers.assign(
                 p, features=X[[c for c in rule_cols if c in X.columns]].reset_index(drop=True) if rule_cols else None,
@@ -320,6 +339,12 @@ def _out_of_fold_generic(
     return out
 
 
+def _test_scores(keys: pd.DataFrame, y: np.ndarray, w: np.ndarray | None, tiers: pd.DataFrame) -> pd.DataFrame:
+    """Per test row: keys, label, weight, probability and tiers, as the report computed them."""
+    out = keys.reset_index(drop=True).assign(y=y, sample_weight=1.0 if w is None else w)
+    return pd.concat([out, tiers[["probability", "model_tier", "tier", "override"]].reset_index(drop=True)], axis=1)
+
+
 def fit_models(
     features: FeatureMatrix,
     labels: Any,
@@ -384,7 +409,8 @@ def fit_models(
         ``domains`` (per domain: combination comparison on test and validation, chosen, whether
         it beats the generic model, ``cross_fitted``: whether it was trained on out-of-fold
         generic scores), ``scorecard_comparison``, ``generic_model`` (with ``cross_fit_folds``),
-        ``importance``.
+        ``importance``, ``test_scores`` (per test row: keys, ``y``, ``sample_weight``,
+        ``probability``, ``model_tier``, ``tier``, ``override`` — what scoring these rows gives).
     """
     if isinstance(cross_fit_folds, bool) or not isinstance(cross_fit_folds, (int, np.integer)) or cross_fit_folds < 0:
         raise ConfigError(f"cross_fit_folds must be an integer >= 0 (0 or 1: off); got {cross_fit_folds!r}")
@@ -439,8 +465,8 @@ def fit_models(
     # ---- generic model
     generic = GenericRiskModel(**dict(model_params or {}))
     generic.fit(fg.rows(tr), y[tr], sub(wt, tr), eval_set=(fg.rows(va), y[va], sub(wt, va)))
-    p_va = generic.predict_proba(fg.rows(va))[:, 1]
-    p_te = generic.predict_proba(fg.rows(te))[:, 1]
+    p_va = event_probability(generic, fg.rows(va))
+    p_te = event_probability(generic, fg.rows(te))
 
     # ---- tiers (cut-offs on validation), evaluated on test with overrides
     tiers = RiskTiers.from_config(tier_config).fit(p_va, y[va], sub(w, va))
@@ -513,8 +539,8 @@ def fit_models(
         if "registered_capital" in ent:
             g["size"] = size_class(codes.map(ent["registered_capital"]).reset_index(drop=True)).to_numpy()
         groups_table = ev.metrics_by_group(y[te], p_te, g, tiers=tier_te["tier"].to_numpy(), sample_weight=sub(w, te))
-    backtest = ev.backtest(y[va | te], generic.predict_proba(fg.rows(va | te))[:, 1], as_of[va | te],
-                           tiers=tiers.predict(generic.predict_proba(fg.rows(va | te))[:, 1]), sample_weight=sub(w, va | te))
+    p_vt = event_probability(generic, fg.rows(va | te))
+    backtest = ev.backtest(y[va | te], p_vt, as_of[va | te], tiers=tiers.predict(p_vt), sample_weight=sub(w, va | te))
     backtest["slice"] = np.where(backtest["as_of"] >= ts, "test", "validation")
 
     # ---- domain models
@@ -600,6 +626,7 @@ def fit_models(
         "comparisons": comparisons,
         "calibration": cal["generic"],
         "tiers": {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(), "table": tier_table,
+                  "realised_shares": dict(zip(tiers.labels_.tolist(), tiers.realised_shares_.tolist(), strict=True)),
                   "model_table": model_tier_table, "increasing": ev.tiers_increasing(tier_table),
                   "overridden": int((tier_te["override"] != "").sum())},
         "groups": groups_table,
@@ -610,6 +637,7 @@ def fit_models(
                           "calibration_losses": generic.calibration_losses_, "n_features": len(generic_names),
                           "cross_fit_folds": cross_fit_folds if oof is not None else 0},
         "importance": importance,
+        "test_scores": _test_scores(fm.keys[te], y[te], sub(w, te), tier_te),
     }
     return TrainedModels(
         generic=generic, domains=domains, domain_configs=domain_configs, scorecard=scorecard,
