@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ from credit_risk.scheduler.assignment import (
     check_roster,
     joint_visits,
 )
+from credit_risk.scheduler.plan import InspectionPlan
 from credit_risk.scheduler.policy import InspectionPolicy
 from credit_risk.scheduler.publication import fingerprint
 from credit_risk.scheduler.sampling import _inclusion_frame, draw_subjects
@@ -23,56 +23,6 @@ from credit_risk.scheduler.sampling import _inclusion_frame, draw_subjects
 __all__ = ["InspectionPlan", "plan_inspections"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, eq=False)
-class InspectionPlan:
-    """A drawn plan: visits, inspector assignments and the full sampling frame.
-
-    Attributes
-    ----------
-    visits : DataFrame
-        One row per (joint) visit: ``visit_id, credit_code, tier, stratum_tier, region,
-        departments, items, n_items, inspector_ids, n_inspectors, inclusion_probability,
-        reason, stratum, period_start, period_end`` (and ``name, industry`` if given).
-        ``departments``, ``items`` and ``inspector_ids`` are ``;``-joined; items read
-        ``department:domain:item``.
-    assignments : DataFrame
-        One row per (visit, department, inspector): ``visit_id, credit_code, department,
-        slot, inspector_id``.
-    frame : DataFrame
-        One row per subject of the population, drawn or not: its stratum, selection kind,
-        exact ``inclusion_probability`` and ``visit_id`` (empty if not drawn). The basis of
-        unbiased (Horvitz–Thompson) estimates from the outcomes.
-    policy, seed, period_start, period_end
-        What produced the plan; published in the manifest.
-    fingerprints : dict
-        sha256 of the content of each input table.
-    stats : dict
-        Counts: population, eligible, drawn, mandatory, visits, separate department
-        visits merged into joint visits, inspector-visits, expected visits.
-    """
-
-    visits: pd.DataFrame
-    assignments: pd.DataFrame
-    frame: pd.DataFrame
-    policy: InspectionPolicy
-    seed: int
-    period_start: pd.Timestamp
-    period_end: pd.Timestamp
-    fingerprints: dict[str, str] = field(default_factory=dict)
-    stats: dict[str, float] = field(default_factory=dict)
-
-    def disclosure(self) -> pd.DataFrame:
-        """The public list (一公开): policy-chosen columns, never inspectors."""
-        return self.visits.loc[:, list(self.policy.disclosure.columns)].copy()
-
-    def summary(self) -> pd.DataFrame:
-        """Counts by tier, department and region (``dimension, key, subjects, eligible,
-        drawn, mandatory, expected_draws, draw_rate, inspector_visits``)."""
-        from credit_risk.scheduler.publication import summarise
-
-        return summarise(self)
 
 
 def _spawn(seed: int, n: int) -> list[np.random.Generator]:

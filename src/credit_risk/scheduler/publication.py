@@ -20,16 +20,13 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from credit_risk.atomic import sha256_file, write_parquet, write_text
-
-if TYPE_CHECKING:
-    from credit_risk.scheduler.planner import InspectionPlan
+from credit_risk.scheduler.plan import InspectionPlan, summarise
 
 __all__ = ["FORMAT", "fingerprint", "summarise", "write_plan"]
 
@@ -116,78 +113,6 @@ def _update_column(digest: hashlib._Hash, values: pd.Series) -> None:
     digest.update((offsets - start).tobytes())
     data = arr.buffers()[2]
     digest.update(memoryview(data)[start:stop] if data is not None else b"")
-
-
-def _dept_membership(plan: InspectionPlan) -> np.ndarray:
-    """Boolean (subjects × departments): which departments' items apply to each subject."""
-    from credit_risk.scheduler.assignment import joint_visits
-
-    combo, jv = joint_visits(plan.frame["domains"], plan.policy)
-    names = list(plan.policy.departments)
-    has = np.array([[d in depts for d in names] for depts in jv.departments], dtype=bool)
-    return has.reshape(len(jv.combos), len(names))[combo]
-
-
-def summarise(plan: InspectionPlan) -> pd.DataFrame:
-    """Counts by tier, department and region.
-
-    Columns: ``dimension`` (tier / department / region), ``key``, ``subjects``, ``eligible``
-    (p > 0), ``mandatory``, ``drawn``, ``expected_draws`` (sum of inclusion probabilities),
-    ``draw_rate`` (drawn / subjects), ``inspector_visits``.
-    """
-    frame = plan.frame
-    p = frame["inclusion_probability"].to_numpy()
-    base = pd.DataFrame(
-        {
-            "subjects": 1,
-            "eligible": (p > 0).astype(np.int64),
-            "mandatory": (frame["selection"] == "mandatory").to_numpy().astype(np.int64),
-            "drawn": frame["drawn"].to_numpy().astype(np.int64),
-            "expected_draws": p,
-        }
-    )
-    visit_row = pd.Index(frame["visit_id"].dropna()).get_indexer(plan.assignments["visit_id"])
-    drawn_rows = np.flatnonzero(frame["drawn"].to_numpy())
-    insp_row = drawn_rows[visit_row] if len(visit_row) else np.zeros(0, np.int64)
-    per_row = np.bincount(insp_row, minlength=len(frame)) if len(frame) else np.zeros(0)
-    base["inspector_visits"] = per_row.astype(np.int64)
-
-    parts = []
-    region_key = frame["region"].astype(str).str.slice(0, plan.policy.region_level)
-    for dim, key in (("tier", frame["tier"].astype(str)), ("region", region_key)):
-        g = base.groupby(key.to_numpy(dtype=object), sort=True).sum()
-        g.insert(0, "key", g.index.astype(str))
-        g.insert(0, "dimension", dim)
-        parts.append(g.reset_index(drop=True))
-    member = _dept_membership(plan)
-    dept_iv = plan.assignments.groupby("department")["visit_id"].size()
-    rows = []
-    for j, name in enumerate(plan.policy.departments):
-        m = member[:, j]
-        sub = base[m]
-        rows.append(
-            {
-                "dimension": "department",
-                "key": name,
-                "subjects": int(m.sum()),
-                "eligible": int(sub["eligible"].sum()),
-                "mandatory": int(sub["mandatory"].sum()),
-                "drawn": int(sub["drawn"].sum()),
-                "expected_draws": float(sub["expected_draws"].sum()),
-                "inspector_visits": int(dept_iv.get(name, 0)),
-            }
-        )
-    parts.append(pd.DataFrame(rows))
-    out = pd.concat(parts, ignore_index=True)
-    out["draw_rate"] = out["drawn"] / out["subjects"].where(out["subjects"] > 0)
-    cols = ["dimension", "key", "subjects", "eligible", "mandatory", "drawn", "expected_draws",
-            "draw_rate", "inspector_visits"]
-    out = out[cols]
-    for c in ("subjects", "eligible", "mandatory", "drawn", "inspector_visits"):
-        out[c] = out[c].astype(np.int64)
-    out["dimension"] = out["dimension"].astype(object)
-    out["key"] = out["key"].astype(object)
-    return out
 
 
 def _csv(frame: pd.DataFrame) -> str:
