@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from credit_risk.exceptions import ConfigError
@@ -102,10 +103,49 @@ class FeatureMatrix:
             raise ConfigError(f"unknown features {missing}; available: {self.feature_names[:10]}…")
         return FeatureMatrix(self.keys, self.X[names], tuple(by[n] for n in names))
 
-    def rows(self, mask) -> FeatureMatrix:
-        """A matrix restricted to the rows where ``mask`` is true (index reset)."""
-        keys = self.keys[mask].reset_index(drop=True)
-        X = self.X[mask].reset_index(drop=True)
+    def rows(self, selection) -> FeatureMatrix:
+        """A matrix restricted to some rows (index reset).
+
+        Parameters
+        ----------
+        selection : array-like of bool or of int
+            A boolean mask with one entry per row, or integer positions (0-based, negative
+            counting from the end, repeats allowed) — what scikit-learn's splitters yield.
+
+        Raises
+        ------
+        ConfigError
+            A mask of the wrong length, positions out of range, or another kind of selector.
+        """
+        n = len(self.X)
+        if isinstance(selection, pd.Series) and pd.api.types.is_bool_dtype(selection.dtype):
+            if selection.isna().any():
+                raise ConfigError("FeatureMatrix.rows: the boolean mask has missing values; fill them first")
+            selection = selection.to_numpy(dtype=bool)
+        sel = np.asarray(selection)
+        if sel.ndim != 1:
+            raise ConfigError(f"FeatureMatrix.rows: the selection must be 1-d; got shape {sel.shape}")
+        if sel.dtype == bool:
+            if len(sel) != n:
+                raise ConfigError(
+                    f"FeatureMatrix.rows: a boolean mask needs one entry per row ({n}); got {len(sel)}"
+                )
+            positions = np.flatnonzero(sel)
+        elif np.issubdtype(sel.dtype, np.integer) or (sel.size == 0 and sel.dtype == float):
+            positions = sel.astype(np.int64)
+            bad = (positions < -n) | (positions >= n)
+            if bad.any():
+                raise ConfigError(
+                    f"FeatureMatrix.rows: position {int(positions[bad][0])} is out of range for {n} rows; "
+                    f"give positions in [-{n}, {n})"
+                )
+        else:
+            raise ConfigError(
+                "FeatureMatrix.rows: give a boolean mask or integer row positions; got an array of "
+                f"dtype {sel.dtype} (for labels, select with .keys first)"
+            )
+        keys = self.keys.iloc[positions].reset_index(drop=True)
+        X = self.X.iloc[positions].reset_index(drop=True)
         return FeatureMatrix(keys, X, self.info)
 
     def frame(self) -> pd.DataFrame:
