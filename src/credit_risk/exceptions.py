@@ -9,6 +9,7 @@ can catch one base class::
     │                         (carries every problem found, not only the first)
     ├── LeakageError         a computation would use information from the future
     ├── ModelError           unfitted use, feature mismatch, tampered bundle
+    ├── OutputError          an output cannot be written (disk full, read-only, no permission)
     └── PlanError            an inspection plan cannot be drawn as configured
 
 Messages follow one shape: what is wrong, where (file, row, column), the value
@@ -26,6 +27,7 @@ __all__ = [
     "DataContractError",
     "LeakageError",
     "ModelError",
+    "OutputError",
     "PlanError",
     "Problem",
 ]
@@ -101,6 +103,10 @@ class LeakageError(CreditRiskError, ValueError):
 
 class ModelError(CreditRiskError, ValueError):
     """A model is used unfitted, on mismatching features, or its bundle is damaged."""
+
+
+class OutputError(CreditRiskError, OSError):
+    """An output file or folder cannot be written (disk full, read-only, no permission)."""
 
 
 class PlanError(CreditRiskError, ValueError):
