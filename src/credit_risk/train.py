@@ -11,15 +11,14 @@ per model, and — when given a tracking URI — records one MLflow run per mode
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import contained_path, from_mapping, load_yaml
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
@@ -87,11 +86,11 @@ class TrainConfig:
     model: str | None = None
     split: SplitConfig = field(default_factory=SplitConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
-    base_dir: str = "."
+    base_dir: str = field(default=".", metadata={"config": False})  # set by load_train_config
 
-    def path(self, value: str | None) -> Path | None:
-        """A config-relative path, or None for the packaged default."""
-        return None if value is None else Path(self.base_dir) / value
+    def path(self, value: str | None, *, directory: bool = False) -> Path | None:
+        """A path relative to the config's folder and kept inside it, or None for the packaged default."""
+        return None if value is None else contained_path(self.base_dir, value, f"training config in {self.base_dir}", directory=directory)
 
 
 def default_train_config_path() -> Path:
@@ -104,7 +103,7 @@ def load_train_config(path: str | Path | None = None) -> tuple[TrainConfig, str]
     raw = load_yaml(path)
     if isinstance(raw, dict) and "base_dir" in raw:
         raise ConfigError(f"{path}: unknown key(s) ['base_dir']; paths are relative to the config file")
-    config = from_mapping(TrainConfig, {**(raw or {}), "base_dir": str(path.resolve().parent)}, where=str(path))
+    config = replace(from_mapping(TrainConfig, raw, where=str(path)), base_dir=str(path.resolve().parent))
     return config, path.read_text(encoding="utf-8")
 
 
@@ -171,9 +170,9 @@ def train(
         Synthetic ground truth (``truth/latent.parquet``) for the oracle AUC only.
     """
     spec_path = config.path(config.features)
+    spec = from_mapping(FeatureSpec, load_yaml(spec_path or default_spec_path()), where=str(spec_path or default_spec_path()))
     spec_text = (spec_path or default_spec_path()).read_text(encoding="utf-8")
-    spec = from_mapping(FeatureSpec, yaml.safe_load(spec_text), where=str(spec_path or default_spec_path()))
-    all_domains = load_domain_configs(config.path(config.domains_dir))
+    all_domains = load_domain_configs(config.path(config.domains_dir, directory=True))
     unknown = [d for d in config.domains if d not in all_domains]
     if unknown:
         raise ConfigError(f"train config: domains {unknown} have no config; available: {sorted(all_domains)}")
