@@ -12,22 +12,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from credit_risk.data.catalog import Catalog
+from credit_risk.data.catalog import Catalog, codes_of
 
 __all__ = ["counts_at", "effective_end", "publication_days"]
 
 
 def publication_days(records: pd.DataFrame, catalog: Catalog) -> np.ndarray:
-    """``publication_days[kind][severity]`` per record as float days (NaN = no expiry)."""
+    """``publication_days[kind][severity]`` per record as float days (NaN = no expiry).
+
+    The severity is read on the record's kind scale (its ``severity_scale`` when declared).
+    """
     kinds = list(catalog.kinds)
-    severities = list(catalog.severities)
+    severities = list(catalog.severity_values)
     lookup = np.full((len(kinds) + 1, len(severities) + 1), np.nan)  # last row/column: unknown
     for kind, spec in catalog.kinds.items():
         for sev, days in spec.publication_days.items():
             if days is not None:
                 lookup[kinds.index(kind), severities.index(sev)] = float(days)
-    k = pd.Categorical(records["kind"], categories=kinds).codes
-    v = pd.Categorical(records["severity"], categories=severities).codes
+    k = codes_of(records["kind"], kinds)
+    v = codes_of(records["severity"], severities)
     return lookup[np.where(k < 0, len(kinds), k), np.where(v < 0, len(severities), v)]
 
 

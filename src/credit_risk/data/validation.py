@@ -178,6 +178,26 @@ def _check_values(
         )
 
 
+def _check_severity(rec: pd.DataFrame, catalog: Catalog, col: _Collector) -> None:
+    """Each given severity must be on its kind's scale (the catalogue's unless the kind has its own)."""
+    given = rec["severity"].notna().to_numpy()
+    known_kind = rec["kind"].isin(list(catalog.kinds)).to_numpy()
+    ranks = catalog.severity_ranks(rec["kind"].astype(object), rec["severity"].astype(object))
+    global_ok = rec["severity"].isin(list(catalog.severities)).to_numpy()
+    bad = given & np.where(known_kind, np.isnan(ranks), ~global_ok)
+    if not bad.any():
+        return
+    kinds = rec["kind"].astype(object).where(known_kind, None)
+    for kind in pd.unique(kinds[bad].fillna("\0")):  # one message per kind scale (≤ number of kinds)
+        scale = catalog.severities if kind == "\0" else catalog.scale(kind)
+        of_kind = bad & (kinds.fillna("\0") == kind).to_numpy()
+        own = kind != "\0" and catalog.kinds[kind].severity_scale is not None
+        col.rows(
+            "records", rec, of_kind, "severity", "unknown severity",
+            f"use one of {list(scale)}" + (f" (the severity scale of kind '{kind}')" if own else ""),
+        )
+
+
 def _check_order(table: str, df: pd.DataFrame, first: str, second: str, col: _Collector) -> None:
     bad = (df[second] < df[first]).fillna(False).to_numpy(dtype=bool)
     col.rows(table, df, bad, second, f"'{second}' is before '{first}'", f"'{second}' must be on or after '{first}'")
@@ -287,7 +307,7 @@ def normalize_tables(
     if rec is not None:
         _check_values("records", rec, "kind", catalog.kinds.keys(), col, "kind")
         _check_values("records", rec, "domain", catalog.domains, col, "domain")
-        _check_values("records", rec, "severity", catalog.severities, col, "severity")
+        _check_severity(rec, catalog, col)
         _check_order("records", rec, "start", "end", col)
         # Allowed outcomes per kind.
         for kind, spec in catalog.kinds.items():
@@ -336,7 +356,9 @@ def _to_categoricals(out: dict[str, pd.DataFrame], catalog: Catalog) -> None:
     rec = out["records"]
     rec["kind"] = pd.Categorical(rec["kind"], categories=list(catalog.kinds))
     rec["domain"] = pd.Categorical(rec["domain"], categories=list(catalog.domains))
-    rec["severity"] = pd.Categorical(rec["severity"], categories=list(catalog.severities), ordered=True)
+    # The catalogue's severities first (their codes are unchanged), then kind-scale values; the
+    # order between different scales means nothing: rank with Catalog.severity_ranks.
+    rec["severity"] = pd.Categorical(rec["severity"], categories=list(catalog.severity_values), ordered=True)
     declared = {o for spec in catalog.kinds.values() for o in spec.outcomes}
     outcomes = sorted(declared | set(rec["outcome"].dropna().unique()))
     rec["outcome"] = pd.Categorical(rec["outcome"], categories=outcomes)
