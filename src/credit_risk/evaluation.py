@@ -1,5 +1,8 @@
 """Evaluation of risk scores and tiers: discrimination, calibration, tiers, groups, backtests.
 
+Targeting metrics (days earlier, first-half share, capture and yield at k % of visits) live
+in :mod:`credit_risk.targeting` and are re-exported here.
+
 Every function takes plain arrays (labels ``y`` in {0, 1}, probabilities or scores ``p``,
 optional ``sample_weight``) and returns a dict or a DataFrame, so the numbers can be logged
 by any tracker. Figures are :class:`matplotlib.figure.Figure` objects built without pyplot
@@ -16,6 +19,14 @@ from matplotlib.figure import Figure
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from credit_risk.exceptions import ModelError
+from credit_risk.targeting import (
+    capture_at,
+    days_earlier,
+    first_half_share,
+    reordered_dates,
+    targeting_metrics,
+    yield_at,
+)
 
 __all__ = [
     "TIER_LABELS",
@@ -24,13 +35,19 @@ __all__ = [
     "binary_metrics",
     "calibration_figure",
     "calibration_table",
+    "capture_at",
+    "days_earlier",
+    "first_half_share",
     "ks_statistic",
     "metrics_by_group",
     "oracle_auc",
+    "reordered_dates",
     "roc_figure",
     "tier_figure",
     "tier_table",
+    "targeting_metrics",
     "tiers_increasing",
+    "yield_at",
 ]
 
 TIER_LABELS: tuple[str, ...] = ("A", "B", "C", "D")
