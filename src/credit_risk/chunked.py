@@ -6,13 +6,19 @@ the final file assembled — streamed into a temporary file and moved into place
 folder removed. A run that is killed leaves no partial output file; re-running with the same
 inputs (same ``fingerprint``) reuses the finished parts and produces the same bytes as one
 clean run. Parts from a run with different inputs are discarded.
+
+The parts folder is marked as ours by its ``manifest.json`` (``"format":
+"credit_risk.chunked/1"``). A folder named ``OUT.parts`` that holds anything else is not
+touched: the run is refused with :class:`~credit_risk.exceptions.OutputError`, so an unrelated
+folder is never deleted. Only our own files (the manifest, ``part-*.parquet`` and hidden
+temporaries) are ever removed from it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,11 +26,69 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from credit_risk.atomic import atomic_path, write_parquet, write_text
+from credit_risk.atomic import atomic_path, check_writable, output_error, write_parquet, write_text
+from credit_risk.exceptions import OutputError
 
 __all__ = ["write_chunked"]
 
 logger = logging.getLogger(__name__)
+
+#: Marks a parts folder as written by :func:`write_chunked`.
+PARTS_FORMAT = "credit_risk.chunked/1"
+_MANIFEST = "manifest.json"
+_PART = re.compile(r"part-\d{6}\.parquet")
+#: Keys of a manifest written before PARTS_FORMAT existed (still recognised as ours).
+_LEGACY_KEYS = {"fingerprint", "chunk_size", "n_rows"}
+
+
+def _read_manifest(parts: Path) -> dict | None:
+    try:
+        value = json.loads((parts / _MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _ours(name: str) -> bool:
+    return name == _MANIFEST or bool(_PART.fullmatch(name)) or (name.startswith(".") and name.endswith(".tmp"))
+
+
+def _claim(parts: Path, out: Path) -> dict | None:
+    """The manifest of an existing parts folder we wrote; refuse a folder that is not ours.
+
+    An empty folder (a run killed between creating it and writing its manifest) is ours.
+    """
+    if not parts.exists():
+        return None
+    if not parts.is_dir():
+        raise OutputError(
+            f"{parts} exists and is not a folder; {out} needs that name for its resumable parts — "
+            "move it away or choose another --out"
+        )
+    previous = _read_manifest(parts)
+    names = [p.name for p in parts.iterdir()]
+    marked = previous is not None and (previous.get("format") == PARTS_FORMAT or set(previous) == _LEGACY_KEYS)
+    if not names:
+        return None
+    if not marked or not all(_ours(n) for n in names):
+        strangers = sorted(n for n in names if not _ours(n))[:5]
+        raise OutputError(
+            f"{parts} exists but was not written by credit_risk (no {PARTS_FORMAT} manifest"
+            f"{', or it holds other files: ' + ', '.join(strangers) if strangers else ''}); "
+            f"it is left untouched — move it away or choose another --out"
+        )
+    return previous
+
+
+def _discard(parts: Path) -> None:
+    """Remove our files from ``parts`` (never anything else), then the folder if it is empty."""
+    for p in parts.iterdir():
+        if _ours(p.name):
+            p.unlink()
+    try:
+        parts.rmdir()
+    except OSError:
+        logger.warning("kept %s: it holds files credit_risk did not write", parts)
 
 
 def write_chunked(
@@ -58,19 +122,22 @@ def write_chunked(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be ≥ 1; got {chunk_size}")
     out = Path(out)
+    check_writable(out)  # before any work: a full disk or a read-only folder fails now
     parts = out.with_name(out.name + ".parts")
     n_chunks = max(1, -(-n_rows // chunk_size))
-    manifest = {"fingerprint": fingerprint, "chunk_size": chunk_size, "n_rows": n_rows}
-    manifest_path = parts / "manifest.json"
-    if parts.exists():
-        try:
-            previous = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            previous = None
-        if previous != manifest:
-            logger.info("discarding parts of an earlier run with other inputs in %s", parts)
-            shutil.rmtree(parts)
-    parts.mkdir(parents=True, exist_ok=True)
+    manifest = {"format": PARTS_FORMAT, "fingerprint": fingerprint, "chunk_size": chunk_size, "n_rows": n_rows}
+    manifest_path = parts / _MANIFEST
+    previous = _claim(parts, out)
+    if parts.exists() and previous != manifest:
+        logger.info("discarding parts of an earlier run with other inputs in %s", parts)
+        _discard(parts)
+    try:
+        parts.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        clean = output_error(exc, parts)
+        if clean is None:
+            raise
+        raise clean from exc
     write_text(manifest_path, json.dumps(manifest, sort_keys=True))
     reused = 0
     for i in range(n_chunks):
@@ -99,5 +166,5 @@ def write_chunked(
                 writer.close()
         if writer is None:  # pragma: no cover - n_chunks ≥ 1 always writes
             pq.write_table(pa.table({}), tmp)
-    shutil.rmtree(parts)
+    _discard(parts)
     return out

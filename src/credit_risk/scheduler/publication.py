@@ -5,7 +5,8 @@
 ``plan.parquet``         one row per visit, inspectors included (internal until the visit)
 ``assignments.parquet``  one row per (visit, department, inspector)
 ``frame.parquet``        every subject with its stratum and exact inclusion probability
-``disclosure.csv``       the public list: policy-chosen columns, never inspectors
+``disclosure.csv``       the public list: policy-chosen columns, never inspectors; text cells
+                         that a spreadsheet would run as a formula are prefixed with ``'``
 ``summary.csv``          counts by tier, department and region
 ``manifest.json``        seed, period, policy as loaded, sha256 of the input tables'
                          content, library version, and sha256 of every file above
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from credit_risk.atomic import sha256_file, write_parquet, write_text
+from credit_risk.atomic import sha256_file, write_csv, write_parquet, write_text
 from credit_risk.scheduler.plan import InspectionPlan, summarise
 
 __all__ = ["FORMAT", "fingerprint", "summarise", "write_plan"]
@@ -115,10 +116,6 @@ def _update_column(digest: hashlib._Hash, values: pd.Series) -> None:
     digest.update(memoryview(data)[start:stop] if data is not None else b"")
 
 
-def _csv(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False, lineterminator="\n", float_format="%.10g")
-
-
 def write_plan(plan: InspectionPlan, out_dir: str | Path) -> dict[str, str]:
     """Write the plan's files atomically; return ``{file name: sha256}`` (manifest included).
 
@@ -146,8 +143,10 @@ def write_plan(plan: InspectionPlan, out_dir: str | Path) -> dict[str, str]:
     write_parquet(plan.visits, out / "plan.parquet")
     write_parquet(plan.assignments, out / "assignments.parquet")
     write_parquet(frame, out / "frame.parquet")
-    write_text(out / "disclosure.csv", _csv(disclosure))
-    write_text(out / "summary.csv", _csv(summary))
+    # Text cells a spreadsheet would run as a formula (a name like '=HYPERLINK(...)') are
+    # escaped with a leading ' (credit_risk.atomic.escape_formulas).
+    write_csv(disclosure, out / "disclosure.csv")
+    write_csv(summary, out / "summary.csv")
     names = ("plan.parquet", "assignments.parquet", "frame.parquet", "disclosure.csv", "summary.csv")
     hashes = {name: sha256_file(out / name) for name in names}
     rows = {
