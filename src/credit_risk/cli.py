@@ -1,24 +1,319 @@
-"""The ``credit-risk`` command line: the only module that parses arguments, configures logging and prints."""
+"""The ``credit-risk`` command line: the only module that parses arguments, configures logging and prints.
+
+Every argument is parsed and checked before any work starts (dates, counts, input files,
+output locations, the tracking URI, the configs), so a bad argument costs a second, not a
+training run. Exit codes:
+
+====  ==========================================================================
+0     success (``validate``: the dataset is valid)
+1     invalid data: a dataset, scores, roster or cut-off table breaks its contract
+2     usage error: a bad argument or config file, a model that does not fit the data
+3     the run failed: an internal error (a bug — rerun with ``--debug`` and report it)
+      or the system refused (disk full, output not writable)
+====  ==========================================================================
+
+Every error is one line on stderr; ``--debug`` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
+import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from credit_risk import __version__
-from credit_risk.exceptions import CreditRiskError, DataContractError
+from credit_risk.config import find_config, packaged, parse_date, show
+from credit_risk.exceptions import ConfigError, CreditRiskError, DataContractError, Problem
 
-__all__ = ["main"]
+__all__ = ["EXIT_DATA", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run_training"]
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+#: Longest error line printed (a message is never allowed to flood the terminal).
+MAX_MESSAGE_CHARS = 1000
+#: Tracking-URI schemes MLflow understands (``+driver`` suffixes allowed: ``postgresql+psycopg2``).
+TRACKING_SCHEMES = ("file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
+                    "databricks-uc", "uc")
+#: Every run of a domain model records these metrics (see ``credit_risk.train.model_runs``).
+DOMAIN_RUN_METRICS = ("test_auc", "test_auc_generic", "beats_generic", "events_test", "subjects_test")
+CONFIG_NAMES = ("catalog.yaml", "features.yaml", "tiers.yaml", "train.yaml", "model.yaml", "scorecard.yaml",
+                "inspection_policy.yaml", "synthetic.yaml", "domains")
+
+
+class UsageError(ConfigError):
+    """A command-line argument is invalid (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises instead of printing the usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}; see {self.prog} --help")
+
+
+# --------------------------------------------------------------------------- argument types
+
+
+def _type(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """Turn a checker raising ConfigError into an argparse type (so argparse names the argument)."""
+
+    def convert(value: str) -> Any:
+        try:
+            return check(value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = check.__name__
+    return convert
+
+
+def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
+    def integer(value: str) -> int:
+        text = value.strip().replace("_", "")
+        if not (text.isascii() and text.lstrip("-").isdigit()):
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {show(value)}")
+        number = int(text)
+        if number < low or (high is not None and number > high):
+            bounds = f"≥ {low:,}" if high is None else f"between {low:,} and {high:,}"
+            raise argparse.ArgumentTypeError(f"must be {bounds}; got {number:,}")
+        return number
+
+    integer.__name__ = "integer"
+    return integer
+
+
+def _date(value: str) -> str:
+    """A plain YYYY-MM-DD date (returned in ISO form)."""
+    return parse_date(value, "").isoformat()
+
+
+def _folder(value: str) -> Path:
+    """An existing folder."""
+    path = Path(value)
+    if not path.exists():
+        raise ConfigError(f"folder {show(value)} does not exist; check the path")
+    if not path.is_dir():
+        raise ConfigError(f"{show(value)} is not a folder; pass a folder")
+    return path
+
+
+def _file(value: str) -> Path:
+    """An existing regular file."""
+    path = Path(value)
+    if not path.exists():
+        raise ConfigError(f"file {show(value)} does not exist; check the path")
+    if path.is_dir():
+        raise ConfigError(f"{show(value)} is a folder; pass a file")
+    if not path.is_file():
+        raise ConfigError(f"{show(value)} is not a regular file (a device or pipe); pass a file")
+    return path
+
+
+def _parquet(value: str) -> Path:
+    """An existing Parquet file (checked by its magic bytes, not its name)."""
+    path = _file(value)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 4))
+            tail = fh.read(4)
+    except OSError as exc:
+        raise ConfigError(f"{show(value)} cannot be read ({exc.strerror})") from None
+    if size < 12 or head != b"PAR1" or tail != b"PAR1":
+        raise ConfigError(f"{show(value)} is not a Parquet file; pass the Parquet output of credit-risk score")
+    return path
+
+
+def _table_file(value: str) -> Path:
+    """An existing CSV or Parquet file."""
+    path = _file(value)
+    if path.suffix.lower() not in (".csv", ".parquet"):
+        raise ConfigError(f"{show(value)} is neither .csv nor .parquet; pass a CSV or Parquet table")
+    if path.suffix.lower() == ".parquet":
+        _parquet(value)
+    return path
+
+
+# --------------------------------------------------------------------------- checks before work
+
+
+def _check_output(value: str | Path, flag: str, *, kind: str) -> Path:
+    """Refuse an output that cannot be written, before any work.
+
+    ``kind`` is ``"file"`` (must not be an existing folder) or ``"folder"`` (must not be an
+    existing file). The nearest existing folder on the way must accept a new file.
+    """
+    import tempfile
+
+    path = Path(value)
+    if kind == "file" and path.is_dir():
+        raise UsageError(f"{flag} {show(str(value))} is an existing folder; pass a file name such as scores.parquet")
+    if kind == "folder" and path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {show(str(value))} is an existing file; pass a folder")
+    if kind == "file" and path.exists() and not path.is_file():
+        raise UsageError(f"{flag} {show(str(value))} is not a regular file; pass a file name")
+    probe_dir = path if kind == "folder" and path.is_dir() else path.parent
+    while not probe_dir.exists():
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir():
+        raise UsageError(f"{flag} {show(str(value))}: {probe_dir} is a file, so nothing can be written below it")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".credit-risk-probe-", dir=probe_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"{flag} {show(str(value))}: cannot write in {probe_dir} ({exc.strerror}); pass a writable location"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
+def _tracking_uri(arg: str | None) -> str:
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory."""
+    from urllib.parse import urlparse
+
+    from credit_risk.tracking import local_tracking_uri
+
+    source = "--tracking-uri" if arg else "MLFLOW_TRACKING_URI"
+    uri = arg or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(Path.cwd())
+    scheme = urlparse(uri).scheme.lower()
+    if len(scheme) > 1 and scheme.split("+")[0] not in TRACKING_SCHEMES:
+        raise UsageError(
+            f"{source} {show(uri)}: unknown scheme '{show(scheme, 30)[1:-1]}'; use sqlite:///path/mlflow.db, "
+            "http(s)://host:port or another MLflow store"
+        )
+    return uri
+
+
+def _configs_dir(args: argparse.Namespace) -> Path | None:
+    return getattr(args, "configs", None)
+
+
+def _user_config(args: argparse.Namespace, name: str) -> Path | None:
+    """``--configs DIR/name`` when given and present, else None (the command's own default)."""
+    folder = _configs_dir(args)
+    if folder is None:
+        return None
+    path = find_config(name, folder)
+    return None if path == packaged(name) else path
+
+
+def _catalog(args: argparse.Namespace):
+    from credit_risk.data import load_catalog
+
+    path = _user_config(args, "catalog.yaml")
+    return None if path is None else load_catalog(path)
+
+
+def _load_dataset(args: argparse.Namespace, path: str | Path, *, catalog=None, **kwargs):
+    from credit_risk.data import load_dataset
+
+    return load_dataset(path, catalog=catalog if catalog is not None else _catalog(args), **kwargs)
+
+
+def _read_table(path: Path, flag: str) -> Any:
+    """A CSV (all text) or Parquet table; unreadable → UsageError naming the flag."""
+    import pandas as pd
+
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{flag} {path}: cannot be read as a table ({show(str(exc), 120)}); check the file") from None
+    except Exception as exc:  # pyarrow raises its own types for damaged files
+        raise UsageError(f"{flag} {path}: cannot be read ({type(exc).__name__}: {show(str(exc), 120)})") from None
+
+
+def _need_columns(frame: Any, path: Path, columns: Sequence[str], fix: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataContractError([Problem(path.name, None, None, None, f"columns {missing} are missing", fix)])
+
+
+def _no_duplicates(frame: Any, path: Path, keys: Sequence[str], what: str) -> None:
+    dup = frame.duplicated(list(keys), keep=False)
+    if dup.any():
+        rows = [int(i) + 1 for i in dup.to_numpy().nonzero()[0][:2]]
+        key = tuple(str(v) for v in frame.iloc[rows[0] - 1][list(keys)])
+        n = int(frame.duplicated(list(keys)).sum())
+        raise DataContractError([Problem(
+            path.name, rows[1], ", ".join(keys), key[0] if len(key) == 1 else key,
+            f"{what} appears more than once (rows {rows[0]:,} and {rows[1]:,}; {n:,} repeats in all)",
+            "keep one row per " + " and ".join(keys),
+        )])
+
+
+def _read_scores(path: Path, flag: str) -> Any:
+    frame = _read_table(path, flag)
+    _need_columns(frame, path, ["credit_code", "tier"], "pass the output of credit-risk score")
+    _no_duplicates(frame, path, ["credit_code"], "subject")
+    return frame
+
+
+def _read_roster(path: Path) -> Any:
+    """The inspector roster with an integer ``capacity`` (every bad row named)."""
+    import pandas as pd
+
+    roster = _read_table(path, "--inspectors")
+    _need_columns(roster, path, ["inspector_id", "department", "capacity"],
+                  "the roster needs inspector_id, department, home_region and capacity")
+    raw = roster["capacity"]
+    numbers = pd.to_numeric(raw, errors="coerce")
+    bad = numbers.isna() | (numbers < 0) | (numbers.round() != numbers)
+    if bad.any():
+        problems = [
+            Problem(path.name, int(i) + 1, "capacity", raw.iloc[i], "is not a whole number of visits ≥ 0",
+                    "write the number of visits, e.g. 10")
+            for i in bad.to_numpy().nonzero()[0][:20]
+        ]
+        raise DataContractError(problems)
+    return roster.assign(capacity=numbers.astype("int64"))
+
+
+def _read_cutoffs(path: Path) -> Any:
+    """``credit_code, as_of`` rows; every as-of a plain date (bad rows named)."""
+    import pandas as pd
+
+    frame = _read_table(path, "--cutoffs")
+    _need_columns(frame, path, ["credit_code", "as_of"], "give one row per credit_code and as_of date")
+    problems = []
+    dates = []
+    for i, value in enumerate(frame["as_of"].tolist()):
+        if isinstance(value, pd.Timestamp):
+            value = value.date() if value == value.normalize() and value.tz is None else value.isoformat()
+        try:
+            dates.append(parse_date(value, "as_of"))
+        except ConfigError as exc:
+            dates.append(None)
+            if len(problems) < 20:
+                problems.append(Problem(path.name, i + 1, "as_of", show(value),
+                                        str(exc).removeprefix("as_of: "), "use YYYY-MM-DD"))
+    if problems:
+        raise DataContractError(problems)
+    frame = frame.assign(as_of=pd.to_datetime(pd.Series(dates, index=frame.index)).astype("datetime64[ns]"))
+    _no_duplicates(frame, path, ["credit_code", "as_of"], "subject and as-of date")
+    return frame
+
+
+# --------------------------------------------------------------------------- commands
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from credit_risk.data import load_dataset
-
     try:
-        dataset = load_dataset(args.path, id_scheme=args.id_scheme)
+        dataset = _load_dataset(args, args.path, id_scheme=args.id_scheme)
     except DataContractError as exc:
         problems = exc.problems
         if problems:
@@ -27,18 +322,20 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 print(f"  {p}")
         else:
             print(f"{args.path}: {exc}")
-        return 1
+        return EXIT_DATA
     n_rec = len(dataset.records)
     print(f"{args.path}: valid — {dataset.n_subjects:,} subjects, {n_rec:,} records")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    _check_output(args.out, "--out", kind="folder")
     from tqdm import tqdm
 
     from credit_risk.data.synthetic import generate_province, load_synthetic_config, write_province
 
-    config = load_synthetic_config(args.config) if args.config else None
+    config_path = args.config or _user_config(args, "synthetic.yaml")
+    config = load_synthetic_config(config_path) if config_path else None
     with tqdm(total=None, desc="simulating months", unit="month", disable=True if args.quiet else None) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -56,16 +353,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     )
     for path in written:
         print(f"  {path}")
-    return 0
-
-
-def _tracking_uri(arg: str | None) -> str:
-    """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory."""
-    import os
-
-    from credit_risk.tracking import local_tracking_uri
-
-    return arg or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(Path.cwd())
+    return EXIT_OK
 
 
 def _code_version() -> str:
@@ -82,31 +370,93 @@ def _code_version() -> str:
 
 
 def _now() -> str:
-    import datetime as dt
-
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
-def run_training(data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None) -> list:
-    """Train, save bundles and record the tracked runs (clock and git version read here, at the edge)."""
-    from credit_risk.data import load_dataset
-    from credit_risk.train import load_train_config, train_and_track
+def load_train_settings(config_path: str | Path | None, configs_dir: str | Path | None = None):
+    """The training config: ``config_path``, else ``train.yaml`` found in ``configs_dir`` or packaged.
 
-    config, text = load_train_config(config_path)
+    When the packaged ``train.yaml`` is used with a ``configs_dir``, each file it names
+    (features, tiers, scorecard, model, domains) is taken from ``configs_dir`` when there and
+    from the package otherwise. Returns ``(TrainConfig, text)``.
+    """
+    from credit_risk.train import load_train_config
+
+    path = Path(config_path) if config_path is not None else find_config("train.yaml", configs_dir)
+    config, text = load_train_config(path)
+    if configs_dir is not None and config_path is None and path.resolve() == packaged("train.yaml"):
+        base = Path(configs_dir).resolve()
+        keys = ("features", "domains_dir", "tiers", "scorecard", "model")
+        chosen = {k: getattr(config, k) if getattr(config, k) and (base / getattr(config, k)).exists() else None
+                  for k in keys}
+        config = replace(config, base_dir=str(base), **chosen)
+    return config, text
+
+
+def _check_train_config(config: Any, where: str) -> None:
+    """Everything in the training config that can be checked before data is loaded or models fit."""
+    from credit_risk.evaluation import binary_metrics
+    from credit_risk.models.domain import load_domain_configs
+    from credit_risk.models.scorecard import load_scorecard_config
+    from credit_risk.models.training import load_model_params
+    from credit_risk.tiers import load_tier_config
+
+    for key in ("label.start", "label.end", "split.valid_start", "split.test_start"):
+        section, name = key.split(".")
+        value = getattr(getattr(config, section), name)
+        if value is not None:
+            parse_date(value, f"{where}: {key}")
+    try:
+        from credit_risk.features.spec import load_feature_spec
+    except ImportError:  # pragma: no cover - older feature package
+        load_feature_spec = None
+    if load_feature_spec is not None:
+        load_feature_spec(config.path(config.features))
+    domains = load_domain_configs(config.path(config.domains_dir, directory=True))
+    unknown = [d for d in config.domains if d not in domains]
+    if unknown:
+        raise ConfigError(f"{where}: domains {unknown} have no config; available: {sorted(domains)}")
+    load_tier_config(config.path(config.tiers))
+    load_scorecard_config(config.path(config.scorecard))
+    load_model_params(config.path(config.model))
+    metrics = {f"test_{k}" for k in binary_metrics([0, 1], [0.25, 0.75])}
+    if config.domains:
+        metrics &= set(DOMAIN_RUN_METRICS)
+    if config.tracking.metric not in metrics:
+        raise ConfigError(
+            f"{where}: tracking.metric {show(config.tracking.metric)} is not recorded by every model; "
+            f"use one of {sorted(metrics)}"
+        )
+
+
+def run_training(
+    data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None,
+    *, configs_dir: str | Path | None = None,
+) -> list:
+    """Train, save bundles and record the tracked runs (clock and git version read here, at the edge)."""
+    from credit_risk.data import load_catalog, load_dataset
+    from credit_risk.train import train_and_track
+
+    config, text = load_train_settings(config_path, configs_dir)
+    _check_train_config(config, str(config_path or find_config("train.yaml", configs_dir)))
+    catalog_path = find_config("catalog.yaml", configs_dir) if configs_dir is not None else None
+    catalog = load_catalog(catalog_path) if catalog_path is not None and catalog_path != packaged("catalog.yaml") else None
     return train_and_track(
-        load_dataset(data), config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
-        created_at=_now(), code_version=_code_version(), truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet",
+        load_dataset(data, catalog=catalog), config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
+        created_at=_now(), code_version=_code_version(),
+        truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet",
     )[1]
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
     uri = _tracking_uri(args.tracking_uri)
-    results = run_training(args.data, args.config, args.out, uri, args.truth)
+    _check_output(args.out, "--out", kind="folder")
+    results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args))
     print(f"tracking store: {uri}")
     for r in results:
         print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
     print(f"bundles: {args.out}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -115,14 +465,18 @@ def _cmd_score(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from credit_risk.data import load_dataset
-    from credit_risk.scoring import resolve_model, score_dataset
+    from credit_risk import scoring
 
-    uri = _tracking_uri(args.tracking_uri)
+    uri = _tracking_uri(args.tracking_uri) if args.model.startswith("models:/") else None
+    _check_output(args.out, "--out", kind="file")
+    previous = _read_scores(args.previous, "--previous") if args.previous else None
+    cutoffs = _read_cutoffs(args.cutoffs) if args.cutoffs else None
+    score_cutoffs = getattr(scoring, "score_cutoffs", None)
+    if cutoffs is not None and score_cutoffs is None:
+        raise UsageError("--cutoffs needs credit_risk.scoring.score_cutoffs, which this version lacks; use --as-of")
     with tempfile.TemporaryDirectory() as cache:
-        bundle, name, version, sha = resolve_model(args.model, uri, Path(cache))
-    dataset = load_dataset(args.data)
-    previous = pd.read_parquet(args.previous) if args.previous else None
+        bundle, name, version, sha = scoring.resolve_model(args.model, uri or "", Path(cache))
+    dataset = _load_dataset(args, args.data)
     with tqdm(desc="scoring chunks", unit="chunk", disable=True if args.quiet else None) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -130,26 +484,34 @@ def _cmd_score(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-        out = score_dataset(
-            bundle, dataset, as_of=args.as_of, out=args.out, model_name=name, model_version=version,
-            chunk_size=args.chunk_size, k=args.reasons, previous=previous, progress=progress,
-            threads=args.threads, model_sha256=sha,
-        )
+        common = dict(out=args.out, model_name=name, model_version=version, chunk_size=args.chunk_size,
+                      k=args.reasons, previous=previous, progress=progress, threads=args.threads,
+                      model_sha256=sha)
+        if cutoffs is not None:
+            out = score_cutoffs(bundle, dataset, cutoffs, **common)
+        else:
+            out = scoring.score_dataset(bundle, dataset, as_of=args.as_of, **common)
     scores = pd.read_parquet(out, columns=["tier"])
     shares = scores["tier"].value_counts(normalize=True).sort_index()
-    print(f"scored {len(scores):,} subjects as of {args.as_of} with {name} {version} → {out}")
+    when = f"as of {args.as_of}" if cutoffs is None else f"at {cutoffs['as_of'].nunique():,} as-of dates"
+    print(f"scored {len(scores):,} rows {when} with {name} {version} → {out}")
     print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
-    return 0
+    return EXIT_OK
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    uri = _tracking_uri(args.tracking_uri)
+    _check_output(args.out, "--out", kind="folder")
     from credit_risk.demo import run_demo
 
-    uri = _tracking_uri(args.tracking_uri)
+    config_path = _user_config(args, "train.yaml")
+    if config_path is not None:
+        config, _ = load_train_settings(config_path)
+        _check_train_config(config, str(config_path))
     print(f"credit_risk demo on {args.data} → {args.out}")
     result = run_demo(
         args.data, args.out, tracking_uri=uri, created_at=_now(), code_version=_code_version(),
-        seed=args.seed, progress=lambda msg: print(f"… {msg}", flush=True),
+        seed=args.seed, config_path=config_path, progress=lambda msg: print(f"… {msg}", flush=True),
     )
     for r in result.registrations:
         print(f"  {r.registered_name} v{r.version}: {r.decision}")
@@ -166,13 +528,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
               f"--default-artifact-root {Path(store).parent / 'artifacts'}")
     for key, value in result.figures.items():
         print(f"  {key:<28}{value:,.4g}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from credit_risk.data import load_dataset
+    if args.end <= args.start:
+        raise UsageError(f"--end {args.end} is not after --start {args.start}; the period is [start, end)")
+    _check_output(args.out, "--out", kind="folder")
     from credit_risk.scheduler import (
         load_policy,
         plan_inspections,
@@ -180,24 +544,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         write_plan,
     )
 
-    policy = load_policy(args.policy)
-    scores = pd.read_parquet(args.scores)
-    missing = [c for c in ("credit_code", "tier") if c not in scores.columns]
-    if missing:
-        print(f"error: {args.scores}: columns {missing} are missing; pass the output of credit-risk score",
-              file=sys.stderr)
-        return 2
+    policy = load_policy(args.policy or _user_config(args, "inspection_policy.yaml"))
+    scores = _read_scores(args.scores, "--scores")
+    inspectors = _read_roster(args.inspectors)
+    conflicts = _read_table(args.conflicts, "--conflicts").astype(str) if args.conflicts else None
     tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
     subjects = subjects_from_dataset(
-        load_dataset(args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start),
+        _load_dataset(args, args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start),
         complaint_days=policy.mandatory.complaint_days,
     )
-    inspectors = pd.read_parquet(args.inspectors) if args.inspectors.endswith(".parquet") else pd.read_csv(
-        args.inspectors, dtype=str
-    ).astype({"capacity": int})
-    conflicts = None
-    if args.conflicts:
-        conflicts = pd.read_csv(args.conflicts, dtype=str)
     plan = plan_inspections(subjects, inspectors, policy, period_start=args.start, period_end=args.end,
                             seed=args.seed, conflicts=conflicts)
     hashes = write_plan(plan, args.out)
@@ -206,91 +561,193 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(f"  {key:<32}{value:,.6g}")
     for name, digest in sorted(hashes.items()):
         print(f"  {name:<22}sha256 {digest}")
-    return 0
+    return EXIT_OK
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    out = _check_output(args.out, "--out", kind="folder")
+    clashes = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if clashes and not args.force:
+        raise UsageError(f"--out {out} already holds {clashes[:5]}; pass an empty folder or --force to overwrite")
+    try:
+        from credit_risk.starter import write_starter_configs
+    except ImportError:
+        raise UsageError("credit-risk init needs credit_risk.starter, which this version lacks") from None
+    dataset = _load_dataset(args, args.data)
+    written = write_starter_configs(dataset, out)
+    print(f"wrote {len(written)} starter config(s) for {args.data} to {out} (review the lines marked for review):")
+    for path in written:
+        print(f"  {path}")
+    print(f"next: credit-risk validate {args.data} --configs {out} && credit-risk train --data {args.data} "
+          f"--configs {out}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Types:
+    """The argument types, by what they accept."""
+
+    date = staticmethod(_type(_date))
+    folder = staticmethod(_type(_folder))
+    file = staticmethod(_type(_file))
+    parquet = staticmethod(_type(_parquet))
+    table = staticmethod(_type(_table_file))
+    seed = staticmethod(_int_at_least(0, 2**32 - 1))
+    positive = staticmethod(_int_at_least(1))
+    nonneg = staticmethod(_int_at_least(0))
+    subjects = staticmethod(_int_at_least(10, 3_000_000))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    t = _Types
+    common = _Parser(add_help=False)
+    common.add_argument("--configs", type=t.folder, default=None, metavar="DIR",
+                        help="config folder (e.g. from credit-risk init); files missing there are the packaged ones")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="print the traceback of an error")
+    parser = _Parser(
         prog="credit-risk",
-        description="Enterprise credit-risk tiers and risk-based random-inspection plans.",
+        description="Enterprise credit-risk tiers and risk-based random-inspection plans. "
+        "Exit codes: 0 ok, 1 invalid data, 2 usage error, 3 run failed (internal error or system).",
     )
     parser.add_argument("--version", action="version", version=f"credit-risk {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--debug", action="store_true", default=False, help="print the traceback of an error")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("validate", help="check a dataset folder against the data contract")
-    p.add_argument("path", help="dataset folder (CSV or Parquet tables)")
+    p = sub.add_parser("validate", parents=[common], help="check a dataset folder against the data contract")
+    p.add_argument("path", type=t.folder, help="dataset folder (CSV or Parquet tables)")
     p.add_argument("--id-scheme", choices=["gb32100", "any"], default=None,
                    help="override the manifest's id scheme")
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("sample", help="generate a synthetic Zhejiang-like province with its ground truth")
-    p.add_argument("--subjects", type=int, default=5000, help="number of subjects (1,000 to 3,000,000)")
-    p.add_argument("--seed", type=int, required=True, help="random seed (the output is deterministic for it)")
+    p = sub.add_parser("sample", parents=[common],
+                       help="generate a synthetic Zhejiang-like province with its ground truth")
+    p.add_argument("--subjects", type=t.subjects, default=5000, help="number of subjects (10 to 3,000,000)")
+    p.add_argument("--seed", type=t.seed, required=True, help="random seed (the output is deterministic for it)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--config", default=None, help="synthetic-province config (default configs/synthetic.yaml)")
+    p.add_argument("--config", type=t.file, default=None,
+                   help="synthetic-province config (default: synthetic.yaml in --configs, else packaged)")
     p.add_argument("--no-truth", action="store_true", help="do not write the ground truth (truth/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sample)
 
-    p = sub.add_parser("train", help="train the generic and domain models, tracked in MLflow")
-    p.add_argument("--data", required=True, help="dataset folder")
-    p.add_argument("--config", default=None, help="training config (default configs/train.yaml)")
+    p = sub.add_parser("init", parents=[common], help="write a starter config folder for a dataset")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
+    p.add_argument("--out", required=True, help="config folder to write (new or empty)")
+    p.add_argument("--force", action="store_true", help="overwrite files already in --out")
+    p.set_defaults(func=_cmd_init)
+
+    p = sub.add_parser("train", parents=[common], help="train the generic and domain models, tracked in MLflow")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
+    p.add_argument("--config", type=t.file, default=None,
+                   help="training config (default: train.yaml in --configs, else packaged)")
     p.add_argument("--out", default="models", help="folder for the model bundles (default models/)")
     p.add_argument("--tracking-uri", default=None,
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
-    p.add_argument("--truth", default=None,
+    p.add_argument("--truth", type=t.parquet, default=None,
                    help="synthetic ground truth for the oracle AUC (default DATA/truth/latent.parquet if present)")
     p.set_defaults(func=_cmd_train)
 
-    p = sub.add_parser("score", help="score, tier and explain every active subject as of a date")
+    p = sub.add_parser("score", parents=[common],
+                       help="score, tier and explain every active subject as of a date (or each row of --cutoffs)")
     p.add_argument("--model", required=True,
                    help="registry URI (models:/credit_risk_generic@champion) or a bundle path")
-    p.add_argument("--data", required=True, help="dataset folder")
-    p.add_argument("--as-of", required=True, help="as-of date YYYY-MM-DD (records before it count)")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
+    when = p.add_mutually_exclusive_group(required=True)
+    when.add_argument("--as-of", type=t.date, help="as-of date YYYY-MM-DD (records before it count)")
+    when.add_argument("--cutoffs", type=t.table, default=None,
+                      help="CSV/Parquet of credit_code, as_of: score each row as of its own date")
     p.add_argument("--out", required=True, help="output Parquet file (written atomically)")
-    p.add_argument("--previous", default=None, help="last month's scores, for tier hysteresis")
-    p.add_argument("--chunk-size", type=int, default=200_000, help="subjects per chunk (bounds memory)")
-    p.add_argument("--reasons", type=int, default=5, help="top reasons per subject")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--previous", type=t.parquet, default=None, help="last month's scores, for tier hysteresis")
+    p.add_argument("--chunk-size", type=t.positive, default=200_000, help="subjects per chunk (bounds memory)")
+    p.add_argument("--reasons", type=t.nonneg, default=5, help="top reasons per subject (0: none)")
+    p.add_argument("--threads", type=t.positive, default=None,
                    help="LightGBM prediction threads (default: as trained; results do not depend on it)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_score)
 
-    p = sub.add_parser("demo", help="the whole job on a dataset: train, score, tier, plan, report")
-    p.add_argument("--data", default="data/sample", help="dataset folder (default data/sample)")
+    p = sub.add_parser("demo", parents=[common], help="the whole job on a dataset: train, score, tier, plan, report")
+    p.add_argument("--data", type=t.folder, default="data/sample", help="dataset folder (default data/sample)")
     p.add_argument("--out", default="outputs/demo", help="output folder (default outputs/demo)")
-    p.add_argument("--seed", type=int, default=2026, help="seed of the inspection draw (published)")
+    p.add_argument("--seed", type=t.seed, default=2026, help="seed of the inspection draw (published)")
     p.add_argument("--tracking-uri", default=None,
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
     p.set_defaults(func=_cmd_demo)
 
-    p = sub.add_parser("plan", help="draw a risk-based random-inspection plan (双随机、一公开) from scores")
-    p.add_argument("--scores", required=True, help="scores Parquet from credit-risk score (credit_code, tier)")
-    p.add_argument("--data", required=True, help="dataset folder (regions, listings, last inspections)")
-    p.add_argument("--inspectors", required=True,
+    p = sub.add_parser("plan", parents=[common],
+                       help="draw a risk-based random-inspection plan (双随机、一公开) from scores")
+    p.add_argument("--scores", type=t.parquet, required=True,
+                   help="scores Parquet from credit-risk score (credit_code, tier)")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder (regions, listings, last inspections)")
+    p.add_argument("--inspectors", type=t.table, required=True,
                    help="inspector roster CSV/Parquet: inspector_id, department, home_region, capacity")
-    p.add_argument("--conflicts", default=None, help="recusal table CSV: inspector_id, credit_code")
-    p.add_argument("--start", required=True, help="period start YYYY-MM-DD")
-    p.add_argument("--end", required=True, help="period end YYYY-MM-DD (exclusive)")
-    p.add_argument("--seed", type=int, required=True, help="the draw's seed (published in the plan)")
-    p.add_argument("--policy", default=None, help="policy YAML (default configs/inspection_policy.yaml)")
+    p.add_argument("--conflicts", type=t.table, default=None, help="recusal table CSV: inspector_id, credit_code")
+    p.add_argument("--start", type=t.date, required=True, help="period start YYYY-MM-DD")
+    p.add_argument("--end", type=t.date, required=True, help="period end YYYY-MM-DD (exclusive)")
+    p.add_argument("--seed", type=t.seed, required=True, help="the draw's seed (published in the plan)")
+    p.add_argument("--policy", type=t.file, default=None,
+                   help="policy YAML (default: inspection_policy.yaml in --configs, else packaged)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_plan)
     return parser
 
 
+# --------------------------------------------------------------------------- entry point
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= MAX_MESSAGE_CHARS else line[: MAX_MESSAGE_CHARS - 1] + "…"
+
+
+def _describe(exc: BaseException) -> tuple[int, str]:
+    """Exit code and the one line printed for an error."""
+    if isinstance(exc, DataContractError):
+        problems = exc.problems
+        if len(problems) > 1:
+            more = len(problems) - 1
+            return EXIT_DATA, f"{problems[0]} (and {more:,} more problem(s); credit-risk validate lists them all)"
+        return EXIT_DATA, str(problems[0]) if problems else str(exc)
+    if isinstance(exc, CreditRiskError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return EXIT_INTERNAL, (f"cannot read or write{where}: {exc.strerror or exc}; free space or pick another "
+                               "location, then rerun (a resumable score run continues where it stopped)")
+    if isinstance(exc, MemoryError):
+        return EXIT_INTERNAL, "out of memory; lower --chunk-size or use a larger machine"
+    return EXIT_INTERNAL, (f"internal error ({type(exc).__name__}: {show(str(exc), 300)}); this is a bug — "
+                           "rerun with --debug and report the traceback")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run the command line; return the exit code (never raises, except for --help and --version)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_USAGE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
-    except CreditRiskError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        code, message = _describe(exc)
+        if debug:
+            traceback.print_exc(file=sys.stderr)
+        print(f"error: {_one_line(message)}", file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -327,28 +327,31 @@ def find_config(name: str, configs_dir: str | Path | None = None) -> Path:
 def parse_date(value: Any, where: str, *, lo: str = "1900-01-01", hi: str = "2200-12-31") -> dt.date:
     """A plain ``YYYY-MM-DD`` date within ``[lo, hi]``; no time of day, no time zone.
 
+    ``where`` (e.g. ``"train.yaml: label.start"``) starts every message; empty for none.
+
     Examples
     --------
     >>> parse_date("2026-01-01", "--as-of")
     datetime.date(2026, 1, 1)
     """
+    at = f"{where}: " if where else ""
     if isinstance(value, dt.datetime):
-        raise ConfigError(f"{where}: expected a date YYYY-MM-DD, got {show(value)} with a time; drop the time")
+        raise ConfigError(f"{at}expected a date YYYY-MM-DD, got {show(value)} with a time; drop the time")
     if isinstance(value, dt.date):
         day = value
     else:
         text = str(value).strip() if isinstance(value, str) else None
         if text is None or len(text) != 10 or text[4] != "-" or text[7] != "-" or not text.replace("-", "").isascii():
             raise ConfigError(
-                f"{where}: expected a date YYYY-MM-DD (no time, no time zone), got {show(value)}; e.g. 2026-01-01"
+                f"{at}expected a date YYYY-MM-DD (no time, no time zone), got {show(value)}; e.g. 2026-01-01"
             )
         try:
             day = dt.date.fromisoformat(text)
         except ValueError:
-            raise ConfigError(f"{where}: {show(value)} is not a calendar date; use YYYY-MM-DD, e.g. 2026-01-01") from None
+            raise ConfigError(f"{at}{show(value)} is not a calendar date; use YYYY-MM-DD, e.g. 2026-01-01") from None
     low, high = dt.date.fromisoformat(lo), dt.date.fromisoformat(hi)
     if not low <= day <= high:
-        raise ConfigError(f"{where}: {day.isoformat()} is outside {lo} … {hi}; check the year")
+        raise ConfigError(f"{at}{day.isoformat()} is outside {lo} … {hi}; check the year")
     return day
 
 
