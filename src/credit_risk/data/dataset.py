@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from credit_risk.atomic import write_parquet
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import contained_path, from_mapping, load_yaml
 from credit_risk.data.catalog import Catalog, load_catalog
 from credit_risk.data.schema import TABLES
 from credit_risk.data.validation import normalize_tables
@@ -165,7 +165,7 @@ def load_dataset(
         else DatasetManifest()
     )
     if catalog is None:
-        catalog = load_catalog(root / manifest.catalog) if manifest.catalog else load_catalog()
+        catalog = load_catalog(contained_path(root, manifest.catalog, f"{manifest_path}: catalog")) if manifest.catalog else load_catalog()
     raw: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     problems: list[Problem] = []
