@@ -62,7 +62,13 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from credit_risk.evaluation import binary_metrics
+from credit_risk.evaluation import (
+    auc_difference,
+    binary_metrics,
+    capture_at,
+    days_earlier,
+    first_half_share,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "sf_restaurants" / "dannguyen_2014-2017"
@@ -217,70 +223,61 @@ def fit_baseline(X: pd.DataFrame, y: np.ndarray, dates: pd.Series, *, threads: i
     return model
 
 
-# ----------------------------------------------------------------------------- targeting metrics
-def targeting(y: np.ndarray, score: np.ndarray, days: np.ndarray, w: np.ndarray | None = None) -> dict:
-    """Days earlier and first-half share when visits are re-ordered by ``score`` into the same slots.
+# ----------------------------------------------------------------------------- paired bootstrap
+FIGURES = ("auc", "days_earlier", "first_half", "capture_20")
 
-    ``days`` are the visits' actual dates (integer days), ``w`` optional integer multiplicities
-    (bootstrap counts). Ties in ``score`` keep the actual date order. Returns the score's
-    figures and the exact expectation under a random order.
-    """
-    w = np.ones(len(y), dtype=float) if w is None else np.asarray(w, dtype=float)
-    keep = w > 0
-    y, score, days, w = y[keep], score[keep], days[keep], w[keep]
-    slots = np.repeat(np.sort(days), w[np.argsort(days, kind="stable")].astype(int))
-    order = np.lexsort((days, -score))  # highest score first, ties by actual date
-    reps = w[order].astype(int)
-    ranked_days, ranked_y = np.repeat(days[order], reps), np.repeat(y[order], reps)
-    events = ranked_y == 1
-    if not events.any():
-        return dict.fromkeys(("days_earlier", "first_half", "random_days_earlier", "random_first_half"),
-                             float("nan"))
-    mid = slots[0] + (slots[-1] - slots[0]) / 2
-    first = slots < mid
+
+def figures_of(y: np.ndarray, score: np.ndarray, dates: np.ndarray) -> dict[str, float]:
+    """AUC and the library's targeting figures (:mod:`credit_risk.evaluation`) of one score."""
     return {
-        "days_earlier": float(np.mean(ranked_days[events] - slots[events])),
-        "first_half": float(np.mean(first[events])),
-        "random_days_earlier": float(np.mean(ranked_days[events]) - np.mean(slots)),
-        "random_first_half": float(np.mean(first)),
-        "actual_first_half": float(np.mean((ranked_days < mid)[events])),
+        "auc": binary_metrics(y, score)["auc"],
+        "days_earlier": days_earlier(y, score, dates),
+        "first_half": first_half_share(y, score, dates),
+        "capture_20": capture_at(y, score, 0.2, dates=dates),
     }
 
 
-def paired_bootstrap(y, days, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict:
-    """Point figures and 95 % intervals of AUC and targeting for every scorer on the same replicates."""
+def order_figures(y: np.ndarray, dates: np.ndarray, seed: int) -> dict[str, dict[str, float]]:
+    """The random order (one seeded permutation, as :func:`targeting_metrics` does) and the actual order."""
+    zero = np.zeros(len(y))
+    rnd = {"auc": 0.5, "days_earlier": days_earlier(y, zero, dates, order="random", seed=seed),
+           "first_half": first_half_share(y, zero, dates, order="random", seed=seed),
+           "capture_20": float("nan")}
+    actual = {"auc": float("nan"), "days_earlier": 0.0,
+              "first_half": first_half_share(y, zero, dates, order="actual"), "capture_20": float("nan")}
+    return {"random order": rnd, "actual order": actual}
+
+
+def paired_bootstrap(y, dates, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict:
+    """Every scorer's figures on the same resampled visits (with replacement), replicate by replicate.
+
+    Returns ``{"point": {scorer: figures}, "replicates": [{scorer: figures}, ...]}``; the random
+    order draws a fresh permutation in each replicate.
+    """
     rng = np.random.default_rng(seed)
     n = len(y)
-    names = list(scores)
 
-    def figures(w):
-        out = {}
-        for name in names:
-            t = targeting(y, scores[name], days, w)
-            auc = binary_metrics(y, scores[name], w)["auc"]
-            out[name] = {"auc": auc, **t}
+    def all_figures(idx, rep_seed):
+        out = {name: figures_of(y[idx], s[idx], dates[idx]) for name, s in scores.items()}
+        out.update(order_figures(y[idx], dates[idx], rep_seed))
         return out
 
-    point = figures(np.ones(n))
-    reps = [figures(rng.poisson(1.0, n)) for _ in range(n_boot)]
-    result = {}
-    for name in names:
-        result[name] = {}
-        for key, value in point[name].items():
-            draws = np.array([r[name][key] for r in reps])
-            draws = draws[np.isfinite(draws)]
-            lo, hi = np.quantile(draws, [0.025, 0.975])
-            result[name][key] = (value, float(lo), float(hi))
-    result["_replicates"] = reps
-    return result
+    point = all_figures(np.arange(n), seed)
+    reps = [all_figures(np.sort(rng.integers(0, n, n)), seed + 1 + r) for r in range(n_boot)]
+    return {"point": point, "replicates": reps}
 
 
-def difference(boot: dict, a: str, b: str, key: str) -> tuple[float, float, float]:
-    """Paired difference ``a − b`` of one figure with its 95 % bootstrap interval."""
-    d = np.array([r[a][key] - r[b][key] for r in boot["_replicates"]])
+def interval(boot: dict, name: str, key: str, minus: str | None = None) -> tuple[float, float, float]:
+    """Point value and 95 % percentile interval of a figure, or of the paired difference ``name − minus``."""
+    def value(fig):
+        return fig[name][key] - (fig[minus][key] if minus else 0.0)
+
+    d = np.array([value(r) for r in boot["replicates"]], dtype=float)
     d = d[np.isfinite(d)]
+    if not len(d):
+        return (value(boot["point"]), float("nan"), float("nan"))
     lo, hi = np.quantile(d, [0.025, 0.975])
-    return boot[a][key][0] - boot[b][key][0], float(lo), float(hi)
+    return value(boot["point"]), float(lo), float(hi)
 
 
 # ----------------------------------------------------------------------------- main
@@ -320,35 +317,54 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"baseline: {X.shape[1]} features, {model.n_estimators} trees, {t_baseline:.1f} s")
 
     yt = y[test]
-    days = (visits.loc[test, "date"] - visits["date"].min()).dt.days.to_numpy()
+    dates = visits.loc[test, "date"].to_numpy()
     scores = {"baseline": baseline}
-    boot = paired_bootstrap(yt, days, scores, n_boot=args.n_boot, seed=args.seed)
-
-    rows = []
-    for name in scores:
-        f = boot[name]
-        rows.append({"scorer": name, "AUC": fmt(f["auc"]), "days earlier": fmt(f["days_earlier"], 1),
-                     "first-half share": fmt(f["first_half"])})
-    f = boot["baseline"]
-    rows.append({"scorer": "random order", "AUC": "0.5", "days earlier": fmt(f["random_days_earlier"], 1),
-                 "first-half share": fmt(f["random_first_half"])})
-    rows.append({"scorer": "actual order", "AUC": "", "days earlier": "0 (by definition)",
-                 "first-half share": fmt(f["actual_first_half"])})
-    table = pd.DataFrame(rows)
-    pd.set_option("display.width", 200)
-    print(f"\nSan Francisco, out of time (test {test.sum():,} routine visits, {len(set(days))} visit days;"
-          f" {args.n_boot} paired-bootstrap replicates, 95 % intervals):")
-    print(table.to_string(index=False))
+    t2 = time.perf_counter()
+    boot = paired_bootstrap(yt, dates, scores, n_boot=args.n_boot, seed=args.seed)
+    print(f"bootstrap: {args.n_boot} replicates, {time.perf_counter() - t2:.0f} s")
+    report(boot, scores, yt, test_rows=int(test.sum()), visit_days=len(np.unique(dates)), args=args)
     print("\nbaseline feature gain (share of total):")
     print((gain / gain.sum()).head(15).round(3).to_string())
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    figures = {name: {key: interval(boot, name, key) for key in FIGURES} for name in boot["point"]}
     result = {"test_start": str(test_start.date()), "test_rows": int(test.sum()), "test_events": int(yt.sum()),
-              "figures": {k: v for k, v in boot.items() if not k.startswith("_")},
-              "gain": (gain / gain.sum()).round(4).to_dict()}
+              "figures": figures, "baseline_gain": (gain / gain.sum()).round(4).to_dict()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str))
     return result
+
+
+def report(boot: dict, scores: dict[str, np.ndarray], y: np.ndarray, *, test_rows: int, visit_days: int,
+           args) -> None:
+    """Print the figures of every scorer and the paired differences between them."""
+    rows = []
+    for name in boot["point"]:
+        rows.append({
+            "scorer": name,
+            "AUC": fmt(interval(boot, name, "auc")) if name in scores else ("0.5" if name == "random order" else ""),
+            "days earlier": fmt(interval(boot, name, "days_earlier"), 1) if name != "actual order" else "0 (by definition)",
+            "first-half share": fmt(interval(boot, name, "first_half")),
+            "capture@20%": fmt(interval(boot, name, "capture_20")) if name in scores else "",
+        })
+    pd.set_option("display.width", 200)
+    print(f"\nSan Francisco, out of time (test {test_rows:,} routine visits on {visit_days} days, {int(y.sum()):,}"
+          f" with a High Risk violation; {args.n_boot} paired-bootstrap replicates, 95 % intervals):")
+    print(pd.DataFrame(rows).to_string(index=False))
+    names = list(scores)
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]] + [(a, "random order") for a in names]
+    rows = []
+    for a, b in pairs:
+        if b in scores:
+            d = auc_difference(y, scores[a], scores[b], n_boot=args.n_boot, random_state=args.seed)
+            auc = fmt((d["difference"], d["ci_low"], d["ci_high"]))
+        else:
+            auc = ""
+        rows.append({"difference": f"{a} − {b}", "AUC": auc,
+                     "days earlier": fmt(interval(boot, a, "days_earlier", minus=b), 1),
+                     "first-half share": fmt(interval(boot, a, "first_half", minus=b))})
+    print("\nPaired differences (same resampled visits; AUC by credit_risk.evaluation.auc_difference):")
+    print(pd.DataFrame(rows).to_string(index=False))
 
 
 if __name__ == "__main__":
