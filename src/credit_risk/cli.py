@@ -455,6 +455,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"tracking store: {uri}")
     for r in results:
         print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
+        if getattr(r, "bundle_sha256", ""):
+            print(f"    bundle_sha256 {r.bundle_sha256}")
     print(f"bundles: {args.out}")
     return EXIT_OK
 
@@ -475,7 +477,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if cutoffs is not None and score_cutoffs is None:
         raise UsageError("--cutoffs needs credit_risk.scoring.score_cutoffs, which this version lacks; use --as-of")
     with tempfile.TemporaryDirectory() as cache:
-        bundle, name, version, sha = scoring.resolve_model(args.model, uri or "", Path(cache))
+        bundle, name, version, sha = scoring.resolve_model(args.model, uri or "", Path(cache), sha256=args.sha256)
     dataset = _load_dataset(args, args.data)
     with tqdm(desc="scoring chunks", unit="chunk", disable=True if args.quiet else None) as bar:
 
@@ -655,6 +657,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="score, tier and explain every active subject as of a date (or each row of --cutoffs)")
     p.add_argument("--model", required=True,
                    help="registry URI (models:/credit_risk_generic@champion) or a bundle path")
+    p.add_argument("--sha256", default=None,
+                   help="sha256 of the bundle file, required with a bundle path (printed by train): "
+                        "nothing is unpickled before the file matches it")
     p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
     when = p.add_mutually_exclusive_group(required=True)
     when.add_argument("--as-of", type=t.date, help="as-of date YYYY-MM-DD (records before it count)")
@@ -720,7 +725,8 @@ def _describe(exc: BaseException) -> tuple[int, str]:
                                "location, then rerun (a resumable score run continues where it stopped)")
     if isinstance(exc, MemoryError):
         return EXIT_INTERNAL, "out of memory; lower --chunk-size or use a larger machine"
-    return EXIT_INTERNAL, (f"internal error ({type(exc).__name__}: {show(str(exc), 300)}); this is a bug — "
+    text = str(exc) if len(str(exc)) <= 300 else str(exc)[:299] + "…"
+    return EXIT_INTERNAL, (f"internal error ({type(exc).__name__}: {text}); this is a bug — "
                            "rerun with --debug and report the traceback")
 
 

@@ -417,6 +417,8 @@ def _convert(value: Any, tp: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected true or false, got {show(value)}")
         return value
     if tp is str:
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()  # YAML reads an unquoted 2024-01-01 as a date
         if not isinstance(value, str):
             raise ConfigError(f"{where}: expected a string, got {show(value)}")
         return value
