@@ -549,7 +549,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy or _user_config(args, "inspection_policy.yaml"))
     scores = _read_scores(args.scores, "--scores")
     inspectors = _read_roster(args.inspectors)
-    conflicts = _read_table(args.conflicts, "--conflicts").astype(str) if args.conflicts else None
+    conflicts = _read_table(args.conflicts, "--conflicts") if args.conflicts else None
     tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
     subjects = subjects_from_dataset(
         _load_dataset(args, args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start),

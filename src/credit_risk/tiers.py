@@ -32,7 +32,7 @@ from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 
 from credit_risk._fitted import require_fitted
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 
 __all__ = [
@@ -96,7 +96,7 @@ class TierConfig:
 
 def default_tier_config_path() -> Path:
     """Path of the packaged ``configs/tiers.yaml``."""
-    return Path(__file__).resolve().parent / "configs" / "tiers.yaml"
+    return packaged("tiers.yaml")
 
 
 def load_tier_config(path: str | Path | None = None) -> TierConfig:

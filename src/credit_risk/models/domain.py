@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from credit_risk._fitted import require_fitted
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
 from credit_risk.models.calibration import weighted_log_loss
@@ -71,7 +71,7 @@ class DomainConfig:
 
 
 def default_domains_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "configs" / "domains"
+    return packaged("domains")
 
 
 def load_domain_configs(directory: str | Path | None = None) -> dict[str, DomainConfig]:

@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 
 from credit_risk._fitted import require_fitted
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
 from credit_risk.models.binning import FeatureBinning, bin_feature
@@ -126,7 +126,7 @@ class ScorecardConfig:
 
 def default_scorecard_config_path() -> Path:
     """Path of the packaged ``configs/scorecard.yaml``."""
-    return Path(__file__).resolve().parents[1] / "configs" / "scorecard.yaml"
+    return packaged("scorecard.yaml")
 
 
 def load_scorecard_config(path: str | Path | None = None) -> ScorecardConfig:

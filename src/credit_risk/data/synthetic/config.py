@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.data.schema import ENTITY_TYPES
 from credit_risk.data.synthetic.regions import CITIES
 from credit_risk.exceptions import ConfigError
@@ -29,7 +29,7 @@ __all__ = [
 
 def default_synthetic_config_path() -> Path:
     """Path of the packaged ``configs/synthetic.yaml``."""
-    return Path(__file__).resolve().parents[2] / "configs" / "synthetic.yaml"
+    return packaged("synthetic.yaml")
 
 
 def _check_pair(value: tuple, where: str) -> None:
