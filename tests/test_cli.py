@@ -30,3 +30,88 @@ def test_sample_writes_a_valid_province(tmp_path, capsys):
     assert "wrote 1,000 subjects" in capsys.readouterr().out
     assert (out / "truth" / "latent.parquet").exists()
     assert main(["validate", str(out)]) == 0
+
+
+# --------------------------------------------------------------------------- --configs DIR
+
+
+def _write_dataset(folder, raw_tables):
+    folder.mkdir()
+    for name, frame in raw_tables.items():
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def test_validate_uses_the_catalog_of_configs(tmp_path, raw_tables, capsys):
+    import yaml
+
+    from credit_risk.config import packaged
+
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    catalog = yaml.safe_load(packaged("catalog.yaml").read_text(encoding="utf-8"))
+    del catalog["kinds"]["complaint"]
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "catalog.yaml").write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
+    assert main(["validate", str(data)]) == 0
+    assert main(["validate", str(data), "--configs", str(configs)]) == 1
+    assert "unknown kind (got 'complaint')" in capsys.readouterr().out
+    (configs / "catalog.yaml").unlink()  # a folder without catalog.yaml: the dataset's own catalogue
+    assert main(["validate", str(data), "--configs", str(configs)]) == 0
+
+
+def test_train_settings_take_each_file_from_configs_first(tmp_path):
+    from credit_risk.cli import load_train_settings
+    from credit_risk.config import packaged
+
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "tiers.yaml").write_text(packaged("tiers.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    config, text = load_train_settings(None, configs)
+    assert text == packaged("train.yaml").read_text(encoding="utf-8")
+    assert config.path(config.tiers) == (configs / "tiers.yaml").resolve()
+    assert config.features is None and config.model is None and config.domains_dir is None  # packaged defaults
+    (configs / "train.yaml").write_text("tiers: tiers.yaml\ndomains: []\n", encoding="utf-8")
+    config, _ = load_train_settings(None, configs)
+    assert config.base_dir == str(configs.resolve()) and config.domains == ()
+    explicit = tmp_path / "mine.yaml"
+    explicit.write_text("domains: []\n", encoding="utf-8")
+    config, _ = load_train_settings(explicit, configs)  # --config wins over --configs
+    assert config.base_dir == str(tmp_path.resolve()) and config.tiers is None
+
+
+def test_configs_files_are_read_before_any_work(tmp_path, raw_tables, capsys):
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "tiers.yaml").write_text("sharez: 1\n", encoding="utf-8")
+    (configs / "inspection_policy.yaml").write_text("bogus: 1\n", encoding="utf-8")
+    (configs / "synthetic.yaml").write_text("contagon: 1\n", encoding="utf-8")
+    runs = {
+        "tiers.yaml": ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--tracking-uri",
+                       f"sqlite:///{tmp_path / 'mlflow.db'}"],
+        "synthetic.yaml": ["sample", "--seed", "1", "--out", str(tmp_path / "p")],
+    }
+    for name, argv in runs.items():
+        capsys.readouterr()
+        assert main([*argv, "--configs", str(configs)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {configs / name}") and "unknown key(s)" in err, err
+    assert not (tmp_path / "m").exists() and not (tmp_path / "mlflow.db").exists() and not (tmp_path / "p").exists()
+
+
+def test_plan_reads_the_policy_of_configs(tmp_path, raw_tables, codes, capsys):
+    import pandas as pd
+
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    configs = tmp_path / "configs"
+    configs.mkdir()
+    (configs / "inspection_policy.yaml").write_text("bogus: 1\n", encoding="utf-8")
+    scores = tmp_path / "scores.parquet"
+    pd.DataFrame({"credit_code": codes, "tier": ["A", "B", "D"]}).to_parquet(scores)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("inspector_id,department,home_region,capacity\ni1,market,330106,5\n", encoding="utf-8")
+    argv = ["plan", "--scores", str(scores), "--data", str(data), "--inspectors", str(roster), "--start",
+            "2024-01-01", "--end", "2024-07-01", "--seed", "1", "--out", str(tmp_path / "plan"), "--configs", str(configs)]
+    assert main(argv) == 2
+    assert f"{configs / 'inspection_policy.yaml'}: unknown key(s) ['bogus']" in capsys.readouterr().err
