@@ -4,7 +4,8 @@
 every department whose domains apply to it, instead of one visit per department.
 
 *Inspectors*: for each department and pool (inspectors whose ``home_region`` shares the
-first ``pool_level`` digits with the subject's region), each visit needs
+first ``pool_level`` digits with the subject's region; under ``region_scheme: any``, whose
+``home_region`` equals it), each visit needs
 ``min_inspectors`` distinct inspectors of that department. The pool's work
 ``D = visits × min_inspectors`` is split into per-inspector quotas proportional to
 capacity (randomised rounding, never above capacity), so workload is balanced to within
@@ -25,7 +26,7 @@ import pandas as pd
 
 from credit_risk.exceptions import DataContractError, PlanError
 from credit_risk.scheduler.policy import InspectionPolicy
-from credit_risk.scheduler.sampling import DOMAIN_SEPARATOR
+from credit_risk.scheduler.sampling import DOMAIN_SEPARATOR, region_keys
 
 __all__ = ["ITEM_SEPARATOR", "JointVisits", "assign_inspectors", "check_roster", "joint_visits"]
 
@@ -289,7 +290,8 @@ def assign_inspectors(
     Parameters
     ----------
     visit_region : array of str
-        6-digit region of each visit's subject.
+        Region of each visit's subject (6-digit GB/T 2260, or free-form under
+        ``policy.region_scheme: any``).
     visit_departments : list of int arrays
         ``visit_departments[j]`` lists the visits (row numbers) department ``j`` of
         ``policy.departments`` takes part in.
@@ -328,8 +330,8 @@ def assign_inspectors(
     home = subject_home = None
     if rule.exclude_home_region:
         lvl = rule.home_region_level
-        both = np.concatenate([roster["home_region"].str.slice(0, lvl).to_numpy(dtype=object),
-                               pd.Series(visit_region, dtype=object).str.slice(0, lvl).to_numpy(dtype=object)])
+        both = np.concatenate([region_keys(roster["home_region"], policy, lvl),
+                               region_keys(visit_region, policy, lvl)])
         codes = pd.factorize(both)[0]
         home = codes[:n_insp]
         # home-region codes indexed by subject number
@@ -361,8 +363,8 @@ def assign_inspectors(
     rules = _Rules(keys, n_insp, home, subject_home, qual)
 
     lvl = rule.pool_level
-    insp_pool = roster["home_region"].str.slice(0, lvl).to_numpy(dtype=object)
-    visit_pool = pd.Series(visit_region, dtype=object).str.slice(0, lvl).to_numpy(dtype=object)
+    insp_pool = region_keys(roster["home_region"], policy, lvl)
+    visit_pool = region_keys(visit_region, policy, lvl)
     insp_dept = roster["department"].to_numpy(dtype=object)
     capacity = roster["capacity"].to_numpy()
 
@@ -418,7 +420,7 @@ def assign_inspectors(
                 g_members = g_members[left_cap[g_members] > 0]
                 g_demand = len(g_rows) * k
                 g_total = int(left_cap[g_members].sum())
-                g_where = where if len(groups) == 1 else f"{where}, subjects in {visit_region[g_rows[0]][: rule.home_region_level]!r}"
+                g_where = where if len(groups) == 1 else f"{where}, subjects in {region_keys(visit_region[g_rows[:1]], policy, rule.home_region_level)[0]!r}"
                 if len(g_members) < k or g_demand > g_total:
                     problems.append(
                         f"{g_where}: {len(g_rows):,} visit(s) × {k} inspectors = {g_demand:,} "

@@ -14,6 +14,7 @@ import pandas as pd
 
 from credit_risk.scheduler.assignment import joint_visits
 from credit_risk.scheduler.policy import InspectionPolicy
+from credit_risk.scheduler.sampling import region_keys
 
 __all__ = ["InspectionPlan", "summarise"]
 
@@ -99,7 +100,7 @@ def summarise(plan: InspectionPlan) -> pd.DataFrame:
     base["inspector_visits"] = per_row.astype(np.int64)
 
     parts = []
-    region_key = frame["region"].astype(str).str.slice(0, plan.policy.region_level)
+    region_key = pd.Series(region_keys(frame["region"], plan.policy, plan.policy.region_level), index=frame.index)
     for dim, key in (("tier", frame["tier"].astype(str)), ("region", region_key)):
         g = base.groupby(key.to_numpy(dtype=object), sort=True).sum()
         g.insert(0, "key", g.index.astype(str))

@@ -203,6 +203,9 @@ class InspectionPolicy:
     departments: dict[str, DepartmentRule]
     min_probability: float = 0.03
     region_level: Literal[2, 4, 6] = 6
+    #: ``gb2260``: regions are 6-digit GB/T 2260 codes cut to the ``*_level`` prefixes;
+    #: ``any``: free-form regions (postal codes, district names), strata and pools by the full value.
+    region_scheme: Literal["gb2260", "any"] = "gb2260"
     mandatory: MandatoryRule = field(default_factory=MandatoryRule)
     quiet: QuietRule = field(default_factory=QuietRule)
     new_subjects: NewSubjectRule = field(default_factory=NewSubjectRule)

@@ -1,6 +1,7 @@
 """Inclusion probabilities and the stratified random draw of subjects.
 
-Design: strata are tier × region (region cut to ``policy.region_level`` digits) and,
+Design: strata are tier × region (a GB/T 2260 region cut to ``policy.region_level`` digits,
+or the full value when ``policy.region_scheme`` is ``any``, e.g. postal codes) and,
 inside them, the kind of selection (random at the tier rate, random at the floor,
 mandatory, excluded). In a random stratum of ``N`` subjects with probability ``p`` the
 draw takes ``n = floor(N p)`` subjects, plus one more with probability ``N p - floor(N p)``
@@ -21,12 +22,37 @@ import pandas as pd
 from credit_risk.exceptions import DataContractError
 from credit_risk.scheduler.policy import InspectionPolicy
 
-__all__ = ["DOMAIN_SEPARATOR", "draw_subjects", "inclusion_frame", "normalise_domains"]
+__all__ = ["DOMAIN_SEPARATOR", "draw_subjects", "inclusion_frame", "normalise_domains", "region_keys"]
 
 DOMAIN_SEPARATOR = ";"
 _REQUIRED = ("credit_code", "tier", "region")
 #: Selection kinds, in the order used for stratum labels.
 KINDS = ("random", "floor", "mandatory", "excluded:quiet", "excluded:cap")
+
+
+def region_keys(regions, policy: InspectionPolicy, level: int) -> np.ndarray:
+    """The key that groups regions into strata or inspector pools.
+
+    Under ``policy.region_scheme == "gb2260"`` the first ``level`` digits of the 6-digit
+    code (6 county, 4 prefecture, 2 province); under ``"any"`` the full value, since a prefix
+    of a free-form region (a postal code, a district name) has no declared meaning. ``level``
+    0 puts every region under one key (one pool for all) in both schemes.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from credit_risk.scheduler.policy import load_policy
+    >>> region_keys(["330106", "330102"], load_policy(), 4).tolist()
+    ['3301', '3301']
+    >>> region_keys(["94110", "94103"], replace(load_policy(), region_scheme="any"), 4).tolist()
+    ['94110', '94103']
+    """
+    values = pd.Series(np.asarray(regions, dtype=object), dtype=object).astype(str)
+    if level == 0:
+        return np.full(len(values), "", dtype=object)
+    if policy.region_scheme == "any":
+        return values.to_numpy(dtype=object)
+    return values.str.slice(0, level).to_numpy(dtype=object)
 
 
 def _as_date(value: object, name: str) -> pd.Timestamp:
@@ -112,7 +138,8 @@ def inclusion_frame(
     Parameters
     ----------
     subjects : DataFrame
-        ``credit_code``, ``tier``, ``region`` (6-digit GB/T 2260), optional ``domains``
+        ``credit_code``, ``tier``, ``region`` (6-digit GB/T 2260, or any non-empty text under
+        ``policy.region_scheme: any``), optional ``domains``
         (``;``-joined), ``established_on``, ``last_inspected_on``, ``last_outcome``,
         ``visits_this_year`` (inspections earlier in the period's year), the mandatory
         flag columns and ``mandatory_reason`` of the policy, ``industry``, ``name``, ``risk``.
@@ -176,16 +203,27 @@ def _inclusion_frame(
         )
     tier_idx = np.array([tiers.index(str(u)) for u in raw_uniques], dtype=np.int64)[raw_codes][order]
 
-    raw_codes, region_uniques = pd.factorize(subjects["region"].astype(str), sort=True)
+    region = subjects["region"]
+    absent = (region.isna() | region.astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+    if absent.any():
+        first = int(np.argmax(absent))
+        raise DataContractError(
+            f"subjects row {first + 1:,} (credit_code {codes.iloc[first]!r}), column 'region': value is "
+            f"missing ({int(absent.sum()):,} subjects without a region); the draw is stratified by region, "
+            "so give every subject one or leave those subjects out of the plan"
+        )
+    raw_codes, region_uniques = pd.factorize(region.astype(str), sort=True)
     region_codes = raw_codes[order]
     region_uniques = np.asarray(region_uniques, dtype=object)
-    ok = pd.Series(region_uniques, dtype=object).str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
-    if not ok.all():
-        first = int(np.argmax(~ok[region_codes]))
-        raise DataContractError(
-            f"subjects.region row {first + 1:,} (sorted by credit_code): "
-            f"{region_uniques[region_codes[first]]!r} is not a 6-digit GB/T 2260 code; fix the region"
-        )
+    if policy.region_scheme == "gb2260":
+        ok = pd.Series(region_uniques, dtype=object).str.fullmatch(r"\d{6}").to_numpy(dtype=bool)
+        if not ok.all():
+            first = int(np.argmax(~ok[raw_codes]))
+            raise DataContractError(
+                f"subjects row {first + 1:,} (credit_code {codes.iloc[first]!r}), column 'region': "
+                f"{region_uniques[raw_codes[first]]!r} is not a 6-digit GB/T 2260 code; fix the region, or "
+                "set region_scheme: any in the inspection policy for free-form regions such as postal codes"
+            )
 
     # Observation period: new subjects are drawn at another tier's rate.
     stratum_idx = tier_idx.copy()
@@ -257,8 +295,8 @@ def _inclusion_frame(
     p[mandatory] = 1.0
     p[sel >= KINDS.index("excluded:quiet")] = 0.0
 
-    # Stratum = stratum tier x region prefix x selection kind, labelled "B|3301|random".
-    prefix = np.array([r[: policy.region_level] for r in region_uniques], dtype=object)
+    # Stratum = stratum tier x region key x selection kind, labelled "B|3301|random".
+    prefix = region_keys(region_uniques, policy, policy.region_level)
     rk_codes, rk_uniques = pd.factorize(prefix, sort=True)
     n_rk, n_sel = max(len(rk_uniques), 1), len(KINDS)
     combined = (stratum_idx * n_rk + rk_codes[region_codes]) * n_sel + sel
