@@ -166,6 +166,13 @@ class LivesTables:
     manifest: DatasetManifest
     report: LivesReport
 
+    def to_dataset(self) -> CreditDataset:
+        """Validate the tables into a :class:`~credit_risk.data.CreditDataset` (every problem at once)."""
+        return CreditDataset.from_frames(
+            self.enterprises, self.records, catalog=self.catalog, manifest=self.manifest,
+            files={"enterprises": self.report.files["businesses"], "records": self.report.files["inspections"]},
+        )
+
 
 # ------------------------------------------------------------------------------------- reading
 def _read_csv(path: Path, report: LivesReport) -> pd.DataFrame:
@@ -467,7 +474,7 @@ def read_lives(
     records = records.sort_values(["start", "credit_code", "record_id"], kind="stable").reset_index(drop=True)
     referenced = pd.Index(records["credit_code"].unique())
     enterprises = _enterprises(tables["businesses"], referenced, report)
-    manifest = DatasetManifest(id_scheme="any")
+    manifest = DatasetManifest(id_scheme="any", region_scheme="any", industry_scheme="any")
     logger.info("LIVES %s: %s businesses, %s inspections, %s violations", root, f"{len(enterprises):,}",
                 f"{len(insp):,}", f"{0 if viol is None else len(viol):,}")
     return LivesTables(enterprises=enterprises, records=records, catalog=catalog, manifest=manifest, report=report)
@@ -485,14 +492,7 @@ def load_lives(folder: str | Path, **kwargs) -> CreditDataset:
     >>> ds.catalog.adverse("routine_inspection")  # doctest: +SKIP
     ('high_risk_violation',)
     """
-    t = read_lives(folder, **kwargs)
-    return _dataset(t)
-
-
-def _dataset(t: LivesTables) -> CreditDataset:
-    return CreditDataset.from_frames(t.enterprises, t.records, catalog=t.catalog, id_scheme=t.manifest.id_scheme,
-                                     files={"enterprises": t.report.files["businesses"],
-                                            "records": t.report.files["inspections"]})
+    return read_lives(folder, **kwargs).to_dataset()
 
 
 def write_lives_dataset(folder: str | Path, out: str | Path, **kwargs) -> list[Path]:
