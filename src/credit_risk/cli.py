@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from credit_risk import __version__
-from credit_risk.config import find_config, packaged, parse_date, show
+from credit_risk.config import find_config, load_yaml, packaged, parse_date, show
 from credit_risk.exceptions import ConfigError, CreditRiskError, DataContractError, Problem
 
 __all__ = ["EXIT_DATA", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run_training"]
@@ -184,10 +184,12 @@ def _tracking_uri(arg: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory."""
     from urllib.parse import urlparse
 
-    from credit_risk.tracking import local_tracking_uri
-
     source = "--tracking-uri" if arg else "MLFLOW_TRACKING_URI"
-    uri = arg or os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri(Path.cwd())
+    uri = arg or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        from credit_risk.tracking import local_tracking_uri  # imports MLflow: only when needed
+
+        return local_tracking_uri(Path.cwd())
     scheme = urlparse(uri).scheme.lower()
     if len(scheme) > 1 and scheme.split("+")[0] not in TRACKING_SCHEMES:
         raise UsageError(
@@ -449,6 +451,7 @@ def run_training(
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    load_yaml(args.config or find_config("train.yaml", _configs_dir(args)))  # fail fast, before heavy imports
     uri = _tracking_uri(args.tracking_uri)
     _check_output(args.out, "--out", kind="folder")
     results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args))
