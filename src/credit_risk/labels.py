@@ -4,11 +4,13 @@ Two targets, each returned as :class:`Labels` (cutoffs to pass to
 :func:`credit_risk.features.build_features`, the label ``y`` and a ``sample_weight``):
 
 ``inspection_outcome``
-    One cutoff per inspection, as of its ``start`` date; label 1 when it found a problem.
-    Features as of that date only see records published strictly before it, so the
-    inspection's own result is invisible. Inspections whose subject was ``unreachable``
-    are excluded by default (logged count) or labelled as problems
-    (``unreachable="problem"``). The weight is ``1 / draw_probability`` when the records
+    One cutoff per record of the inspection kind (default ``inspection``), as of its
+    ``start`` date; label 1 when its outcome is one of the kind's ``adverse_outcomes`` in the
+    catalogue (packaged: ``problem``). Features as of that date only see records published
+    strictly before it, so the inspection's own result is invisible. Inspections with one of
+    the kind's ``no_contact_outcomes`` (packaged: ``unreachable``) are excluded by default
+    (logged count) or labelled positive (``unreachable="problem"``). A kind that declares no
+    adverse outcome is refused (:class:`ConfigError`), never turned into 0 positives. The weight is ``1 / draw_probability`` when the records
     carry a ``draw_probability`` column with a value (inverse selection probability,
     DOMAIN.md §7), else 1.
 ``event_within``
@@ -75,17 +77,21 @@ def _check_kinds(dataset: CreditDataset, kinds, where: str) -> None:
 def inspection_outcome(
     dataset: CreditDataset,
     *,
+    kind: str = "inspection",
     domains: list[str] | tuple[str, ...] | None = None,
     start: str | pd.Timestamp | None = None,
     end: str | pd.Timestamp | None = None,
     weight: Literal["inverse_draw_probability"] | None = "inverse_draw_probability",
     unreachable: Literal["exclude", "problem"] = "exclude",
 ) -> Labels:
-    """One labelled cutoff per inspection (as of its date; label = problem found).
+    """One labelled cutoff per inspection (as of its date; label = an adverse outcome).
 
     Parameters
     ----------
     dataset : CreditDataset
+    kind : str
+        The record kind of the inspections; its ``adverse_outcomes`` in the catalogue are the
+        positives, its ``no_contact_outcomes`` the unreachable visits.
     domains : sequence of str, optional
         Keep inspections of these domains (default: all).
     start, end : date, optional
@@ -93,7 +99,13 @@ def inspection_outcome(
     weight : {"inverse_draw_probability", None}
         ``1 / draw_probability`` where the records have that column and a value, else 1.
     unreachable : {"exclude", "problem"}
-        What to do with inspections whose outcome is ``unreachable``.
+        What to do with inspections whose outcome is a no-contact outcome of the kind: leave
+        them out, or count them as positives.
+
+    Raises
+    ------
+    ConfigError
+        ``kind`` is not in the catalogue or declares no ``adverse_outcomes``.
 
     Examples
     --------
@@ -113,8 +125,14 @@ def inspection_outcome(
         raise ConfigError(f"inspection_outcome: unreachable must be 'exclude' or 'problem'; got {unreachable!r}")
     if weight not in ("inverse_draw_probability", None):
         raise ConfigError(f"inspection_outcome: weight must be 'inverse_draw_probability' or None; got {weight!r}")
+    _check_kinds(dataset, [kind], "inspection_outcome")
+    try:
+        adverse = dataset.catalog.adverse(kind)
+    except ConfigError as exc:
+        raise ConfigError(f"inspection_outcome: {exc}; the labels would have no positives") from None
+    no_contact = tuple(dataset.catalog.kinds[kind].no_contact_outcomes)
     rec = dataset.records
-    mask = (rec["kind"] == "inspection").to_numpy(dtype=bool).copy()
+    mask = (rec["kind"] == kind).to_numpy(dtype=bool).copy()
     if domains is not None:
         bad = [d for d in domains if d not in dataset.catalog.domains]
         if bad:
@@ -126,16 +144,19 @@ def inspection_outcome(
         mask &= (rec["start"] < pd.Timestamp(end)).to_numpy(dtype=bool)
     insp = rec[mask]
     outcome = insp["outcome"].astype(object)
-    is_unreachable = (outcome == "unreachable").to_numpy(dtype=bool)
+    is_unreachable = outcome.isin(list(no_contact)).to_numpy(dtype=bool)
     no_outcome = outcome.isna().to_numpy()
     n_unreachable = int(is_unreachable.sum())
     keep = ~no_outcome & (~is_unreachable if unreachable == "exclude" else True)
     if n_unreachable and unreachable == "exclude":
-        logger.info("inspection_outcome: excluded %d unreachable inspections", n_unreachable)
+        logger.info("inspection_outcome: excluded %d unreachable inspections (no-contact outcomes %s)", n_unreachable, list(no_contact))
     if no_outcome.any():
         logger.info("inspection_outcome: excluded %d inspections without an outcome", int(no_outcome.sum()))
     insp = insp[keep]
-    y = insp["outcome"].astype(object).isin(["problem", "unreachable"] if unreachable == "problem" else ["problem"])
+    positive = list(adverse) + (list(no_contact) if unreachable == "problem" else [])
+    y = insp["outcome"].astype(object).isin(positive)
+    if len(insp) and not y.any():
+        logger.warning("inspection_outcome: none of %d %s records has an adverse outcome %s", len(insp), kind, list(adverse))
     if weight == "inverse_draw_probability" and "draw_probability" in insp:
         # Typed by the data contract (a value that is not a number is refused on load).
         p = insp["draw_probability"].to_numpy(dtype=np.float64, na_value=np.nan)
@@ -160,6 +181,9 @@ def inspection_outcome(
         sample_weight=w.astype(np.float64),
         meta={
             "target": "inspection_outcome",
+            "kind": kind,
+            "adverse_outcomes": list(adverse),
+            "no_contact_outcomes": list(no_contact),
             "domains": None if domains is None else list(domains),
             "record_ids": insp["record_id"].astype(object).to_numpy(),
             "n_unreachable": n_unreachable,

@@ -68,7 +68,7 @@ def test_future_and_unpublished_records_change_nothing(seed, n_future, day):
     frames["records"] = pd.concat([frames["records"], new], ignore_index=True)
     frames["annual_reports"] = pd.concat(
         [frames["annual_reports"],
-         pd.DataFrame({"credit_code": ds.enterprises["credit_code"], "year": 2030, "filed_on": as_of, "revenue": 1.0})],
+         pd.DataFrame({"credit_code": ds.enterprises["credit_code"], "year": 2015, "filed_on": as_of, "revenue": 1.0})],
         ignore_index=True,
     )
     codes = ds.enterprises["credit_code"].to_numpy()

@@ -18,12 +18,14 @@ day after their end. Annual reports are known from ``filed_on``; relations are a
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from credit_risk.data.dataset import CreditDataset
 from credit_risk.exceptions import ConfigError
+from credit_risk.features.attributes import build_attributes
 from credit_risk.features.commercial import build_commercial
 from credit_risk.features.compliance import build_compliance
 from credit_risk.features.context import build_context
@@ -35,7 +37,7 @@ from credit_risk.features.social import build_social
 from credit_risk.features.spec import FeatureSpec, load_feature_spec
 from credit_risk.features.windows import build_aggregates
 
-__all__ = ["build_features"]
+__all__ = ["build_features", "drop_constant"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +77,9 @@ def build_features(
     DataContractError
         A cutoff's subject is not in ``enterprises`` or its ``as_of`` is missing.
     ConfigError
-        The spec names kinds, domains, severities or outcomes the catalogue lacks, or an unknown view.
+        The spec names kinds, domains, severities or outcomes the catalogue lacks, an unknown
+        view, an attribute column the data lacks or one that may leak the future
+        (``closed_on``, the dataset's ``as_of_unsafe`` columns).
 
     Examples
     --------
@@ -94,6 +98,7 @@ def build_features(
     """
     spec = spec if spec is not None else load_feature_spec()
     spec.check_catalog(dataset.catalog)
+    spec.check_dataset(dataset)
     views = tuple(views) if views is not None else spec.views
     bad = [v for v in views if v not in VIEWS]
     if bad:
@@ -103,22 +108,34 @@ def build_features(
     b = spec.builders
     columns: list = []
     aggregates = build_aggregates(p, spec, views)
+    run = set(b.enabled)
+    builders = {
+        "commercial": lambda: build_commercial(p, b.commercial),
+        "compliance": lambda: build_compliance(p, b.compliance),
+        "social": lambda: build_social(p, b.social),
+        "lifecycle": lambda: build_lifecycle(p, b.lifecycle),
+        "relations": lambda: build_relations(p, b.relations, tiers),
+        "context": lambda: build_context(p, b.context, spec.min_level_count),
+    }
     for view in VIEWS:
         if view not in views:
             continue
         columns.extend((i, v) for i, v in aggregates if i.view == view)
-        if view == "commercial":
-            columns.extend(build_commercial(p, b.commercial))
-        elif view == "compliance":
-            columns.extend(build_compliance(p, b.compliance))
-        elif view == "social":
-            columns.extend(build_social(p))
-        elif view == "lifecycle":
-            columns.extend(build_lifecycle(p, b.lifecycle))
-        elif view == "relations":
-            columns.extend(build_relations(p, b.relations, tiers))
-        elif view == "context":
-            columns.extend(build_context(p, b.context))
+        if view in run:
+            columns.extend(builders[view]())
+        columns.extend(build_attributes(p, [a for a in spec.attributes if a.view == view], spec.min_level_count))
+    if spec.directions:
+        produced = {i.name for i, _ in columns}
+        unknown = sorted(set(spec.directions) - produced)
+        if unknown and set(views) >= set(spec.views):
+            raise ConfigError(
+                f"{spec.source}: directions names features that are not built: {unknown}; "
+                "correct the names or remove the entries"
+            )
+        columns = [
+            (replace(i, direction=spec.directions[i.name]) if i.name in spec.directions and not i.categorical else i, v)
+            for i, v in columns
+        ]
     names = [i.name for i, _ in columns]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -148,3 +165,32 @@ def _frame(columns: list, n: int) -> pd.DataFrame:
     if cats:
         X = pd.concat([X, pd.DataFrame(cats, index=X.index)], axis=1)
     return X
+
+
+def drop_constant(features: FeatureMatrix) -> tuple[FeatureMatrix, list[str]]:
+    """Drop the features that take a single value (or are missing) on every row.
+
+    A column with one value and some missing rows is kept: being missing is information.
+    The dropped names are logged; fit models on the returned matrix and build the scoring
+    matrix with the same spec, then select the kept names.
+
+    Returns
+    -------
+    (FeatureMatrix, list of str)
+        The matrix without the constant columns, and their names in column order.
+
+    Examples
+    --------
+    >>> from credit_risk.features.matrix import FeatureInfo
+    >>> info = tuple(FeatureInfo(n, "compliance", 0, n, n) for n in ("a", "b"))
+    >>> fm = FeatureMatrix(pd.DataFrame({"credit_code": ["x", "y"], "as_of": pd.to_datetime(["2024-01-01"] * 2)}),
+    ...                    pd.DataFrame({"a": [1.0, 1.0], "b": [0.0, 2.0]}), info)
+    >>> drop_constant(fm)[1]
+    ['a']
+    """
+    X = features.X
+    dropped = [c for c in X.columns if X[c].nunique(dropna=False) <= 1]
+    if not dropped:
+        return features, []
+    logger.info("dropped %d constant features: %s", len(dropped), ", ".join(dropped))
+    return features.select([n for n in features.feature_names if n not in set(dropped)]), dropped

@@ -178,10 +178,13 @@ def _history_means(p: Prepared, years: int) -> dict[str, np.ndarray]:
     return {name: np.where(counts[name] > 0, sums[name] / np.maximum(counts[name], 1), np.nan) for name in sums}
 
 
-def capital_at(p: Prepared) -> np.ndarray:
-    """Registered capital as known at each cutoff (10,000 CNY), NaN when unknown."""
+def capital_at(p: Prepared, kind: str = "capital_change") -> np.ndarray:
+    """Registered capital as known at each cutoff (10,000 CNY), NaN when unknown.
+
+    ``kind``: the record kind whose signed ``value`` is a change of registered capital.
+    """
     cap = p.dataset.enterprises["registered_capital"].to_numpy(dtype=np.float64, na_value=np.nan)[p.cutoff_subj]
-    rs = p.select(kinds=["capital_change"])
+    rs = p.select(kinds=[kind])
     if len(rs.subj) == 0:
         return cap
     pub = day_numbers(p.dataset.records["published_on"].iloc[rs.rows])
@@ -195,7 +198,7 @@ def build_commercial(p: Prepared, params: CommercialParams) -> list[tuple[Featur
     r = report_values(p)
     missing, late, overdue = _timeliness(p, params)
     w = params.late_window_years
-    cap = capital_at(p)
+    cap = capital_at(p, params.capital_change_kind)
     h = params.history_years
     means = _history_means(p, h)
     with np.errstate(invalid="ignore"):
@@ -219,7 +222,7 @@ def build_commercial(p: Prepared, params: CommercialParams) -> list[tuple[Featur
          _ratio(r["last_tax_paid"], r["last_revenue"])),
         (_info("log_employees", 0, "log(1 + employees) in the last annual report known at t", "从业人数(对数)"),
          np.log1p(np.where(r["last_employees"] >= 0, r["last_employees"], np.nan))),
-        (_info("log_registered_capital", -1, "log(1 + registered capital in 10,000 CNY) as registered at t",
+        (_info("log_registered_capital", 0, "log(1 + registered capital in 10,000 CNY) as registered at t",
                "注册资本(万元,对数)"), log_cap),
     ] + [
         (_info(f"{name}_mean_{h}y", direction,

@@ -6,8 +6,13 @@
   otherwise ``startup`` (age < ``startup_years``), ``growth`` (< ``mature_years``) or
   ``mature``; missing before establishment;
 - ``closed``: 1.0 when ``closed_on < t`` (the closure is known from its date);
-- ``registration_change_count_{w}d``: changes of legal representative, address, name,
-  scope and capital started in the window (per-kind counts are spec aggregates).
+- ``registration_change_count_{w}d``: records of ``change_kinds`` (changes of legal
+  representative, address, name, scope and capital) started in the window (per-kind counts
+  are spec aggregates); not built when none of those kinds is in the catalogue.
+
+None of these declares a direction: how age or change relates to risk depends on the target
+(older firms were riskier for illegal fundraising), so they are not monotone constraints
+unless the spec's ``directions:`` declares one.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from credit_risk.features.spec import LifecycleParams
 __all__ = ["STAGES", "build_lifecycle"]
 
 STAGES: tuple[str, ...] = ("startup", "growth", "mature", "decline")
-CHANGE_KINDS = ("legal_rep_change", "address_change", "name_change", "scope_change", "capital_change")
 
 
 def build_lifecycle(p: Prepared, params: LifecycleParams) -> list[tuple[FeatureInfo, object]]:
@@ -45,17 +49,20 @@ def build_lifecycle(p: Prepared, params: LifecycleParams) -> list[tuple[FeatureI
     stage[decline] = "decline"
     stage[np.isnan(age)] = None
     out = [
-        (FeatureInfo("age_years", "lifecycle", -1, "years since establishment at t", "成立年限"), age),
+        (FeatureInfo("age_years", "lifecycle", 0, "years since establishment at t", "成立年限"), age),
         (FeatureInfo("lifecycle_stage", "lifecycle", 0,
                      "life-cycle stage at t: startup, growth, mature or decline", "生命周期阶段", categorical=True),
          pd.Categorical(stage, categories=list(STAGES))),
-        (FeatureInfo("closed", "lifecycle", 1, "1 if the subject was closed (deregistered) before t", "已注销或吊销"),
+        (FeatureInfo("closed", "lifecycle", 0, "1 if the subject was closed (deregistered) before t", "已注销或吊销"),
          closed),
     ]
-    changes = p.select(kinds=list(CHANGE_KINDS))
+    change_kinds = [k for k in params.change_kinds if k in p.dataset.catalog.kinds]
+    if not change_kinds:
+        return out
+    changes = p.select(kinds=change_kinds)
     for w in params.change_windows:
         out.append(
-            (FeatureInfo(f"registration_change_count_{w}d", "lifecycle", 1,
+            (FeatureInfo(f"registration_change_count_{w}d", "lifecycle", 0,
                          f"registration changes (legal representative, address, name, scope, capital) in the last {w} days",
                          f"近{w}天登记事项变更次数"), p.count(changes, w).astype(np.float64))
         )

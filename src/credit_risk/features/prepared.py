@@ -32,7 +32,7 @@ class RecordSet:
     lo: np.ndarray
     end: np.ndarray  # effective end day (INF = open)
     value: np.ndarray
-    severity: np.ndarray  # int8 rank, -1 unknown
+    severity: np.ndarray  # int8 rank on the record's kind scale, -1 unknown
     outcome: np.ndarray  # category codes into Prepared.outcome_categories, -1 missing
     rows: np.ndarray  # positions in dataset.records
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -61,7 +61,8 @@ class Prepared:
     kind_categories: tuple[str, ...]
     domain_categories: tuple[str, ...]
     outcome_categories: tuple[str, ...]
-    severities: tuple[str, ...]
+    severities: tuple[str, ...]  # every severity name any kind may carry (catalogue order first)
+    severity_name: np.ndarray  # int codes into severities, -1 missing
     kind_order: np.ndarray  # record positions sorted by kind (stable)
     kind_bounds: np.ndarray  # kind_order[kind_bounds[k]:kind_bounds[k + 1]] are the records of kind k
     cache: dict = field(default_factory=dict, repr=False)
@@ -109,9 +110,14 @@ class Prepared:
         if domains is not None:
             mask &= np.isin(self.domain[pos], [self.domain_categories.index(d) for d in domains if d in self.domain_categories])
         if severities is not None:
-            mask &= np.isin(rs.severity, [self.severities.index(s) for s in severities])
+            wanted = [self.severities.index(s) for s in severities if s in self.severities]
+            mask &= np.isin(self.severity_name[rs.rows], wanted)
         if min_severity is not None:
-            mask &= rs.severity >= self.severities.index(min_severity)
+            # rank of min_severity on each record's own kind scale (NaN: not on that scale)
+            kinds = np.asarray(self.kind_categories, dtype=object)[self.kind[rs.rows]]
+            floor = self.dataset.catalog.severity_ranks(kinds, np.full(len(kinds), min_severity, dtype=object))
+            with np.errstate(invalid="ignore"):
+                mask &= np.nan_to_num(floor, nan=np.inf) <= rs.severity
         if outcomes is not None:
             mask &= np.isin(
                 rs.outcome,
@@ -229,8 +235,12 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     start = day_numbers(rec["start"])
     pub = day_numbers(rec["published_on"].fillna(rec["start"]))
     kind = pd.Categorical(rec["kind"])
-    sev = pd.Categorical(rec["severity"], categories=list(dataset.catalog.severities))
-    sev_codes = sev.codes.astype(np.int64)
+    catalog = dataset.catalog
+    severity_names = tuple(getattr(catalog, "severity_values", catalog.severities))
+    sev_name = pd.Categorical(rec["severity"].astype(object), categories=list(severity_names)).codes.astype(np.int64)
+    # rank within each record's kind scale (the kind's severity_scale, else the catalogue's)
+    ranks = catalog.severity_ranks(rec["kind"].astype(object).to_numpy(), rec["severity"].astype(object).to_numpy())
+    sev_codes = np.where(np.isnan(ranks), -1, np.nan_to_num(ranks, nan=-1)).astype(np.int64)
     # The one publication rule of the data layer (shared with the inspection scheduler).
     eff_end = day_numbers(effective_end(rec, dataset.catalog))
     outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
@@ -260,5 +270,6 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
         kind_categories=tuple(map(str, kind.categories)),
         domain_categories=tuple(map(str, domain.categories)),
         outcome_categories=tuple(map(str, outcome.categories)),
-        severities=tuple(dataset.catalog.severities),
+        severities=severity_names,
+        severity_name=sev_name,
     )

@@ -4,16 +4,31 @@ A spec lists *aggregate groups*: a filter over records (kinds, domains, severiti
 outcomes) crossed with windows and aggregations. Each group expands into one feature per
 (aggregation, window), named ``{prefix}_{aggregation}`` (window-free aggregations) or
 ``{prefix}_{aggregation}_{window}d``. It also holds the parameters of the hand-written
-builders (one section per view).
+builders (one section per view), the subject attributes that become features
+(``attributes:``) and per-feature direction overrides (``directions:``).
+
+A declared direction (``direction`` of a group or an attribute, or an entry of
+``directions``) is a *rule*: more of the feature never lowers (1) or never raises (-1) the
+risk, and the generic model enforces it as a monotone constraint. Leave it 0 (undeclared)
+for anything that is only an expectation: :func:`credit_risk.features.directions.check_directions`
+reports the declared directions the training labels contradict.
+
+A spec file may start with ``extends: packaged`` (or a file next to it) and then add groups,
+override every base group of a prefix by giving groups with that prefix, drop groups with
+``remove_groups: [prefix, ...]`` and attributes with ``remove_attributes: [column, ...]``;
+``builders`` sections are merged key by key, ``directions`` entry by entry.
 
 Every number in the shipped spec is a default a deployment may change (``DOMAIN.md``).
 """
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError
@@ -22,32 +37,49 @@ from credit_risk.features.matrix import VIEWS, FeatureInfo
 __all__ = [
     "AGGREGATIONS",
     "AggregateGroup",
+    "AttributeSpec",
     "BuilderParams",
     "FeatureSpec",
     "RecordFilter",
     "default_spec_path",
     "load_feature_spec",
+    "spec_mapping",
 ]
 
+logger = logging.getLogger(__name__)
+
 Aggregation = Literal[
-    "count", "sum", "max_severity", "decayed_count", "trend", "active", "active_count", "last",
-    "days_since_last",
+    "count", "sum", "mean", "max_severity", "decayed_count", "adverse_share", "trend", "active",
+    "active_count", "last", "days_since_last",
 ]
 
 #: Aggregations that take a window; the others look at every record that counts at ``t``.
-WINDOWED: frozenset[str] = frozenset({"count", "sum", "max_severity", "decayed_count"})
+WINDOWED: frozenset[str] = frozenset({"count", "sum", "mean", "max_severity", "decayed_count", "adverse_share"})
 AGGREGATIONS: tuple[str, ...] = (
-    "count", "sum", "max_severity", "decayed_count", "trend", "active", "active_count", "last",
-    "days_since_last",
+    "count", "sum", "mean", "max_severity", "decayed_count", "adverse_share", "trend", "active",
+    "active_count", "last", "days_since_last",
 )
+
+#: ``extends:`` chains longer than this are refused (almost certainly a cycle).
+MAX_EXTENDS_DEPTH = 8
 
 _AGG_TEXT = {
     # aggregation: (English, Chinese, direction multiplier; 0 = undeclared)
     "count": ("number of {d} that count at t, started in the last {w} days", "近{w}天{z}数量", 1),
     "sum": ("sum of the value of {d} that count at t, started in the last {w} days", "近{w}天{z}金额合计", 1),
+    "mean": (
+        "mean value of {d} that count at t, started in the last {w} days (missing if none has a value)",
+        "近{w}天{z}平均值", 1,
+    ),
     "max_severity": (
-        "highest severity (0 info … 3 serious) of {d} that count at t, started in the last {w} days",
+        "highest severity (rank on the kind's scale, 0 = least severe) of {d} that count at t, "
+        "started in the last {w} days",
         "近{w}天{z}最高严重程度", 1,
+    ),
+    "adverse_share": (
+        "share of {d} with a result in the last {w} days whose result is adverse (the catalogue's "
+        "adverse_outcomes; no-contact results left out; missing if none)",
+        "近{w}天{z}不利结果占比", 1,
     ),
     "decayed_count": (
         "exponentially decayed count (time constant {tau} days) of {d} started in the last {w} days",
@@ -88,8 +120,9 @@ class AggregateGroup:
     view : str
         One of :data:`credit_risk.features.matrix.VIEWS`.
     direction : {1, -1, 0}
-        Direction of the counts (1: more records, more risk). ``days_since_last`` gets the
-        opposite sign, ``last`` none.
+        Declared direction of the counts, a rule enforced as a monotone constraint (1: more
+        records never lower the risk; 0: undeclared). ``days_since_last`` gets the opposite
+        sign, ``last`` none.
     description, description_zh : str
         Short noun phrase naming the filtered records, e.g. "administrative penalties" / "行政处罚".
     filter : RecordFilter
@@ -123,6 +156,10 @@ class AggregateGroup:
             raise ConfigError(f"{where}: aggregations {sorted(WINDOWED & set(self.aggregations))} need windows; add e.g. windows: [365]")
         if self.trend_windows is not None and len(self.trend_windows) != 2:
             raise ConfigError(f"{where}.trend_windows must be two windows [w1, w2]; got {list(self.trend_windows)}")
+        if "adverse_share" in self.aggregations and self.filter.outcomes is not None:
+            raise ConfigError(
+                f"{where}: adverse_share reads the outcomes from the catalogue; drop filter.outcomes or the aggregation"
+            )
         if "trend" in self.aggregations:
             w1, w2 = self.trend_pair
             if not 0 < w1 < w2:
@@ -169,20 +206,124 @@ class AggregateGroup:
         return out
 
 
+AttributeType = Literal["numeric", "categorical", "flag", "date"]
+
+
+def feature_stem(column: str) -> str:
+    """A feature-name stem from a column name: lower case, runs of other characters → ``_``.
+
+    Examples
+    --------
+    >>> feature_stem("Business Type")
+    'business_type'
+    """
+    stem = re.sub(r"[^0-9a-z]+", "_", str(column).strip().lower()).strip("_")
+    return stem or "attribute"
+
+
+@dataclass(frozen=True)
+class AttributeSpec:
+    """An ``enterprises`` column used as a feature (主体属性).
+
+    Attributes
+    ----------
+    column : str
+        Column of the ``enterprises`` table. ``closed_on`` and the dataset's ``as_of_unsafe``
+        columns are refused: they may describe the future of the as-of date.
+    type : {"numeric", "categorical", "flag", "date"}
+        ``numeric``: a number; ``categorical``: levels with fewer than ``min_level_count``
+        subjects are grouped into ``(other)``; ``flag``: 1/0, true/false, yes/no, 是/否;
+        ``date``: the age in years at the as-of date (missing when the date is not before it).
+    view : str
+        One of :data:`credit_risk.features.matrix.VIEWS`.
+    direction : {0, 1, -1}
+        0 (default): undeclared; a declared direction is a rule (a monotone constraint).
+    description, description_zh : str
+        What the column holds; generated from the column name when empty.
+    name : str, optional
+        Feature name; default the column name in lower case (``_age_years`` added for dates).
+    min_level_count : int, optional
+        Categorical only; default the spec's ``min_level_count``.
+    """
+
+    column: str
+    type: AttributeType
+    view: str = "context"
+    direction: int = 0
+    description: str = ""
+    description_zh: str = ""
+    name: str | None = None
+    min_level_count: int | None = None
+
+    def __post_init__(self) -> None:
+        where = f"features.attributes[{self.column}]"
+        if self.view not in VIEWS:
+            raise ConfigError(f"{where}.view {self.view!r} is not one of {VIEWS}")
+        if self.direction not in (-1, 0, 1):
+            raise ConfigError(f"{where}.direction must be -1, 0 or 1; got {self.direction!r}")
+        if self.type == "categorical" and self.direction != 0:
+            raise ConfigError(f"{where}: a categorical attribute has no direction; set direction: 0")
+        if self.min_level_count is not None and self.min_level_count < 1:
+            raise ConfigError(f"{where}.min_level_count must be at least 1; got {self.min_level_count}")
+        if self.name is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
+            raise ConfigError(f"{where}.name {self.name!r} must be lower-case letters, digits and _; rename it")
+
+    @property
+    def feature_name(self) -> str:
+        if self.name is not None:
+            return self.name
+        stem = feature_stem(self.column)
+        return f"{stem}_age_years" if self.type == "date" else stem
+
+    def info(self) -> FeatureInfo:
+        unit = " (years since that date at t)" if self.type == "date" else ""
+        return FeatureInfo(
+            name=self.feature_name,
+            view=self.view,
+            direction=self.direction,  # type: ignore[arg-type]
+            description=self.description or f"enterprises column '{self.column}'{unit}",
+            description_zh=self.description_zh or f"主体属性 {self.column}" + ("(距今年数)" if self.type == "date" else ""),
+            categorical=self.type == "categorical",
+        )
+
+
 @dataclass(frozen=True)
 class CommercialParams:
-    """Annual reports: the filing deadline is June 30 of the following year [C]."""
+    """Annual reports: the filing deadline is June 30 of the following year [C].
+
+    ``capital_change_kind`` is the kind whose signed ``value`` changes the registered capital.
+    """
 
     report_deadline_month: int = 6
     report_deadline_day: int = 30
     late_window_years: int = 3
     history_years: int = 5
+    capital_change_kind: str = "capital_change"
 
 
 @dataclass(frozen=True)
 class ComplianceParams:
+    """Inspection history, sampling failures and listing duration.
+
+    The kinds are parameters; what their outcomes mean comes from the catalogue
+    (``adverse_outcomes``, ``no_contact_outcomes``). A feature whose kind is not in the
+    catalogue (or declares no adverse outcome, for the rates) is not built.
+    """
+
     inspection_window_days: int = 1825
     sampling_window_days: int = 1825
+    inspection_kind: str = "inspection"
+    sampling_kind: str = "product_sampling"
+    listing_kind: str = "abnormal_listing"
+
+
+@dataclass(frozen=True)
+class SocialParams:
+    """Arrears still outstanding and the share of complaints with an adverse (verified) outcome."""
+
+    arrears_kind: str = "social_insurance_arrears"
+    complaint_kind: str = "complaint"
+    complaint_window_days: int = 1095
 
 
 @dataclass(frozen=True)
@@ -193,6 +334,9 @@ class LifecycleParams:
     mature_years: float = 8.0
     change_windows: tuple[int, ...] = (365, 1095)
     decline_revenue_growth: float = -0.2
+    change_kinds: tuple[str, ...] = (
+        "legal_rep_change", "address_change", "name_change", "scope_change", "capital_change",
+    )
 
 
 @dataclass(frozen=True)
@@ -205,25 +349,58 @@ class RelationsParams:
 
 @dataclass(frozen=True)
 class ContextParams:
-    """Base rates of a kind per industry section and prefecture city, smoothed by a prior."""
+    """Base rates of a kind per industry section and prefecture city, smoothed by a prior.
+
+    ``hierarchy``: add the industry and region levels as categorical features (GB/T 4754
+    section, division, class; GB/T 2260 province, city, county; the raw value under
+    ``industry_scheme: any`` / ``region_scheme: any``).
+    """
 
     kinds: tuple[str, ...] = ("penalty",)
     window_days: int = 365
     prior_strength: float = 20.0
+    hierarchy: bool = True
 
 
 @dataclass(frozen=True)
 class BuilderParams:
+    """Parameters of the hand-written builders; ``enabled`` lists the views whose builder runs."""
+
     commercial: CommercialParams = field(default_factory=CommercialParams)
     compliance: ComplianceParams = field(default_factory=ComplianceParams)
+    social: SocialParams = field(default_factory=SocialParams)
     lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
     relations: RelationsParams = field(default_factory=RelationsParams)
     context: ContextParams = field(default_factory=ContextParams)
+    enabled: tuple[str, ...] = VIEWS
+
+    def __post_init__(self) -> None:
+        bad = [v for v in self.enabled if v not in VIEWS]
+        if bad:
+            raise ConfigError(f"features.builders.enabled: unknown view(s) {bad}; use some of {list(VIEWS)}")
 
 
 @dataclass(frozen=True)
 class FeatureSpec:
-    """A whole feature spec: aggregate groups, decay constant, builders to run and their parameters.
+    """A whole feature spec: aggregate groups, builders, attributes, direction overrides.
+
+    Attributes
+    ----------
+    aggregates : tuple of AggregateGroup
+    decay_tau_days : float
+        Time constant of ``decayed_count``.
+    views : tuple of str
+        Views built by default.
+    builders : BuilderParams
+    attributes : tuple of AttributeSpec
+        ``enterprises`` columns used as features.
+    directions : dict
+        Feature name → declared direction (-1, 0, 1), overriding what the builders and groups
+        declare (e.g. ``{age_years: -1}`` to enforce "older is safer" as a rule).
+    min_level_count : int
+        Levels of a categorical attribute or of the industry/region hierarchy held by fewer
+        subjects of the ``enterprises`` table are grouped into ``(other)`` [I]. The table is
+        not time-dependent, so the levels are the same for every as-of date.
 
     Examples
     --------
@@ -232,10 +409,14 @@ class FeatureSpec:
     True
     """
 
-    aggregates: tuple[AggregateGroup, ...]
+    aggregates: tuple[AggregateGroup, ...] = ()
     decay_tau_days: float = 365.0
     views: tuple[str, ...] = VIEWS
     builders: BuilderParams = field(default_factory=BuilderParams)
+    attributes: tuple[AttributeSpec, ...] = ()
+    directions: dict[str, int] = field(default_factory=dict)
+    min_level_count: int = 20
+    source: str = field(default="feature spec", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.decay_tau_days < 30:
@@ -245,43 +426,187 @@ class FeatureSpec:
         bad = [v for v in self.views if v not in VIEWS]
         if bad:
             raise ConfigError(f"features.views: unknown view(s) {bad}; use some of {list(VIEWS)}")
-        names = self.aggregate_names()
+        names = self.aggregate_names() + [a.feature_name for a in self.attributes]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ConfigError(f"features.aggregates: duplicate feature names {dup}; change a prefix")
+            raise ConfigError(f"features.aggregates/attributes: duplicate feature names {dup}; change a prefix or name")
+        bad_dir = {k: v for k, v in self.directions.items() if v not in (-1, 0, 1)}
+        if bad_dir:
+            raise ConfigError(f"features.directions: directions must be -1, 0 or 1; got {bad_dir}")
+        if self.min_level_count < 1:
+            raise ConfigError(f"features.min_level_count must be at least 1; got {self.min_level_count}")
+
+    @classmethod
+    def from_catalog(cls, catalog, enterprises_columns=(), manifest=None, *, tables=None) -> FeatureSpec:
+        """Standard aggregates for every kind of ``catalog`` (see :func:`credit_risk.features.derive.spec_from_catalog`)."""
+        from credit_risk.features.derive import spec_from_catalog
+
+        return spec_from_catalog(catalog, enterprises_columns, manifest, tables=tables)
 
     def aggregate_names(self) -> list[str]:
         return [info.name for g in self.aggregates for _, _, info in g.expand(self.decay_tau_days)]
 
     def check_catalog(self, catalog) -> None:
-        """Raise :class:`ConfigError` if a filter names a kind, domain, severity or outcome the catalogue lacks."""
+        """Raise :class:`ConfigError` if a filter names a kind, domain, severity or outcome the catalogue lacks.
+
+        A group with ``adverse_share`` needs every kind of its filter to declare adverse outcomes.
+        """
         outcomes = {o for s in catalog.kinds.values() for o in s.outcomes}
+        severities = set(getattr(catalog, "severity_values", catalog.severities))
         for g in self.aggregates:
             f = g.filter
-            where = f"features.aggregates[{g.prefix}].filter"
+            where = f"{self.source}: aggregates[{g.prefix}].filter"
             for what, values, allowed in (
                 ("kinds", f.kinds, set(catalog.kinds)),
                 ("domains", f.domains or (), set(catalog.domains)),
-                ("severities", f.severities or (), set(catalog.severities)),
+                ("severities", f.severities or (), severities),
                 ("outcomes", f.outcomes or (), outcomes),
             ):
                 bad = [v for v in values if v not in allowed]
                 if bad:
                     raise ConfigError(f"{where}.{what}: {bad} not in the catalogue; use some of {sorted(allowed)}")
+            if "adverse_share" in g.aggregations:
+                for k in f.kinds:
+                    if not catalog.kinds[k].adverse_outcomes:
+                        raise ConfigError(
+                            f"{self.source}: aggregates[{g.prefix}] uses adverse_share but kind {k!r} declares no "
+                            "adverse_outcomes; add them to the catalogue or drop adverse_share"
+                        )
+
+    def check_dataset(self, dataset) -> None:
+        """Raise :class:`ConfigError` for attribute columns missing from or unsafe in ``dataset``."""
+        unsafe = {"closed_on", *unsafe_columns(dataset)}
+        columns = set(dataset.enterprises.columns)
+        for a in self.attributes:
+            if a.column in unsafe:
+                raise ConfigError(
+                    f"{self.source}: attributes[{a.column}] is refused as a feature: the dataset marks "
+                    f"'{a.column}' as_of_unsafe (it may describe the future of the as-of date); remove it "
+                    "from attributes"
+                )
+            if a.column not in columns:
+                raise ConfigError(
+                    f"{self.source}: attributes[{a.column}]: the enterprises table has no column "
+                    f"'{a.column}'; add the column to the data or remove the attribute"
+                )
+
+
+def unsafe_columns(dataset) -> tuple[str, ...]:
+    """``closed_on`` and the manifest's ``as_of_unsafe`` columns of ``dataset``."""
+    manifest = getattr(dataset, "manifest", None)
+    return ("closed_on", *tuple(getattr(manifest, "as_of_unsafe", ()) or ()))
 
 
 def default_spec_path() -> Path:
     """Path of the spec shipped with the package (``configs/features.yaml``)."""
-    return Path(__file__).resolve().parents[1] / "configs" / "features.yaml"
+    try:
+        from credit_risk.config import packaged
+    except ImportError:  # the shared helper lands with the config reader
+        return Path(__file__).resolve().parents[1] / "configs" / "features.yaml"
+    return packaged("features.yaml")
+
+
+def _contained(base_dir: Path, value: Any, where: str) -> Path:
+    try:
+        from credit_risk.config import contained_path
+    except ImportError:
+        contained_path = None
+    if contained_path is not None:
+        return contained_path(base_dir, value, where)
+    rel = Path(str(value))
+    path = (base_dir / rel).resolve()
+    if rel.is_absolute() or not path.is_relative_to(base_dir.resolve()) or not path.is_file():
+        raise ConfigError(f"{where}: {value!r} must name a file inside {base_dir}; move the file into that folder")
+    return path
+
+
+def _merge_section(base: Any, own: Any, where: str) -> Any:
+    """Deep merge of mappings (``own`` wins); anything else is replaced."""
+    if isinstance(base, Mapping) and isinstance(own, Mapping):
+        out = dict(base)
+        for k, v in own.items():
+            out[k] = _merge_section(base.get(k), v, f"{where}.{k}") if k in base else v
+        return out
+    return own
+
+
+def _names(items: Any, where: str) -> list[str]:
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise ConfigError(f"{where}: expected a list of names, got {items!r}")
+    return items
+
+
+def spec_mapping(path: str | Path, depth: int = 0) -> dict[str, Any]:
+    """The raw mapping of a spec file with its ``extends:`` chain resolved (not yet validated)."""
+    path = Path(path)
+    raw = load_yaml(path)
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{path}: expected a mapping of keys, got a {type(raw).__name__}; write aggregates: [...]")
+    raw = dict(raw)
+    base_ref = raw.pop("extends", None)
+    removals = {k: raw.pop(k) for k in ("remove_groups", "remove_attributes") if k in raw}
+    if base_ref is None:
+        if removals:
+            raise ConfigError(f"{path}: {sorted(removals)} need extends: (packaged or a file); add it or drop them")
+        return raw
+    if depth >= MAX_EXTENDS_DEPTH:
+        raise ConfigError(f"{path}: extends: chain is longer than {MAX_EXTENDS_DEPTH} files (a cycle?); shorten it")
+    if not isinstance(base_ref, str):
+        raise ConfigError(f"{path}.extends: expected 'packaged' or a file name, got {base_ref!r}")
+    base_path = default_spec_path() if base_ref == "packaged" else _contained(path.parent, base_ref, f"{path}.extends")
+    base = spec_mapping(base_path, depth + 1)
+    groups = list(base.get("aggregates") or [])
+    attributes = list(base.get("attributes") or [])
+    prefixes = {g.get("prefix") for g in groups if isinstance(g, Mapping)}
+    if "remove_groups" in removals:
+        drop = _names(removals["remove_groups"], f"{path}.remove_groups")
+        unknown = [p for p in drop if p not in prefixes]
+        if unknown:
+            raise ConfigError(f"{path}.remove_groups: {unknown} are not group prefixes of {base_path.name}; use some of {sorted(prefixes)}")
+        groups = [g for g in groups if g.get("prefix") not in drop]
+    if "remove_attributes" in removals:
+        drop = _names(removals["remove_attributes"], f"{path}.remove_attributes")
+        columns = {a.get("column") for a in attributes if isinstance(a, Mapping)}
+        unknown = [c for c in drop if c not in columns]
+        if unknown:
+            raise ConfigError(f"{path}.remove_attributes: {unknown} are not attributes of {base_path.name}; use some of {sorted(columns)}")
+        attributes = [a for a in attributes if a.get("column") not in drop]
+    merged = {k: v for k, v in base.items() if k not in ("aggregates", "attributes")}
+    for key, value in raw.items():
+        if key == "aggregates":
+            if not isinstance(value, list):
+                raise ConfigError(f"{path}.aggregates: expected a list of groups, got {value!r}")
+            own = {g.get("prefix") for g in value if isinstance(g, Mapping)}
+            groups = [g for g in groups if g.get("prefix") not in own] + list(value)
+        elif key == "attributes":
+            if not isinstance(value, list):
+                raise ConfigError(f"{path}.attributes: expected a list of attributes, got {value!r}")
+            own = {a.get("column") for a in value if isinstance(a, Mapping)}
+            attributes = [a for a in attributes if a.get("column") not in own] + list(value)
+        elif key in ("builders", "directions"):
+            merged[key] = _merge_section(base.get(key), value, f"{path}.{key}")
+        else:
+            merged[key] = value
+    merged["aggregates"] = groups
+    if attributes:
+        merged["attributes"] = attributes
+    return merged
 
 
 def load_feature_spec(path: str | Path | None = None) -> FeatureSpec:
     """Load and validate a feature spec YAML (default: the packaged ``configs/features.yaml``).
 
+    ``extends: packaged`` (or a file name relative to this file, inside its folder) starts
+    from that spec (see the module docstring for how groups and sections merge).
+
     Raises
     ------
     ConfigError
-        Unknown or missing keys, unknown views or aggregations, duplicate names.
+        Unknown or missing keys, unknown views or aggregations, duplicate names, an
+        ``extends:`` outside the folder or a chain that does not end.
     """
     path = Path(path) if path is not None else default_spec_path()
-    return from_mapping(FeatureSpec, load_yaml(path), where=str(path))
+    spec = from_mapping(FeatureSpec, spec_mapping(path), where=str(path))
+    object.__setattr__(spec, "source", str(path))
+    return spec

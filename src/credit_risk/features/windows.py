@@ -6,8 +6,13 @@ also need ``start >= t - window``):
 
 ``count``          number of counting records in the window;
 ``sum``            sum of their ``value`` (missing values count 0);
-``max_severity``   highest severity rank among them (0 = info … 3 = serious), NaN if none;
+``mean``           mean of their ``value`` over those with a value, NaN if none;
+``max_severity``   highest severity rank among them on their kind's scale (packaged scale:
+                   0 = info … 3 = serious), NaN if none;
 ``decayed_count``  Σ exp(−(t − start)/tau) over them;
+``adverse_share``  adverse outcomes / outcomes that are neither missing nor no-contact, among
+                   them (the catalogue's ``adverse_outcomes``, ``no_contact_outcomes`` of each
+                   kind), NaN if none;
 ``trend``          annualised rate in the last ``w1`` days minus the rate in the ``w1``–``w2``
                    days before (both from ``count``);
 ``active_count``   number of counting records (no window);
@@ -25,17 +30,46 @@ from credit_risk.features.matrix import FeatureInfo
 from credit_risk.features.prepared import Prepared
 from credit_risk.features.spec import AggregateGroup, FeatureSpec
 
-__all__ = ["build_aggregates", "group_features"]
+__all__ = ["adverse_share", "build_aggregates", "group_features", "share"]
 
 
 def _max_severity(p: Prepared, rs, window: int) -> np.ndarray:
     total = p.count(rs, window)
     out = np.where(total > 0, 0.0, np.nan)
-    for rank in range(1, len(p.severities)):
+    top = int(rs.severity.max()) if len(rs.severity) else 0
+    for rank in range(1, top + 1):
         sub = rs.take(rs.severity >= rank)
         if len(sub.subj):
             out[p.count(sub, window) > 0] = rank
     return out
+
+
+def _outcome_sets(p: Prepared, kinds) -> tuple[list[str], list[str]]:
+    """(adverse, concluded) outcomes of ``kinds`` by the catalogue: concluded = every outcome but no-contact."""
+    cat = p.dataset.catalog
+    adverse: list[str] = []
+    concluded: list[str] = []
+    for k in kinds:
+        spec = cat.kinds[k]
+        adverse += [o for o in spec.adverse_outcomes if o not in adverse]
+        concluded += [o for o in spec.outcomes if o not in spec.no_contact_outcomes and o not in concluded]
+    return adverse, concluded
+
+
+def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` where ``den > 0``, else NaN."""
+    out = np.full(len(num), np.nan)
+    ok = den > 0
+    out[ok] = num[ok] / den[ok]
+    return out
+
+
+def adverse_share(p: Prepared, kinds, window: int, **filters) -> np.ndarray:
+    """Share of records of ``kinds`` with a concluded outcome in the window that are adverse."""
+    adverse, concluded = _outcome_sets(p, kinds)
+    num = p.count(p.select(kinds=kinds, outcomes=adverse, **filters), window)
+    den = p.count(p.select(kinds=kinds, outcomes=concluded, **filters), window)
+    return share(num.astype(float), den.astype(float))
 
 
 def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple[FeatureInfo, object]]:
@@ -56,6 +90,11 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
             values = count(w).astype(np.float64)
         elif agg == "sum":
             values = p.total(rs, w)
+        elif agg == "mean":
+            valued = rs.take(~np.isnan(rs.value))
+            values = share(p.total(valued, w), p.count(valued, w).astype(float))
+        elif agg == "adverse_share":
+            values = adverse_share(p, f.kinds, w, domains=f.domains, severities=f.severities)
         elif agg == "max_severity":
             values = _max_severity(p, rs, w)
         elif agg == "decayed_count":
