@@ -87,6 +87,8 @@ def test_catalogue_extends_the_packaged_one_and_declares_the_outcomes():
     cat = load_catalog(lives_catalog_path())
     packaged = load_catalog()
     assert set(packaged.kinds) < set(cat.kinds)  # extends, does not copy or remove
+    assert cat.kinds["penalty"] == packaged.kinds["penalty"]
+    assert cat.kinds["inspection"].view == packaged.kinds["inspection"].view  # overridden field by field
     assert set(LIVES_TYPES.values()) <= set(cat.kinds)
     for kind in set(LIVES_TYPES.values()):
         assert cat.adverse(kind) == ("high_risk_violation",)
@@ -116,18 +118,18 @@ def test_a_small_lives_folder_becomes_a_valid_dataset(lives):
 
 def test_inspection_kinds_scores_and_outcomes(lives):
     ds = load_lives(lives)
-    routine = _record(ds, "10", "2016-01-05", "routine_inspection")
+    routine = _record(ds, "10", "2016-01-05", "inspection")
     assert routine["value"] == 80 and routine["outcome"] == "high_risk_violation"
     assert routine["lives_type"] == "Routine - Unscheduled"
     # the complaint visit the same day: the day's violations go to the routine visit, its own is unknown
     assert pd.isna(_record(ds, "10", "2016-01-05", "complaint_inspection")["outcome"])
     assert _record(ds, "10", "2016-01-20", "reinspection")["outcome"] == "no_violation"
-    assert _record(ds, "10", "2016-06-01", "routine_inspection")["outcome"] == "low_risk_violation"
-    assert _record(ds, "11", "2016-02-10", "routine_inspection")["outcome"] == "no_violation"
+    assert _record(ds, "10", "2016-06-01", "inspection")["outcome"] == "low_risk_violation"
+    assert _record(ds, "11", "2016-02-10", "inspection")["outcome"] == "no_violation"
     other = _record(ds, "11", "2016-03-10", "other_inspection")
     assert other["lives_type"] == "Brand New Type"
-    assert _record(ds, "12", "2016-04-02", "routine_inspection")["outcome"] == "moderate_risk_violation"
-    bad_score = _record(ds, "12", "2016-05-02", "routine_inspection")
+    assert _record(ds, "12", "2016-04-02", "inspection")["outcome"] == "moderate_risk_violation"
+    bad_score = _record(ds, "12", "2016-05-02", "inspection")
     assert np.isnan(bad_score["value"]) and bad_score["outcome"] == "violation_unrated"
     assert _record(ds, "99", "2016-07-07", "new_ownership_inspection")["value"] == 91
     # every result is known on the inspection day
@@ -173,7 +175,7 @@ def test_every_handled_row_is_counted_and_logged(lives, caplog):
 
 def test_the_adverse_outcome_labels_routine_inspections(lives):
     ds = load_lives(lives)
-    labels = inspection_outcome(ds, kind="routine_inspection")
+    labels = inspection_outcome(ds)  # the default target reads routine visits
     got = dict(zip(zip(labels.cutoffs["credit_code"], labels.cutoffs["as_of"].dt.strftime("%Y-%m-%d"), strict=True),
                    labels.y.tolist(), strict=True))
     assert got == {("10", "2016-01-05"): 1, ("10", "2016-06-01"): 0, ("11", "2016-02-10"): 0,
@@ -195,10 +197,10 @@ def test_the_variant_without_risk_category(tmp_path):
     assert set(v["kind"]) == {"violation_unrated"}
     assert v["description"].tolist() == ["Unclean hands", "Unapproved equipment"]
     assert v["corrected_on"].tolist()[0] == pd.Timestamp("2016-01-20")
-    assert _record(ds, "10", "2016-01-05", "routine_inspection")["outcome"] == "violation_unrated"
+    assert _record(ds, "10", "2016-01-05", "inspection")["outcome"] == "violation_unrated"
     rated = load_lives(folder, risk_by_description={"Unclean hands": "High Risk", "Unapproved equipment": "low"})
-    assert _record(rated, "10", "2016-01-05", "routine_inspection")["outcome"] == "high_risk_violation"
-    assert _record(rated, "10", "2016-06-01", "routine_inspection")["outcome"] == "low_risk_violation"
+    assert _record(rated, "10", "2016-01-05", "inspection")["outcome"] == "high_risk_violation"
+    assert _record(rated, "10", "2016-06-01", "inspection")["outcome"] == "low_risk_violation"
 
 
 def test_without_violations_outcomes_are_unknown_not_clean(tmp_path):
@@ -271,8 +273,8 @@ def test_san_francisco_2014_2017_loads_with_every_mess_counted():
     ds = t.to_dataset()
     assert len(ds.enterprises) == 6359
     kinds = ds.records["kind"].astype(str).value_counts()
-    assert kinds["routine_inspection"] == 13_944 and kinds["violation"] == 37_924
-    labels = inspection_outcome(ds, kind="routine_inspection")
+    assert kinds["inspection"] == 13_944 and kinds["violation"] == 37_924
+    labels = inspection_outcome(ds)  # the default target reads routine visits
     # the High Risk share of routine visits (28 % in the raw tables)
     assert 0.26 < labels.y.mean() < 0.30
     assert ds.enterprises["region"].notna().mean() > 0.95

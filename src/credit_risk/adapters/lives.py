@@ -16,7 +16,8 @@ The mapping onto the contract:
   postal code has no region, coordinates of 0 or out of range are missing, and the contract's
   China-specific columns (entity type, industry, capital, establishment date) stay missing.
 * **records, inspections** — one record per inspection; the LIVES ``type`` decides the kind
-  (:data:`LIVES_TYPES`; an unknown type becomes ``other_inspection`` with a logged count, the
+  (:data:`LIVES_TYPES`: routine visits are the packaged kind ``inspection``, follow-ups,
+  complaint, ownership and construction visits kinds of their own; an unknown type becomes ``other_inspection`` with a logged count, the
   raw type is kept in ``lives_type``); ``value`` = the score; ``outcome`` = the most severe
   risk category among the violations recorded for the business on that day
   (``high_risk_violation`` / ``moderate_risk_violation`` / ``low_risk_violation``,
@@ -74,11 +75,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: LIVES inspection ``type`` (compared in lower case) → record kind of the LIVES catalogue.
+#: LIVES inspection ``type`` (compared in lower case) → record kind of the LIVES catalogue. Routine
+#: inspections are the packaged kind ``inspection`` (the proactive visit), so the default
+#: training target and the scheduler read them without further configuration.
 LIVES_TYPES: dict[str, str] = {
-    "routine - unscheduled": "routine_inspection",
-    "routine - scheduled": "routine_inspection",
-    "routine": "routine_inspection",
+    "routine - unscheduled": "inspection",
+    "routine - scheduled": "inspection",
+    "routine": "inspection",
     "reinspection/followup": "reinspection",
     "complaint reinspection/followup": "reinspection",
     "new ownership - followup": "reinspection",
@@ -94,7 +97,7 @@ LIVES_TYPES: dict[str, str] = {
 }
 #: Which inspection of a business's day the day's violations are attributed to (first wins).
 ATTRIBUTION_ORDER: tuple[str, ...] = (
-    "routine_inspection", "complaint_inspection", "new_ownership_inspection", "reinspection",
+    "inspection", "complaint_inspection", "new_ownership_inspection", "reinspection",
     "new_construction_inspection", "other_inspection",
 )
 #: LIVES ``risk_category`` (lower case) → severity on the ``violation`` kind's scale.
@@ -489,7 +492,7 @@ def load_lives(folder: str | Path, **kwargs) -> CreditDataset:
     Examples
     --------
     >>> ds = load_lives("../shared/data/sf_restaurants/dannguyen_2014-2017")  # doctest: +SKIP
-    >>> ds.catalog.adverse("routine_inspection")  # doctest: +SKIP
+    >>> ds.catalog.adverse("inspection")  # doctest: +SKIP
     ('high_risk_violation',)
     """
     return read_lives(folder, **kwargs).to_dataset()
