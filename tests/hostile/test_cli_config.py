@@ -281,8 +281,7 @@ CASES: list[Case] = [
     Case("allowed-keys-without-base-dir", "18", _train_yaml("base_dir: /\n"), 2,
          r"unknown key\(s\) \['base_dir'\]"),
     Case("unknown-train-key", "18", _train_yaml("labels: {}\n"), 2,
-         r"train\.yaml: unknown key\(s\) \['labels'\]; allowed keys are \['domains', 'domains_dir', 'features', "
-         r"'label', 'model', 'scorecard', 'split', 'tiers', 'tracking'\]$"),
+         r"train\.yaml: unknown key\(s\) \['labels'\]; allowed keys are \[(?!.*base_dir)'domains', .*'label', .*\]$"),
     Case("catalog-error-names-its-file", "18",
          lambda w: ["validate", w.data, "--configs",
                     w.write("cfgs/catalog.yaml", "severities: [a, a]\ndomains: [market]\n").parent], 2,
