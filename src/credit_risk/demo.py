@@ -217,8 +217,21 @@ def run_demo(
     domains = pd.DataFrame([
         {"domain": d, "chosen combination": v["chosen"], "AUC chosen": v["auc_chosen"],
          "AUC generic": v["auc_generic"], "beats generic": v["beats_generic"], "test events": v["events_test"]}
-        for d, v in report.get("domains", {}).items()
+        for d, v in report.get("domains", {}).items() if not v.get("skipped")
     ])
+    skipped = [f"- **{d}** not fitted: {v['reason']}" for d, v in report.get("domains", {}).items() if v.get("skipped")]
+    refit = report.get("refit", {})
+    refit_md = (f"Saved generic model: {refit['saved_model']} ({refit['rows']:,} rows, {refit['trees']} trees); "
+                f"every figure above comes from {refit['figures_from']}." if refit else "")
+    targeting = report.get("targeting")
+    targeting_md = (
+        "### Targeting: the test slice's inspections re-ordered by score\n\n"
+        "The visit dates stay; the highest score takes the first one. Days earlier that adverse outcomes "
+        "would have been found (score order and a seeded random order), the share found in the first half of "
+        "the period, capture and yield at k % of visits, with 95 % bootstrap intervals:\n\n"
+        + _table(targeting[["metric", "value", "ci_low", "ci_high"]]) + "\n"
+        if targeting is not None else ""
+    )
     regs = pd.DataFrame([
         {"registered model": r.registered_name, "version": r.version, r.metric: r.value, "decision": r.decision}
         for r in registrations
@@ -248,7 +261,9 @@ def run_demo(
         "",
         "### Domain models (通用+专用)",
         "",
-        _table(domains) if len(domains) else "No domain models configured.",
+        _table(domains) if len(domains) else "No domain model was fitted.",
+        "",
+        *skipped,
         "",
         "### Risk tiers on the test slice (event rate must rise A → D)",
         "",
@@ -256,6 +271,9 @@ def run_demo(
         "",
         f"Event rate rises strictly from A to D: **{'yes' if report['tiers']['increasing'] else 'no'}**.",
         "",
+        refit_md,
+        "",
+        targeting_md,
         "### Registry",
         "",
         _table(regs, "{:.4f}"),

@@ -23,11 +23,13 @@ from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.features.spec import default_spec_path
-from credit_risk.labels import Labels, inspection_outcome
-from credit_risk.models.bundle import ModelBundle, save_bundle
+from credit_risk.label_sources import LabelConfig, training_labels
+from credit_risk.labels import Labels
+from credit_risk.models.bundle import ModelBundle, new_run_folder, save_bundle
 from credit_risk.models.domain import load_domain_configs
 from credit_risk.models.scorecard import load_scorecard_config
-from credit_risk.models.training import TimeSplit, TrainedModels, fit_models, load_model_params
+from credit_risk.models.splits import ColumnSplit, GroupedKFold, TimeSplit
+from credit_risk.models.training import TrainedModels, fit_models, load_model_params
 from credit_risk.tiers import load_tier_config
 from credit_risk.tracking import BUNDLE_FILE, ModelRun
 
@@ -45,20 +47,36 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class LabelConfig:
-    target: Literal["inspection_outcome"] = "inspection_outcome"
-    start: str | None = None
-    end: str | None = None
-    weight: Literal["inverse_draw_probability", "none"] = "inverse_draw_probability"
-    unreachable: Literal["exclude", "problem"] = "exclude"
-
-
-@dataclass(frozen=True)
 class SplitConfig:
+    """How labelled rows are split (see :mod:`credit_risk.models.splits`).
+
+    ``method``: ``time`` (out of time, by dates or fractions), ``column`` (the labels'
+    ``split`` column), ``kfold`` (stratified K-fold grouped by subject or ``group``, out-of-fold
+    figures) or ``auto``: ``column`` when the labels have a ``split`` column, ``kfold`` when
+    they span fewer than 3 as-of dates, else ``time``.
+    """
+
+    method: Literal["auto", "time", "column", "kfold"] = "auto"
     valid_start: str | None = None
     test_start: str | None = None
     valid_fraction: float = 0.2
     test_fraction: float = 0.2
+    folds: int = 5
+    seed: int = 0
+
+    def resolve(self, table: pd.DataFrame) -> TimeSplit | ColumnSplit | GroupedKFold:
+        """The split for a labels table (``auto`` decided by its columns and dates)."""
+        method = self.method
+        if method == "auto":
+            method = ("column" if "split" in table else
+                      "kfold" if pd.to_datetime(table["as_of"]).nunique() < 3 else "time")
+            logger.info("split: %s (auto)", method)
+        if method == "column":
+            return ColumnSplit()
+        if method == "kfold":
+            return GroupedKFold(folds=self.folds, seed=self.seed)
+        return TimeSplit(valid_start=self.valid_start, test_start=self.test_start,
+                         valid_fraction=self.valid_fraction, test_fraction=self.test_fraction)
 
 
 @dataclass(frozen=True)
@@ -71,10 +89,12 @@ class TrackingConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """``configs/train.yaml``: label, features, domains, tiers, scorecard, model, split, tracking.
+    """``configs/train.yaml``: label, features, domains, tiers, scorecard, model, split, refit, tracking.
 
-    ``features``, ``domains_dir``, ``tiers``, ``scorecard`` and ``model`` are paths to the other
-    configs, relative to the training config's folder (None: the packaged default).
+    ``features``, ``domains_dir``, ``tiers``, ``scorecard``, ``model`` and ``label.file`` are
+    paths to the other configs, relative to the training config's folder (None: the packaged
+    default). ``refit`` (default true): the saved generic model is refit on all labelled rows
+    after its trees, calibration and tier cut-offs were chosen out of time.
     """
 
     label: LabelConfig = field(default_factory=LabelConfig)
@@ -85,6 +105,7 @@ class TrainConfig:
     scorecard: str | None = None
     model: str | None = None
     split: SplitConfig = field(default_factory=SplitConfig)
+    refit: bool = True
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     base_dir: str = field(default=".", metadata={"config": False})  # set by load_train_config
 
@@ -118,22 +139,6 @@ class TrainingResult:
     spec_text: str
 
 
-def _labels_table(dataset: CreditDataset, labels: Labels, domains: list[str], label_columns: dict[str, str]) -> pd.DataFrame:
-    """Generic label ``y`` plus one column per domain: the outcome of that domain's inspections, else NaN."""
-    frame = labels.cutoffs.copy()
-    frame["y"] = labels.y
-    frame["sample_weight"] = labels.sample_weight
-    record_ids = labels.meta.get("record_ids")
-    if domains and record_ids is None:
-        raise ConfigError("domain labels need the inspections' record ids in the labels' meta")
-    if domains:
-        domain_of = dataset.records.set_index("record_id")["domain"].astype(object)
-        of_row = domain_of.reindex(record_ids).to_numpy()
-        for name in domains:
-            frame[label_columns[name]] = np.where(of_row == name, labels.y.astype(float), np.nan)
-    return frame
-
-
 def truth_for_cutoffs(truth: pd.DataFrame, cutoffs: pd.DataFrame) -> pd.DataFrame:
     """Align a monthly ground-truth table (synthetic data only) to cutoffs by the month of ``as_of``.
 
@@ -155,6 +160,7 @@ def train(
     out_dir: str | Path,
     created_at: str,
     truth: pd.DataFrame | None = None,
+    labels: pd.DataFrame | str | Path | None = None,
 ) -> TrainingResult:
     """Train every model the config declares and save one verified bundle per model.
 
@@ -163,11 +169,16 @@ def train(
     dataset : CreditDataset
     config : TrainConfig
     out_dir : path
-        Bundles are written as ``OUT/<name>/model.joblib`` (+ its ``.json`` manifest).
+        Bundles are written as ``OUT/run-<created_at>-<random>/<name>/model.joblib`` (+ its
+        ``.json`` manifest), a fresh folder per run (:func:`~credit_risk.models.bundle.new_run_folder`).
     created_at : str
         Timestamp recorded in the bundles (the library never reads the clock).
     truth : DataFrame, optional
         Synthetic ground truth (``truth/latent.parquet``) for the oracle AUC only.
+    labels : DataFrame or path, optional
+        Your own labels table (``credit_code, as_of, label`` [, ``weight``, ``group``,
+        ``split``]; see :mod:`credit_risk.labels_table`), instead of the config's target. With
+        one as-of date for all labels the split is grouped K-fold (``split.method: auto``).
     """
     spec_path = config.path(config.features)
     spec = from_mapping(FeatureSpec, load_yaml(spec_path or default_spec_path()), where=str(spec_path or default_spec_path()))
@@ -179,12 +190,12 @@ def train(
     domain_configs = {d: all_domains[d] for d in config.domains}
 
     lc = config.label
-    labels = inspection_outcome(
-        dataset, start=lc.start, end=lc.end,
-        weight=None if lc.weight == "none" else lc.weight, unreachable=lc.unreachable,
+    user_table = labels
+    labels, table = training_labels(
+        dataset, lc, table=user_table, file=config.path(lc.file),
+        domain_labels={d: c.label for d, c in domain_configs.items()},
     )
-    logger.info("labels: %d inspections, %.1f %% with a problem", len(labels), 100 * labels.y.mean())
-    table = _labels_table(dataset, labels, list(domain_configs), {d: c.label for d, c in domain_configs.items()})
+    target = "table" if user_table is not None else lc.target
     features = build_features(dataset, labels.cutoffs, spec)
     logger.info("features: %d rows × %d features", *features.X.shape)
     trained = fit_models(
@@ -195,15 +206,18 @@ def train(
         tier_config=load_tier_config(config.path(config.tiers)),
         scorecard_config=load_scorecard_config(config.path(config.scorecard)),
         model_params=load_model_params(config.path(config.model)),
-        split=TimeSplit(**vars(config.split)),
+        split=config.split.resolve(table),
         truth=None if truth is None else truth_for_cutoffs(truth, labels.cutoffs),
+        refit=config.refit,
+        targeting=target == "inspection_outcome",
     )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    trained.report["label"] = {"target": target, "rows": len(labels), "positives": int(labels.y.sum())}
+    # One fresh folder per training run: two runs sharing out_dir never cross bundles.
+    out = new_run_folder(out_dir, created_at)
     common = {
         "feature_spec_yaml": spec_text,
         "train_config": {k: v for k, v in vars(config).items() if k != "base_dir"},
-        "label": vars(lc),
+        "label": {**vars(lc), "target": target},
     }
     bundles = {}
     generic_path = out / "generic" / BUNDLE_FILE
@@ -276,6 +290,19 @@ def _plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _targeting_metrics(table: pd.DataFrame | None) -> dict[str, float]:
+    """``targeting_<metric>`` with ``_ci_low``/``_ci_high`` (MLflow names: ``%`` becomes ``pct``)."""
+    out: dict[str, float] = {}
+    if table is None:
+        return out
+    for row in table.to_dict("records"):
+        name = "targeting_" + str(row["metric"]).replace("%", "pct")
+        out[name] = float(row["value"])
+        out[f"{name}_ci_low"] = float(row["ci_low"])
+        out[f"{name}_ci_high"] = float(row["ci_high"])
+    return out
+
+
 def model_runs(result: TrainingResult, *, config_text: str) -> list:
     """One :class:`~credit_risk.tracking.ModelRun` per model: params, metrics, plots, tables, config."""
     trained, report = result.trained, result.trained.report
@@ -301,7 +328,13 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
     for _, row in tier_table.iterrows():
         if "event_rate" in tier_table.columns:
             metrics[f"tier_{row.iloc[0]}_event_rate"] = float(row["event_rate"])
+    metrics.update(_targeting_metrics(report.get("targeting")))
+    refit = report.get("refit", {})
+    if refit:
+        metrics["refit"] = float(bool(refit["refit"]))
+        metrics["refit_rows"] = float(refit["rows"])
     tables = {
+        "targeting.csv": report.get("targeting"),
         "tier_table.csv": tier_table,
         "calibration.csv": report["calibration"],
         "groups.csv": report["groups"],
@@ -310,10 +343,11 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "scorecard_comparison.csv": report["scorecard_comparison"],
         "auc_differences.csv": report["comparisons"],
     }
+    tables = {name: table for name, table in tables.items() if table is not None}
     figures = {f"{name}.png": fig for name, fig in trained.figures.items()}
     split = report["split"]
     params = {
-        **{f"model.{k}": v for k, v in trained.generic.get_params().items()},
+        **{f"model.{k}": v for k, v in report["generic_model"].get("params", trained.generic.get_params()).items()},
         "valid_start": split["valid_start"],
         "test_start": split["test_start"],
         "n_features": len(result.features.info),
@@ -321,14 +355,29 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "tier_method": report["tiers"]["method"],
         "tier_cutoffs": report["tiers"]["cutoffs"],
         "calibration_method": report["generic_model"]["calibration_method"],
+        "split_method": split.get("method", "time"),
+        "label_target": report.get("label", {}).get("target", "inspection_outcome"),
+        "refit": bool(refit.get("refit", False)),
+        "refit_rows": refit.get("rows"),
+        "refit_trees": refit.get("trees"),
+        "figures_from": refit.get("figures_from", "the out-of-time test slice"),
+    }
+    tags = {
+        "credit_risk.refit": str(bool(refit.get("refit", False))).lower(),
+        "credit_risk.saved_model": str(refit.get("saved_model", ""))[:500],
+        "credit_risk.figures_from": str(refit.get("figures_from", ""))[:500],
+        **{f"credit_risk.domain_skipped.{name}": str(info.get("reason", ""))[:500]
+           for name, info in report.get("domains", {}).items() if info.get("skipped")},
     }
     runs = [
         ModelRun(
             name="generic", bundle_dir=result.bundles["generic"].parent, input_example=example,
-            params=params, metrics=metrics, figures=figures, tables=tables, texts=texts,
+            params=params, metrics=metrics, figures=figures, tables=tables, texts=texts, tags=tags,
         )
     ]
     for name, info in report.get("domains", {}).items():
+        if info.get("skipped") or name not in result.bundles:
+            continue  # reported on the generic run (tag credit_risk.domain_skipped.<name>)
         dm = {
             "test_auc": info["auc_chosen"],
             "test_auc_generic": info["auc_generic"],

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,8 +92,8 @@ def test_scoring_and_bundle(trained, tmp_path):
     assert with_domain["probability_food"].notna().to_numpy().tolist() == food.tolist()
     assert not models.report["domains"]["food"]["importance"].empty
     path = tmp_path / "models.joblib"
-    save_bundle(path, ModelBundle(model=models, feature_info=models.feature_info, created_at="t"))
-    loaded = load_bundle(path)
+    manifest = save_bundle(path, ModelBundle(model=models, feature_info=models.feature_info, created_at="t"))
+    loaded = load_bundle(path, sha256=json.loads(manifest.read_text(encoding="utf-8"))["sha256"])
     assert loaded.model.figures == {}
     again, _ = loaded.model.score(fm.rows(np.arange(len(fm.X)) < 300), k=5)
     np.testing.assert_allclose(again["probability"], scores["probability"])
@@ -180,15 +182,55 @@ def test_out_of_fold_scores_share_the_scale_of_the_generic_raw_scores():
     assert roc_auc_score(y[~late], oof[~late]) < roc_auc_score(y[~late], raw[~late])
 
 
-def test_report_tiers_equal_the_tiers_of_scoring_the_same_rows(trained):
+@pytest.fixture(scope="module")
+def kept_out_of_time():
+    """A run that keeps the out-of-time model (refit: false) on small data, ties included."""
+    fm, labels, enterprises, _ = _data(n=3000, seed=4)
+    models = fit_models(fm, labels, enterprises=enterprises, tier_config=TIERS, refit=False, n_boot=50,
+                        model_params={"n_estimators": 60, "num_leaves": 4, "max_depth": 2, "calibration": "isotonic"})
+    return models, fm
+
+
+def test_report_tiers_equal_the_tiers_of_scoring_the_same_rows(kept_out_of_time):
     """One probability path: the training report and the scorer tier every test row alike."""
-    models, fm = trained
+    models, fm = kept_out_of_time
     report = models.report["test_scores"]
+    assert models.report["refit"]["refit"] is False
     te = (fm.keys["as_of"] >= pd.Timestamp(models.report["split"]["test_start"])).to_numpy()
     scores, _ = models.score(fm.rows(te), k=1, chunk_size=97)
     assert len(report) == te.sum() == len(scores)
+    assert report["probability"].nunique() < len(report) / 2  # a small tree model: many tied scores
     np.testing.assert_array_equal(scores["probability"].to_numpy(), report["probability"].to_numpy())
     assert scores["tier"].tolist() == report["tier"].tolist()
     assert scores["model_tier"].tolist() == report["model_tier"].tolist()
     shares = models.tiers.realised_shares_
     assert shares.sum() == pytest.approx(1) and (shares > 0).all()
+    assert models.report["tiers"]["realised_shares"] == dict(zip("ABCD", shares.tolist(), strict=True))
+
+
+def test_refit_is_on_by_default_and_recorded(trained):
+    models, fm = trained
+    r = models.report
+    rows = r["split"]["rows"]
+    assert r["refit"]["refit"] is True
+    assert r["refit"]["rows"] == rows["train"] + rows["validation"] + rows["test"] == len(fm.X)
+    assert r["refit"]["trees"] == r["generic_model"]["best_iteration"] == models.generic.best_iteration_
+    assert "out-of-time test slice" in r["refit"]["figures_from"]
+    # the saved model learned from the test rows too: its scores there differ from the report's
+    te = (fm.keys["as_of"] >= pd.Timestamp(r["split"]["test_start"])).to_numpy()
+    saved = models.generic.predict_proba(fm.rows(te).select(models.generic.feature_names_in_))[:, 1]
+    assert not np.array_equal(saved, r["test_scores"]["probability"].to_numpy())
+    assert models.generic.calibration_method_ == r["generic_model"]["calibration_method"]
+
+
+def test_a_domain_that_cannot_be_fitted_is_skipped_with_its_reason():
+    """Issue 12 item 4: a domain label with too few events must not crash training."""
+    fm, labels, enterprises, _ = _data(n=2000, seed=5)
+    labels = labels.assign(y_food=np.where(np.arange(len(labels)) < 3, 1, 0))  # 3 events in all
+    food = DomainConfig(name="food", name_zh="食品", label="y_food", industries=("C13", "H62"),
+                        extra_features=("food_sampling_fail",), model={"n_estimators": 20})
+    models = fit_models(fm, labels, enterprises=enterprises, domain_configs={"food": food}, tier_config=TIERS,
+                        model_params={"n_estimators": 40}, n_boot=50, cross_fit_folds=0)
+    entry = models.report["domains"]["food"]
+    assert entry["skipped"] is True and "events" in entry["reason"]
+    assert models.domains == {} and models.report["metrics"]["generic"]["auc"] > 0.5
