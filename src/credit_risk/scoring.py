@@ -1,6 +1,8 @@
 """Batch scoring: every subject of a dataset as of a date → probability, tier, reasons, portrait.
 
-:func:`score_dataset` is what ``credit-risk score`` runs for the monthly job. It builds the
+:func:`score_dataset` is what ``credit-risk score`` runs for the monthly job;
+:func:`score_cutoffs` (``credit-risk score --cutoffs FILE``) scores each ``(credit_code,
+as_of)`` row as of its own date instead. Both build the
 point-in-time features of every subject active on the as-of date in one vectorised pass (so
 province-wide context and related-party features are exactly those of a single run), checks
 them against the model bundle, then scores, tiers and explains them chunk by chunk with
@@ -24,7 +26,7 @@ from credit_risk import __version__
 from credit_risk.chunked import write_chunked
 from credit_risk.config import from_mapping
 from credit_risk.data import CreditDataset
-from credit_risk.exceptions import ModelError
+from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.models.bundle import ModelBundle
 from credit_risk.models.generic import GenericRiskModel
@@ -35,6 +37,7 @@ __all__ = [
     "active_cutoffs",
     "bundle_feature_spec",
     "resolve_model",
+    "score_cutoffs",
     "score_dataset",
     "score_frame",
 ]
@@ -161,6 +164,97 @@ def score_dataset(
         catalogue differs from the training data's, or its features do not match the model's
         (the message lists the missing and unexpected features).
     """
+    as_of = pd.Timestamp(as_of)
+    cutoffs = active_cutoffs(dataset, as_of)
+    logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
+    return _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
+                       model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
+                       progress=progress, threads=threads, model_sha256=model_sha256)
+
+
+def _checked_cutoffs(dataset: CreditDataset, cutoffs: pd.DataFrame) -> pd.DataFrame:
+    """``credit_code``, ``as_of`` (datetime64[ns], day precision) per row; unknown subjects refused."""
+    if not isinstance(cutoffs, pd.DataFrame) or not {"credit_code", "as_of"} <= set(map(str, cutoffs.columns)):
+        got = list(cutoffs.columns)[:10] if isinstance(cutoffs, pd.DataFrame) else type(cutoffs).__name__
+        raise ConfigError(f"cutoffs need columns credit_code and as_of (one row per subject and date); got {got}")
+    if len(cutoffs) == 0:
+        raise ConfigError("cutoffs hold no rows; give one row per credit_code and as_of date to score")
+    out = cutoffs[["credit_code", "as_of"]].reset_index(drop=True).copy()
+    raw = out["as_of"]
+    as_of = pd.to_datetime(raw, errors="coerce")
+    bad = as_of.isna().to_numpy()
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ConfigError(f"cutoffs row {row + 1}, column 'as_of': {raw.iloc[row]!r} is not a date; write YYYY-MM-DD")
+    if getattr(as_of.dt, "tz", None) is not None:
+        raise ConfigError("cutoffs column 'as_of': dates carry a time zone; write plain dates (YYYY-MM-DD)")
+    out["as_of"] = as_of.dt.normalize().astype("datetime64[ns]")
+    out["credit_code"] = out["credit_code"].astype(object)
+    unknown = ~out["credit_code"].isin(pd.Index(dataset.enterprises["credit_code"].astype(object))).to_numpy()
+    if unknown.any():
+        row = int(np.flatnonzero(unknown)[0])
+        raise ConfigError(
+            f"cutoffs row {row + 1}, column 'credit_code': subject {out['credit_code'].iloc[row]!r} is not in the "
+            f"dataset's enterprises ({int(unknown.sum()):,} row(s) affected); drop those rows"
+        )
+    return out
+
+
+def score_cutoffs(
+    bundle: ModelBundle,
+    dataset: CreditDataset,
+    cutoffs: pd.DataFrame,
+    *,
+    out: str | Path,
+    model_name: str,
+    model_version: str,
+    chunk_size: int = 200_000,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+    model_sha256: str | None = None,
+) -> Path:
+    """Score each ``(credit_code, as_of)`` row as of its own date and write one Parquet file atomically.
+
+    The features of every row are those :func:`~credit_risk.features.build_features` gives for
+    the same cutoffs (records published strictly before each row's date), so the result equals
+    building the features and scoring them with the bundle's model; rows keep their order
+    (repeats allowed). Options and guarantees are those of :func:`score_dataset`.
+
+    Raises
+    ------
+    ConfigError
+        ``cutoffs`` lacks ``credit_code``/``as_of``, is empty, has a value that is not a date,
+        or names a subject absent from the dataset (first such row named).
+    ModelError
+        As :func:`score_dataset`.
+    """
+    cutoffs = _checked_cutoffs(dataset, cutoffs)
+    logger.info("scoring %d rows at %d as-of dates", len(cutoffs), cutoffs["as_of"].nunique())
+    rows = pd.util.hash_pandas_object(cutoffs, index=False).to_numpy().tobytes()
+    return _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
+                       model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
+                       previous=previous, progress=progress, threads=threads, model_sha256=model_sha256)
+
+
+def _score_rows(
+    bundle: ModelBundle,
+    dataset: CreditDataset,
+    cutoffs: pd.DataFrame,
+    when: str,
+    *,
+    out: str | Path,
+    model_name: str,
+    model_version: str,
+    chunk_size: int,
+    k: int,
+    previous: pd.DataFrame | None,
+    progress: Callable[[int, int], None] | None,
+    threads: int | None,
+    model_sha256: str | None,
+) -> Path:
+    """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk."""
     trained = bundle.model
     if not isinstance(trained, TrainedModels):
         raise ModelError(
@@ -169,11 +263,8 @@ def score_dataset(
         )
     if threads is not None:
         _set_threads(trained, threads)
-    as_of = pd.Timestamp(as_of)
-    cutoffs = active_cutoffs(dataset, as_of)
-    logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
-    features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
     bundle.check_schema(dataset.schema_fingerprint())
+    features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
     bundle.check_features(features)
     features = features.select(bundle.feature_names)
     industry = (
@@ -181,11 +272,11 @@ def score_dataset(
         .merge(dataset.enterprises[["credit_code", "industry"]].astype({"industry": object}), on="credit_code", how="left")["industry"]
     )
     # Everything the output depends on: data (tables and catalogue), the exact model bytes,
-    # the library, the as-of date and the options. Parts written under another digest are
-    # never reused by a resumed run.
+    # the library, the rows (as-of date or cutoffs) and the options. Parts written under
+    # another digest are never reused by a resumed run.
     digest = hashlib.sha256()
     for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
-                 model_version, str(as_of), str(k)):
+                 model_version, when, str(k)):
         digest.update(part.encode())
         digest.update(b"\0")
     if previous is not None:
