@@ -39,9 +39,15 @@ def test_missing_required_column(raw_tables):
 
 
 def test_missing_value_in_required_column(raw_tables):
-    raw_tables["enterprises"].loc[1, "name"] = None
-    with pytest.raises(DataContractError, match=r"enterprises row 2, column 'name': value is missing"):
+    raw_tables["records"].loc[1, "kind"] = None
+    with pytest.raises(DataContractError, match=r"records row 2, column 'kind': value is missing"):
         _build(raw_tables)
+
+
+def test_enterprise_name_may_be_missing(raw_tables):
+    # Issue 10: only credit_code is required of enterprises; other columns may be empty or absent.
+    raw_tables["enterprises"].loc[1, "name"] = None
+    assert _build(raw_tables).enterprises["name"].isna().tolist() == [False, True, False]
 
 
 def test_bad_date(raw_tables):
@@ -181,14 +187,15 @@ def test_load_dataset_names_the_file(tmp_path, raw_tables):
         load_dataset(tmp_path)
 
 
-def test_load_dataset_missing_table_and_unknown_file(tmp_path, raw_tables):
+def test_load_dataset_missing_table_and_unknown_file(tmp_path, raw_tables, caplog):
+    # Issue 10: files that are not tables of the contract are ignored with one logged line.
     raw_tables["enterprises"].to_csv(tmp_path / "enterprises.csv", index=False)
     (tmp_path / "penalties.csv").write_text("a\n1\n")
-    with pytest.raises(DataContractError) as info:
+    with caplog.at_level("INFO", logger="credit_risk.data.dataset"), pytest.raises(DataContractError) as info:
         load_dataset(tmp_path)
-    text = str(info.value)
-    assert "records: required table is missing; fix: add records.csv or records.parquet" in text
-    assert "penalties.csv: unknown table" in text
+    assert str(info.value) == "records: required table is missing; fix: add records.csv or records.parquet"
+    ignored = [r.getMessage() for r in caplog.records if "ignored" in r.getMessage()]
+    assert len(ignored) == 1 and ignored[0].endswith("ignored 1 file(s) that are not tables of the contract: penalties.csv")
 
 
 def test_load_dataset_manifest_rejects_unknown_keys(tmp_path, raw_tables):

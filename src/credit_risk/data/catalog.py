@@ -32,7 +32,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import contained_path, from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError
 
 __all__ = ["Catalog", "KindSpec", "ValueMeaning", "default_catalog_path", "load_catalog"]
@@ -47,7 +47,7 @@ MAX_EXTENDS_DEPTH = 8
 
 def default_catalog_path() -> Path:
     """Path of the catalogue shipped with the package (``configs/catalog.yaml``)."""
-    return Path(__file__).resolve().parents[1] / "configs" / "catalog.yaml"
+    return packaged("catalog.yaml")
 
 
 @dataclass(frozen=True)
@@ -246,34 +246,6 @@ def codes_of(values, categories) -> np.ndarray:
 
 
 # -- reading ----------------------------------------------------------------------------------
-def _contained_file(base_dir: Path, value: str, where: str) -> Path:
-    """``base_dir / value`` when it is a regular file inside ``base_dir``; else :class:`ConfigError`."""
-    try:
-        from credit_risk.config import contained_path  # helper D's shared rule, once it exists
-    except ImportError:
-        contained_path = None
-    if contained_path is not None:
-        return contained_path(base_dir, value, where)
-    rel = Path(value)
-    if rel.is_absolute() or ".." in rel.parts:
-        raise ConfigError(
-            f"{where}: {value!r} must be a relative path inside {base_dir}; move the file into that folder"
-        )
-    path = base_dir / rel
-    try:
-        resolved = path.resolve()
-        inside = resolved.is_relative_to(base_dir.resolve())
-    except OSError:
-        inside = False
-    if not inside:
-        raise ConfigError(f"{where}: {value!r} leads outside {base_dir}; move the file into that folder")
-    if not path.exists():
-        raise ConfigError(f"{where}: {value!r} does not exist in {base_dir}; check the name")
-    if not path.is_file():
-        raise ConfigError(f"{where}: {value!r} is not a regular file (a folder or a device); name a YAML file")
-    return path
-
-
 def _raw_catalog(path: Path, depth: int = 0) -> dict[str, Any]:
     """The catalogue mapping of ``path`` with its ``extends:`` chain resolved (not yet validated)."""
     raw = load_yaml(path)
@@ -294,7 +266,7 @@ def _raw_catalog(path: Path, depth: int = 0) -> dict[str, Any]:
         raise ConfigError(f"{path}.extends: expected 'packaged' or a file name, got {base_ref!r}")
     base_path = (
         default_catalog_path() if base_ref == "packaged"
-        else _contained_file(path.parent, base_ref, f"{path}.extends")
+        else contained_path(path.parent, base_ref, f"{path}: extends")
     )
     base = _raw_catalog(base_path, depth + 1)
     merged: dict[str, Any] = {k: v for k, v in base.items() if k != "kinds"}

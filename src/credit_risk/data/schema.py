@@ -66,15 +66,21 @@ class TableSchema:
 ENTERPRISES = TableSchema(
     name="enterprises",
     key=("credit_code",),
+    # Only the key is required: a jurisdiction without these columns leaves them out (they are
+    # then present in the typed table, all missing). Present values are checked.
     columns=(
-        Column("credit_code", "id", description="unified social credit code 统一社会信用代码"),
-        Column("name", "str", description="registered name"),
-        Column("entity_type", "category", description=f"one of {', '.join(ENTITY_TYPES)}"),
-        Column("industry", "category", description="GB/T 4754 code, e.g. C13 or C1311"),
-        Column("region", "category", description="GB/T 2260 six-digit region code"),
-        Column("registered_capital", "float", nullable=True, description="10,000 CNY"),
-        Column("established_on", "date"),
-        Column("closed_on", "date", required=False, nullable=True),
+        Column("credit_code", "id", description="unified social credit code 统一社会信用代码 (or any id)"),
+        Column("name", "str", required=False, nullable=True, description="registered name"),
+        Column("entity_type", "category", required=False, nullable=True,
+               description=f"one of {', '.join(ENTITY_TYPES)}"),
+        Column("industry", "category", required=False, nullable=True,
+               description="GB/T 4754 code, e.g. C13 or C1311 (industry_scheme: any for other codes)"),
+        Column("region", "category", required=False, nullable=True,
+               description="GB/T 2260 six-digit region code (region_scheme: any for other codes)"),
+        Column("registered_capital", "float", required=False, nullable=True, description="10,000 CNY"),
+        Column("established_on", "date", required=False, nullable=True),
+        Column("closed_on", "date", required=False, nullable=True,
+               description="never a feature: it would leak the future"),
     ),
 )
 
@@ -95,8 +101,15 @@ RECORDS = TableSchema(
             nullable=True,
             description="when the record became known; defaults to start",
         ),
-        Column("severity", "category", required=False, nullable=True, description="catalogue severity"),
-        Column("value", "float", required=False, nullable=True, description="an amount or a count"),
+        Column(
+            "period_start", "date", required=False, nullable=True,
+            description="start of the period the record covers (e.g. a tax declaration's month)",
+        ),
+        Column("period_end", "date", required=False, nullable=True, description="end of that period"),
+        Column("severity", "category", required=False, nullable=True,
+               description="a severity on the kind's scale (the catalogue's unless the kind declares its own)"),
+        Column("value", "float", required=False, nullable=True,
+               description="what the kind's `value` declares: an amount, a count, a score or a share"),
         Column("outcome", "category", required=False, nullable=True, description="result or reason"),
         Column("source", "category", required=False, nullable=True, description="department"),
         Column(
