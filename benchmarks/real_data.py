@@ -55,6 +55,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -210,9 +211,14 @@ LGB_PARAMS = dict(
 )
 
 
+def valid_start_of(train_dates: pd.Series) -> pd.Timestamp:
+    """Start of the validation slice: the last 20 % of the training dates (early stopping)."""
+    return pd.Timestamp(train_dates.quantile(0.8))
+
+
 def fit_baseline(X: pd.DataFrame, y: np.ndarray, dates: pd.Series, *, threads: int, seed: int):
     """LightGBM with early stopping on the last 20 % of the training dates, refit on all of them."""
-    cut = dates.quantile(0.8)
+    cut = valid_start_of(dates)
     fit, val = (dates < cut).to_numpy(), (dates >= cut).to_numpy()
     probe = lgb.LGBMClassifier(n_estimators=3000, random_state=seed, n_jobs=threads, **LGB_PARAMS)
     probe.fit(X[fit], y[fit], eval_X=(X[val],), eval_y=(y[val],), eval_metric="auc",
@@ -280,6 +286,91 @@ def interval(boot: dict, name: str, key: str, minus: str | None = None) -> tuple
     return value(boot["point"]), float(lo), float(hi)
 
 
+# ----------------------------------------------------------------------------- the library
+def library_scores(folder: Path, visits: pd.DataFrame, test: np.ndarray, *, valid_start: pd.Timestamp,
+                   test_start: pd.Timestamp, threads: int, seed: int, workdir: Path) -> tuple[dict, dict]:
+    """The library with ``credit-risk init`` defaults, out of time on the baseline's split.
+
+    The LIVES folder is read by :func:`credit_risk.adapters.lives.load_lives`; the starter
+    configs are written by :func:`credit_risk.starter.write_starter_configs` (what ``credit-risk
+    init`` writes) and used as they are, except the split, set to the baseline's dates so both
+    are measured on the same rows. Training is :func:`credit_risk.train.train` with the built-in
+    inspection target (routine visits, adverse = a High Risk violation); the scores are its
+    out-of-time test scores (``report["test_scores"]``), whatever ``refit`` says.
+
+    Returns ``({scorer: scores aligned with the test visits (NaN where the library has no row)},
+    info)``; raises ``ImportError`` naming what is missing when a library part is not there yet.
+    """
+    from dataclasses import replace
+
+    from credit_risk.adapters.lives import load_lives
+    from credit_risk.starter import write_starter_configs
+    from credit_risk.train import load_train_config, train
+
+    t0 = time.perf_counter()
+    dataset = load_lives(folder)
+    configs = workdir / "configs"
+    write_starter_configs(dataset, configs)
+    config, _ = load_train_config(configs / "train.yaml")
+    config = replace(config, split=replace(config.split, method="time", valid_start=str(valid_start.date()),
+                                           test_start=str(test_start.date())))
+    result = train(dataset, config, out_dir=workdir / "models", created_at="real-data-benchmark")
+    seconds = time.perf_counter() - t0
+    report = result.trained.report
+    held = pd.DataFrame(report["test_scores"])
+    keys = visits.loc[test, ["business_id", "date"]].rename(columns={"business_id": "credit_code", "date": "as_of"})
+
+    def aligned(frame: pd.DataFrame, column: str) -> np.ndarray:
+        f = frame.assign(as_of=pd.to_datetime(frame["as_of"]), credit_code=frame["credit_code"].astype(str))
+        per_key = f.groupby(["credit_code", "as_of"])[column].mean().rename("s").reset_index()
+        return keys.merge(per_key, on=["credit_code", "as_of"], how="left")["s"].to_numpy(dtype=float)
+
+    scores = {"library (init defaults)": aligned(held, "probability")}
+    # diagnostic: the library's own feature matrix under the baseline's plain LightGBM
+    fm = result.features
+    as_of = pd.to_datetime(fm.keys["as_of"])
+    y_all = np.asarray(result.labels.y, dtype=int)
+    train_rows = (as_of < test_start).to_numpy()
+    plain = fit_baseline(fm.X[train_rows], y_all[train_rows], as_of[train_rows], threads=threads, seed=seed)
+    test_rows = ~train_rows
+    frame = fm.keys[test_rows].assign(p=plain.predict_proba(fm.X[test_rows])[:, 1])
+    scores["library features, plain LightGBM"] = aligned(frame, "p")
+    gain = pd.Series(plain.booster_.feature_importance("gain"), index=fm.X.columns).sort_values(ascending=False)
+    info = {
+        "seconds": seconds, "features": int(fm.X.shape[1]), "label_rows": len(result.labels),
+        "positives": int(np.sum(y_all)), "refit": report.get("refit"), "configs": sorted(p.name for p in configs.iterdir()),
+        "library_features_gain": (gain / gain.sum()).head(15).round(3).to_dict(),
+    }
+    return scores, info
+
+
+def synthetic_figures(threads: int, workdir: Path) -> dict | None:
+    """The committed synthetic sample (``data/sample``) through the library's packaged defaults."""
+    from credit_risk.data import load_dataset
+    from credit_risk.train import load_train_config, train
+
+    sample = ROOT / "data" / "sample"
+    if not (sample / "enterprises.parquet").exists() and not (sample / "enterprises.csv").exists():
+        return None
+    t0 = time.perf_counter()
+    config, _ = load_train_config()
+    truth = sample / "truth" / "latent.parquet"
+    result = train(load_dataset(sample), config, out_dir=workdir / "synthetic", created_at="real-data-benchmark",
+                   truth=pd.read_parquet(truth) if truth.exists() else None)
+    r = result.trained.report
+    out = {"seconds": time.perf_counter() - t0, "test_rows": r["split"]["rows"]["test"],
+           "auc": r["metrics_unweighted"]["generic"]["auc"]}
+    if "oracle" in r["metrics_unweighted"]:
+        out["oracle_auc"] = r["metrics_unweighted"]["oracle"]["auc"]
+    targeting = r.get("targeting")
+    if targeting is not None:
+        t = pd.DataFrame(targeting).set_index("metric")
+        for key in ("days_earlier", "days_earlier_random", "first_half_share", "first_half_share_random"):
+            if key in t.index:
+                out[key] = (float(t.loc[key, "value"]), float(t.loc[key, "ci_low"]), float(t.loc[key, "ci_high"]))
+    return out
+
+
 # ----------------------------------------------------------------------------- main
 def fmt(t: tuple[float, float, float], digits: int = 3) -> str:
     return f"{t[0]:.{digits}f} [{t[1]:.{digits}f}, {t[2]:.{digits}f}]"
@@ -292,6 +383,10 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--n-boot", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--library", action=argparse.BooleanOptionalAction, default=True,
+                    help="also run the library with credit-risk init defaults (default: on)")
+    ap.add_argument("--synthetic", action=argparse.BooleanOptionalAction, default=True,
+                    help="also train on the committed synthetic sample with the packaged defaults (default: on)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out" / "real_data.json"))
     args = ap.parse_args(argv)
     folder = Path(args.data)
@@ -318,17 +413,53 @@ def main(argv: list[str] | None = None) -> dict:
 
     yt = y[test]
     dates = visits.loc[test, "date"].to_numpy()
-    scores = {"baseline": baseline}
+    scores = {"plain LightGBM baseline": baseline}
+    library_info = synthetic = None
+    if args.library:
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                more, library_info = library_scores(
+                    folder, visits, test, valid_start=valid_start_of(visits.loc[~test, "date"]),
+                    test_start=test_start, threads=args.threads, seed=args.seed, workdir=Path(tmp))
+            except ImportError as exc:
+                print(f"library side not run: {exc}")
+                more = {}
+            else:
+                print(f"library: {library_info['features']} features, {library_info['label_rows']:,} labelled visits,"
+                      f" {library_info['seconds']:.0f} s (configs {', '.join(library_info['configs'])})")
+            if args.synthetic:
+                try:
+                    synthetic = synthetic_figures(args.threads, Path(tmp))
+                except Exception as exc:  # a benchmark reports what failed and goes on
+                    print(f"synthetic figures not run: {type(exc).__name__}: {exc}")
+        if more:
+            known = np.all([np.isfinite(s) for s in more.values()], axis=0)
+            if not known.all():
+                print(f"  {int((~known).sum())} test visits have no library score (not in its labels): figures on the"
+                      f" {int(known.sum()):,} shared visits")
+            scores = {k: v[known] for k, v in {**scores, **more}.items()}
+            yt, dates = yt[known], dates[known]
     t2 = time.perf_counter()
     boot = paired_bootstrap(yt, dates, scores, n_boot=args.n_boot, seed=args.seed)
     print(f"bootstrap: {args.n_boot} replicates, {time.perf_counter() - t2:.0f} s")
-    report(boot, scores, yt, test_rows=int(test.sum()), visit_days=len(np.unique(dates)), args=args)
+    report(boot, scores, yt, test_rows=len(yt), visit_days=len(np.unique(dates)), args=args)
     print("\nbaseline feature gain (share of total):")
     print((gain / gain.sum()).head(15).round(3).to_string())
+    if library_info:
+        print("\nlibrary features under the plain LightGBM, gain (share of total):")
+        print(pd.Series(library_info["library_features_gain"]).to_string())
+    if synthetic:
+        print(f"\nsynthetic province (committed data/sample, packaged defaults, {synthetic['test_rows']:,} test"
+              f" inspections, {synthetic['seconds']:.0f} s): generic AUC {synthetic['auc']:.3f}"
+              + (f", oracle {synthetic['oracle_auc']:.3f}" if "oracle_auc" in synthetic else ""))
+        for key in ("days_earlier", "days_earlier_random", "first_half_share", "first_half_share_random"):
+            if key in synthetic:
+                print(f"  {key}: {fmt(synthetic[key], 3 if 'share' in key else 1)}")
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
     figures = {name: {key: interval(boot, name, key) for key in FIGURES} for name in boot["point"]}
     result = {"test_start": str(test_start.date()), "test_rows": int(test.sum()), "test_events": int(yt.sum()),
-              "figures": figures, "baseline_gain": (gain / gain.sum()).round(4).to_dict()}
+              "figures": figures, "baseline_gain": (gain / gain.sum()).round(4).to_dict(),
+              "library": library_info, "synthetic": synthetic}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=str))
@@ -352,7 +483,8 @@ def report(boot: dict, scores: dict[str, np.ndarray], y: np.ndarray, *, test_row
           f" with a High Risk violation; {args.n_boot} paired-bootstrap replicates, 95 % intervals):")
     print(pd.DataFrame(rows).to_string(index=False))
     names = list(scores)
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]] + [(a, "random order") for a in names]
+    base = names[0]  # the plain baseline: every other scorer minus it, then every scorer minus random
+    pairs = [(a, base) for a in names[1:]] + [(a, "random order") for a in names]
     rows = []
     for a, b in pairs:
         if b in scores:
