@@ -746,6 +746,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_USAGE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # MLflow installs its own INFO handler ("Creating initial MLflow database tables..."): keep it at our level.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
+    if "mlflow" in sys.modules:
+        logging.getLogger("mlflow").setLevel(level)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

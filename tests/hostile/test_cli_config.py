@@ -271,6 +271,11 @@ CASES: list[Case] = [
     Case("plan-out-existing-file", "7", lambda w: w.plan()[:-2] + ["--out", w.roster], 2, r"is an existing file"),
     Case("init-out-existing-file", "10.7", lambda w: ["init", "--data", w.data, "--out", w.roster], 2,
          r"is an existing file"),
+    Case("score-model-missing", "7", lambda w: w.score(), 2, r"model bundle .*no-model"),
+    Case("score-registry-model-unknown", "7",
+         lambda w: [*w.score("--tracking-uri", f"sqlite:///{w.tmp / 'mlflow.db'}")[:2], "models:/nothing@champion",
+                    *w.score("--tracking-uri", f"sqlite:///{w.tmp / 'mlflow.db'}")[3:]], 2,
+         r"cannot load model 'models:/nothing@champion'", 30),
     # item 7: tracking
     Case("tracking-uri-unknown-scheme", "7", lambda w: w.train()[:-2] + ["--tracking-uri", "ftp://host/store"], 2,
          r"--tracking-uri 'ftp://host/store': unknown scheme 'ftp'"),
