@@ -223,6 +223,16 @@ def run_demo(
     refit = report.get("refit", {})
     refit_md = (f"Saved generic model: {refit['saved_model']} ({refit['rows']:,} rows, {refit['trees']} trees); "
                 f"every figure above comes from {refit['figures_from']}." if refit else "")
+    constraints = report.get("constraints") or {}
+    constraints_md = ""
+    if constraints:
+        said = ", ".join(f"`{f}`" for f in constraints["contradicted"]) or "none"
+        constraints_md = f"Declared directions the training labels contradict: {said}."
+        if "cost" in constraints:
+            lo, hi = constraints["cost_ci"]
+            constraints_md += (f" Cost of the monotone constraints on the test slice: AUC {constraints['auc_constrained']:.3f} "
+                               f"with, {constraints['auc_unconstrained']:.3f} without (difference {constraints['cost']:+.3f}, "
+                               f"95 % interval {lo:+.3f} to {hi:+.3f}).")
     targeting = report.get("targeting")
     targeting_md = (
         "### Targeting: the test slice's inspections re-ordered by score\n\n"
@@ -272,6 +282,8 @@ def run_demo(
         f"Event rate rises strictly from A to D: **{'yes' if report['tiers']['increasing'] else 'no'}**.",
         "",
         refit_md,
+        "",
+        constraints_md,
         "",
         targeting_md,
         "### Registry",

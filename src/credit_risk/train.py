@@ -329,12 +329,20 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         if "event_rate" in tier_table.columns:
             metrics[f"tier_{row.iloc[0]}_event_rate"] = float(row["event_rate"])
     metrics.update(_targeting_metrics(report.get("targeting")))
+    constraints = report.get("constraints") or {}
+    if constraints:
+        metrics["directions_contradicted"] = float(len(constraints["contradicted"]))
+    if "cost" in constraints:
+        metrics["constraints_auc_cost"] = float(constraints["cost"])
+        metrics["constraints_auc_cost_ci_low"], metrics["constraints_auc_cost_ci_high"] = map(float, constraints["cost_ci"])
+        metrics["test_auc_unconstrained"] = float(constraints["auc_unconstrained"])
     refit = report.get("refit", {})
     if refit:
         metrics["refit"] = float(bool(refit["refit"]))
         metrics["refit_rows"] = float(refit["rows"])
     tables = {
         "targeting.csv": report.get("targeting"),
+        "directions.csv": constraints.get("directions"),
         "tier_table.csv": tier_table,
         "calibration.csv": report["calibration"],
         "groups.csv": report["groups"],
@@ -366,6 +374,7 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "credit_risk.refit": str(bool(refit.get("refit", False))).lower(),
         "credit_risk.saved_model": str(refit.get("saved_model", ""))[:500],
         "credit_risk.figures_from": str(refit.get("figures_from", ""))[:500],
+        "credit_risk.directions_contradicted": ", ".join(constraints.get("contradicted", []))[:500],
         **{f"credit_risk.domain_skipped.{name}": str(info.get("reason", ""))[:500]
            for name, info in report.get("domains", {}).items() if info.get("skipped")},
     }

@@ -234,3 +234,21 @@ def test_a_domain_that_cannot_be_fitted_is_skipped_with_its_reason():
     entry = models.report["domains"]["food"]
     assert entry["skipped"] is True and "events" in entry["reason"]
     assert models.domains == {} and models.report["metrics"]["generic"]["auc"] > 0.5
+
+
+def test_constraints_report_names_a_wrong_direction_and_its_cost():
+    """Issue 11 (directions): a wrongly declared direction is reported, with what the constraints cost."""
+    fm, labels, enterprises, _ = _data(n=3000, seed=6)
+    info = tuple(FeatureInfo(i.name, i.view, -i.direction if i.name == "penalties_3y" else i.direction,
+                             i.description, i.description_zh, i.categorical) for i in fm.info)
+    wrong = FeatureMatrix(fm.keys, fm.X, info)
+    models = fit_models(wrong, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50)
+    c = models.report["constraints"]
+    assert c["contradicted"] == ["penalties_3y"] and c["constrained"]
+    assert c["cost"] == pytest.approx(c["auc_unconstrained"] - c["auc_constrained"])
+    assert c["cost_ci"][0] <= c["cost"] <= c["cost_ci"][1]
+    assert c["cost"] > 0  # the wrong constraint throws away the strongest signal
+    assert c["auc_constrained"] == pytest.approx(models.report["metrics"]["generic"]["auc"])
+    right = fit_models(fm, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50)
+    assert right.report["constraints"]["contradicted"] == []
+    assert right.report["constraints"]["cost"] < c["cost"]

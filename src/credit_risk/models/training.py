@@ -28,7 +28,9 @@ from credit_risk import evaluation as ev
 from credit_risk.config import from_mapping, load_yaml
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.explain import Explainer
+from credit_risk.features import check_directions
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+from credit_risk.models.constraints import constraints_report
 from credit_risk.models.crossval import fit_out_of_fold
 from credit_risk.models.domain import DomainConfig, DomainModel
 from credit_risk.models.domain_training import domain_shortfall, fit_domains, skipped_domains
@@ -322,6 +324,7 @@ def fit_models(
     cross_fit_folds: int = 4,
     refit: bool = True,
     targeting: bool = False,
+    constraints_cost: bool = True,
 ) -> TrainedModels:
     """Fit the generic, domain, scorecard and tier models; evaluate them on held-out rows.
 
@@ -371,6 +374,11 @@ def fit_models(
         the saved generic model on all labelled rows (:func:`~credit_risk.models.refit.refit_generic`);
         False keeps the out-of-time model. Domain models and the scorecards are not refit.
         The report's figures are those of the out-of-time model either way.
+    constraints_cost : bool
+        Report the declared directions the training rows contradict and, with a time or
+        column split, what the monotone constraints cost: the generic model refitted without
+        them on the same split, the paired test-AUC difference and its interval
+        (:func:`~credit_risk.models.constraints.constraints_report`; one extra generic fit).
     targeting : bool
         Add the targeting metrics (:func:`credit_risk.evaluation.targeting_metrics`, visit
         date = ``as_of``) for inspection-type labels.
@@ -389,7 +397,8 @@ def fit_models(
         refit, on how many rows, with how many trees, and where the figures come from),
         ``importance``, ``test_scores`` (per held-out row: keys, ``y``, ``sample_weight``,
         ``probability``, ``model_tier``, ``tier``, ``override``) and, with ``targeting``,
-        ``targeting``.
+        ``targeting``; with ``constraints_cost``, ``constraints`` (``directions`` table,
+        ``contradicted``, ``auc_constrained``, ``auc_unconstrained``, ``cost`` and its interval).
     """
     if isinstance(cross_fit_folds, bool) or not isinstance(cross_fit_folds, (int, np.integer)) or cross_fit_folds < 0:
         raise ConfigError(f"cross_fit_folds must be an integer >= 0 (0 or 1: off); got {cross_fit_folds!r}")
@@ -413,14 +422,14 @@ def fit_models(
     common = {"fm": fm, "fg": fg, "merged": merged, "y": y, "w": w, "wt": wt, "rules": rules,
               "learned_params": learned_params, "truth_risk": truth_risk, "tier_config": tier_config,
               "model_params": dict(model_params or {}), "enterprises": enterprises, "n_boot": n_boot,
-              "targeting": targeting}
+              "targeting": targeting, "constraints_cost": constraints_cost}
     if isinstance(split, GroupedKFold):
         return _fit_kfold(split, domain_configs, refit=refit, **common)
     return _fit_split(split, domain_configs, refit=refit, cross_fit_folds=cross_fit_folds, **common)
 
 
 def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learned_params, truth_risk, tier_config,
-               model_params, enterprises, n_boot, targeting, refit, cross_fit_folds) -> TrainedModels:
+               model_params, enterprises, n_boot, targeting, constraints_cost, refit, cross_fit_folds) -> TrainedModels:
     """Time or column split: fit on train, choose on validation, report on test, then refit."""
     s = split_masks(split, fm.keys["as_of"], merged.get("split"))
     tr, va, te = s["train"], s["validation"], s["test"]
@@ -469,6 +478,9 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     )
     cross_fitted = any(e.get("cross_fitted") for e in domain_report.values())
 
+    constraints = (constraints_report(generic, fg, y, w, wt, (tr, va, te), p_te, n_boot=n_boot)
+                   if constraints_cost else None)
+
     # ---- refit on every labelled row with the choices made out of time
     saved = refit_generic(generic, fg, y, wt) if refit else generic
     where = "the out-of-time test slice" if s["method"] == "time" else "the rows marked 'test' in the split column"
@@ -493,6 +505,8 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
         "generic_model": _generic_report(generic, fg, cross_fit_folds if cross_fitted else 0, generic.get_params()),
         "refit": refit_report,
     }
+    if constraints is not None:
+        report["constraints"] = constraints
     return TrainedModels(
         generic=saved, domains=domains, domain_configs=domain_configs, scorecard=scorecard,
         rules_scorecard=rules, tiers=tiers, feature_info=fm.info, report=report, figures=figures,
@@ -500,7 +514,7 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
 
 
 def _fit_kfold(split: GroupedKFold, domain_configs, *, fm, fg, merged, y, w, wt, rules, learned_params, truth_risk,
-               tier_config, model_params, enterprises, n_boot, targeting, refit) -> TrainedModels:
+               tier_config, model_params, enterprises, n_boot, targeting, constraints_cost, refit) -> TrainedModels:
     """Grouped, stratified K-fold: out-of-fold figures, tiers on out-of-fold scores, final model on all rows."""
     groups = (merged["group"] if "group" in merged else merged["credit_code"]).astype(str).to_numpy()
     fold = split.fold_of(y, groups)
@@ -534,6 +548,12 @@ def _fit_kfold(split: GroupedKFold, domain_configs, *, fm, fg, merged, y, w, wt,
                   "saved_model": f"fitted on all {len(y)} labelled rows with the median of the folds' trees "
                                  f"({oof.trees}) and the calibration chosen on the out-of-fold scores"},
     }
+    if constraints_cost:
+        directions = check_directions(fg, y, w)
+        report["constraints"] = {"directions": directions,
+                                 "contradicted": directions.loc[directions["contradicted"], "feature"].tolist(),
+                                 "constrained": bool(oof.final.monotone and any(oof.final.monotone_constraints_)),
+                                 "note": "the AUC cost of the constraints is measured with time or column splits only"}
     return TrainedModels(
         generic=oof.final, domains={}, domain_configs={}, scorecard=oof.scorecard, rules_scorecard=rules,
         tiers=tiers, feature_info=fm.info, report=report, figures=figures,
