@@ -539,7 +539,7 @@ def normalize_tables(
                 if c not in missing["relations"]:
                     _check_known("relations", rel, c, known, col)
 
-    if not col.problems:
+    if not col.problems and not unreadable:
         _to_categoricals(out, catalog)
     return out, col.problems
 
