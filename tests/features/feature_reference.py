@@ -33,8 +33,10 @@ def _counts_at(r, t) -> bool:
     return r.published_on < t and r.start < t and (pd.isna(r.eff_end) or r.eff_end >= t)
 
 
-def _select(rec: pd.DataFrame, f) -> pd.DataFrame:
+def _select(rec: pd.DataFrame, f, catalog=None) -> pd.DataFrame:
     m = rec["kind"].isin(f.kinds)
+    if getattr(f, "adverse", False):
+        m &= rec["outcome"].isin([o for k in f.kinds for o in catalog.kinds[k].adverse_outcomes])
     if f.domains is not None:
         m &= rec["domain"].isin(f.domains)
     if f.severities is not None:
@@ -69,7 +71,7 @@ def naive_aggregates(ds: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec
         own = rec[rec["credit_code"] == code]
         row = {}
         for g in spec.aggregates:
-            sel = _select(own, g.filter)
+            sel = _select(own, g.filter, ds.catalog)
             counting = sel[np.array([_counts_at(r, t) for r in sel.itertuples()], dtype=bool)]
 
             def in_window(w, counting=counting, t=t):

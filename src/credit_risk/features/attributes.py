@@ -52,7 +52,7 @@ def attribute_values(enterprises: pd.DataFrame, attr: AttributeSpec, min_level_c
         Values that cannot be read as the declared type (enterprises row, column, value).
     """
     col = enterprises[attr.column]
-    present = col.notna().to_numpy(dtype=bool)
+    present = col.notna().to_numpy(dtype=bool).copy()
     if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
         text = col.astype("string").str.strip()
         present &= (text != "").fillna(False).to_numpy(dtype=bool)

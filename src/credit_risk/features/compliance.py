@@ -37,7 +37,7 @@ def build_compliance(p: Prepared, params: ComplianceParams) -> list[tuple[Featur
     kinds = p.dataset.catalog.kinds
     out: list[tuple[FeatureInfo, object]] = []
     ik, sk, lk = params.inspection_kind, params.sampling_kind, params.listing_kind
-    if ik in kinds:
+    if ik is not None and ik in kinds:
         spec = kinds[ik]
         if spec.adverse_outcomes:
             bad = "/".join(spec.adverse_outcomes)
@@ -59,7 +59,7 @@ def build_compliance(p: Prepared, params: ComplianceParams) -> list[tuple[Featur
                          f"result of the most recent inspection ({ik}) still published", "最近一次监督检查结果",
                          categorical=True), p.outcome_of(insp, last, list(spec.outcomes))),
         ]
-    if sk in kinds and kinds[sk].adverse_outcomes:
+    if sk is not None and sk in kinds and kinds[sk].adverse_outcomes:
         bad = "/".join(kinds[sk].adverse_outcomes)
         out.append(
             (FeatureInfo(f"sampling_fail_rate_{ws}d", "compliance", 1,
@@ -67,7 +67,7 @@ def build_compliance(p: Prepared, params: ComplianceParams) -> list[tuple[Featur
                          f"adverse ({bad})", f"近{ws}天产品抽检不合格率"),
              adverse_share(p, [sk], ws))
         )
-    if lk in kinds:
+    if lk is not None and lk in kinds:
         listed = p.select(kinds=[lk])
         out.append(
             (FeatureInfo("abnormal_days_listed", "compliance", 1,

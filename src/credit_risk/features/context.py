@@ -185,7 +185,7 @@ def build_context(p: Prepared, params: ContextParams, min_level_count: int = 20)
             ("industry", "industry section" if industry_scheme == "gb4754" else "industry", "行业门类"),
             ("region", "prefecture city" if region_scheme == "gb2260" else "region", "地市"),
         )
-        for level, label, label_zh in labels:
+        for level, label, label_zh in (lv for lv in labels if lv[0] in params.groups):
             codes = pd.Categorical(keys[level]).codes.astype(np.int64)
             rate = _rates(p, codes, params, kind, own_events, own_alive, est, closed)
             out.append(
@@ -197,6 +197,8 @@ def build_context(p: Prepared, params: ContextParams, min_level_count: int = 20)
     etype = ent["entity_type"].astype(object).to_numpy()
     levels = hierarchy_levels(ent, industry_scheme, region_scheme) if params.hierarchy else {}
     for name, values in levels.items():
+        if name.split("_")[0] not in params.groups:
+            continue
         en, zh = _LEVEL_TEXT[name]
         if name == "industry_section":
             cats, categories = values.astype(object).where(values.notna(), None).to_numpy(), list(SECTIONS)
@@ -204,6 +206,7 @@ def build_context(p: Prepared, params: ContextParams, min_level_count: int = 20)
             cats, categories = grouped_levels(values, min_level_count)
             en += f"; levels with fewer than {min_level_count} subjects grouped as {OTHER}"
         out.append((FeatureInfo(name, "context", 0, en, zh, categorical=True), _categorical(cats, categories, p.cutoff_subj)))
-    out.append((FeatureInfo("entity_type", "context", 0, "type of subject", "主体类型", categorical=True),
-                _categorical(etype, ENTITY_TYPES, p.cutoff_subj)))
+    if params.entity_type:
+        out.append((FeatureInfo("entity_type", "context", 0, "type of subject", "主体类型", categorical=True),
+                    _categorical(etype, ENTITY_TYPES, p.cutoff_subj)))
     return out

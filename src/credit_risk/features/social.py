@@ -24,14 +24,14 @@ def build_social(p: Prepared, params: SocialParams | None = None) -> list[tuple[
     params = params if params is not None else SocialParams()
     kinds = p.dataset.catalog.kinds
     out: list[tuple[FeatureInfo, object]] = []
-    if params.arrears_kind in kinds:
+    if params.arrears_kind is not None and params.arrears_kind in kinds:
         out.append(
             (FeatureInfo("social_insurance_arrears_amount", "social", 1,
                          f"amount of {params.arrears_kind} records outstanding at t (0 if none)", "当前社保欠缴金额"),
              p.total(p.select(kinds=[params.arrears_kind])))
         )
     ck, w = params.complaint_kind, params.complaint_window_days
-    if ck in kinds and kinds[ck].adverse_outcomes:
+    if ck is not None and ck in kinds and kinds[ck].adverse_outcomes:
         out.append(
             (FeatureInfo(f"complaint_verified_share_{w}d", "social", 1,
                          f"share of complaints ({ck}) with a result in the last {w} days whose result was adverse "

@@ -101,12 +101,27 @@ _AGG_TEXT = {
 
 @dataclass(frozen=True)
 class RecordFilter:
-    """Which records a group aggregates; ``None`` means no restriction."""
+    """Which records a group aggregates; ``None`` means no restriction.
+
+    ``adverse: true`` keeps the records whose outcome is one of their kind's
+    ``adverse_outcomes`` in the catalogue (e.g. inspections that found a problem), so a spec
+    never needs to name an outcome; it excludes ``outcomes``.
+    """
 
     kinds: tuple[str, ...]
     domains: tuple[str, ...] | None = None
     severities: tuple[str, ...] | None = None
     outcomes: tuple[str, ...] | None = None
+    adverse: bool = False
+
+    def outcomes_in(self, catalog) -> tuple[str, ...] | None:
+        """The outcome restriction with ``adverse`` resolved against ``catalog``."""
+        if not self.adverse:
+            return self.outcomes
+        found: list[str] = []
+        for k in self.kinds:
+            found += [o for o in catalog.kinds[k].adverse_outcomes if o not in found]
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -156,7 +171,9 @@ class AggregateGroup:
             raise ConfigError(f"{where}: aggregations {sorted(WINDOWED & set(self.aggregations))} need windows; add e.g. windows: [365]")
         if self.trend_windows is not None and len(self.trend_windows) != 2:
             raise ConfigError(f"{where}.trend_windows must be two windows [w1, w2]; got {list(self.trend_windows)}")
-        if "adverse_share" in self.aggregations and self.filter.outcomes is not None:
+        if self.filter.adverse and self.filter.outcomes is not None:
+            raise ConfigError(f"{where}.filter: give either outcomes or adverse: true, not both")
+        if "adverse_share" in self.aggregations and (self.filter.outcomes is not None or self.filter.adverse):
             raise ConfigError(
                 f"{where}: adverse_share reads the outcomes from the catalogue; drop filter.outcomes or the aggregation"
             )
@@ -306,23 +323,26 @@ class ComplianceParams:
     """Inspection history, sampling failures and listing duration.
 
     The kinds are parameters; what their outcomes mean comes from the catalogue
-    (``adverse_outcomes``, ``no_contact_outcomes``). A feature whose kind is not in the
+    (``adverse_outcomes``, ``no_contact_outcomes``). A feature whose kind is null or not in the
     catalogue (or declares no adverse outcome, for the rates) is not built.
     """
 
     inspection_window_days: int = 1825
     sampling_window_days: int = 1825
-    inspection_kind: str = "inspection"
-    sampling_kind: str = "product_sampling"
-    listing_kind: str = "abnormal_listing"
+    inspection_kind: str | None = "inspection"
+    sampling_kind: str | None = "product_sampling"
+    listing_kind: str | None = "abnormal_listing"
 
 
 @dataclass(frozen=True)
 class SocialParams:
-    """Arrears still outstanding and the share of complaints with an adverse (verified) outcome."""
+    """Arrears still outstanding and the share of complaints with an adverse (verified) outcome.
 
-    arrears_kind: str = "social_insurance_arrears"
-    complaint_kind: str = "complaint"
+    A kind that is null or not in the catalogue leaves its feature out.
+    """
+
+    arrears_kind: str | None = "social_insurance_arrears"
+    complaint_kind: str | None = "complaint"
     complaint_window_days: int = 1095
 
 
@@ -353,13 +373,17 @@ class ContextParams:
 
     ``hierarchy``: add the industry and region levels as categorical features (GB/T 4754
     section, division, class; GB/T 2260 province, city, county; the raw value under
-    ``industry_scheme: any`` / ``region_scheme: any``).
+    ``industry_scheme: any`` / ``region_scheme: any``). ``groups``: which of industry and
+    region get base rates and levels (drop one the data does not have); ``entity_type``: add
+    the entity type.
     """
 
     kinds: tuple[str, ...] = ("penalty",)
     window_days: int = 365
     prior_strength: float = 20.0
     hierarchy: bool = True
+    groups: tuple[Literal["industry", "region"], ...] = ("industry", "region")
+    entity_type: bool = True
 
 
 @dataclass(frozen=True)
@@ -437,11 +461,19 @@ class FeatureSpec:
             raise ConfigError(f"features.min_level_count must be at least 1; got {self.min_level_count}")
 
     @classmethod
-    def from_catalog(cls, catalog, enterprises_columns=(), manifest=None, *, tables=None) -> FeatureSpec:
-        """Standard aggregates for every kind of ``catalog`` (see :func:`credit_risk.features.derive.spec_from_catalog`)."""
+    def from_catalog(cls, catalog, enterprises_columns=(), manifest=None, **kwargs) -> FeatureSpec:
+        """Standard aggregates for every kind of ``catalog`` (see :func:`credit_risk.features.derive.spec_from_catalog`).
+
+        Examples
+        --------
+        >>> from credit_risk.data import load_catalog
+        >>> spec = FeatureSpec.from_catalog(load_catalog(), ["cuisine"])
+        >>> [a.column for a in spec.attributes], "penalty_count_365d" in spec.aggregate_names()
+        (['cuisine'], True)
+        """
         from credit_risk.features.derive import spec_from_catalog
 
-        return spec_from_catalog(catalog, enterprises_columns, manifest, tables=tables)
+        return spec_from_catalog(catalog, enterprises_columns, manifest, **kwargs)
 
     def aggregate_names(self) -> list[str]:
         return [info.name for g in self.aggregates for _, _, info in g.expand(self.decay_tau_days)]
@@ -465,12 +497,12 @@ class FeatureSpec:
                 bad = [v for v in values if v not in allowed]
                 if bad:
                     raise ConfigError(f"{where}.{what}: {bad} not in the catalogue; use some of {sorted(allowed)}")
-            if "adverse_share" in g.aggregations:
+            if "adverse_share" in g.aggregations or f.adverse:
                 for k in f.kinds:
                     if not catalog.kinds[k].adverse_outcomes:
                         raise ConfigError(
-                            f"{self.source}: aggregates[{g.prefix}] uses adverse_share but kind {k!r} declares no "
-                            "adverse_outcomes; add them to the catalogue or drop adverse_share"
+                            f"{self.source}: aggregates[{g.prefix}] uses adverse outcomes but kind {k!r} declares no "
+                            "adverse_outcomes; add them to the catalogue or drop the group"
                         )
 
     def check_dataset(self, dataset) -> None:

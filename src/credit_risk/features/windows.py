@@ -75,7 +75,8 @@ def adverse_share(p: Prepared, kinds, window: int, **filters) -> np.ndarray:
 def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple[FeatureInfo, object]]:
     """Features of one aggregate group, in spec order, as (info, values) pairs."""
     f = group.filter
-    rs = p.select(kinds=f.kinds, domains=f.domains, severities=f.severities, outcomes=f.outcomes)
+    outcomes = f.outcomes_in(p.dataset.catalog)
+    rs = p.select(kinds=f.kinds, domains=f.domains, severities=f.severities, outcomes=outcomes)
     counts: dict[int | None, np.ndarray] = {}
 
     def count(w):
@@ -111,7 +112,7 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
             if last_pos is None:
                 last_pos = p.last(rs)
             if agg == "last":
-                allowed = _outcomes_of(p, f.kinds, f.outcomes)
+                allowed = _outcomes_of(p, f.kinds, outcomes)
                 values = p.outcome_of(rs, last_pos, allowed)
             else:
                 values = p.days_since(rs, last_pos)
