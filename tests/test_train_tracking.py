@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,6 +34,13 @@ def trained(tmp_path_factory):
     first = run_training(str(SAMPLE), None, str(root / "models"), uri, None)
     second = run_training(str(SAMPLE), None, str(root / "models2"), uri, None)
     return root, uri, first, second
+
+
+def _generic(root: Path) -> tuple[str, str]:
+    """The first run's generic bundle folder (one fresh run folder per training) and its sha256."""
+    (folder,) = (root / "models").glob("run-*/generic")
+    manifest = json.loads((folder / f"{BUNDLE_FILE}.json").read_text(encoding="utf-8"))
+    return str(folder), manifest["sha256"]
 
 
 def test_one_registered_run_per_model(trained):
@@ -88,8 +96,10 @@ def test_registered_model_loads_and_predicts_as_pyfunc(trained):
 
 def test_score_output_and_domain_results(trained, tmp_path):
     root, uri, first, _ = trained
+    model, sha = _generic(root)
+    assert sha == first[0].bundle_sha256  # the hash train printed is the one registered
     out = tmp_path / "scores.parquet"
-    assert main(["score", "--model", str(root / "models" / "generic"), "--data", str(SAMPLE),
+    assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE),
                  "--as-of", "2026-01-01", "--out", str(out), "--chunk-size", "700", "--quiet"]) == 0
     scores = pd.read_parquet(out)
     ds = load_dataset(SAMPLE)
@@ -102,7 +112,7 @@ def test_score_output_and_domain_results(trained, tmp_path):
     assert food.loc[is_food, "p_food"].notna().all() and food.loc[~is_food, "p_food"].isna().all()
     # Neither chunking nor prediction threads change the result.
     one = tmp_path / "one.parquet"
-    assert main(["score", "--model", str(root / "models" / "generic"), "--data", str(SAMPLE),
+    assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE),
                  "--as-of", "2026-01-01", "--out", str(one), "--chunk-size", "1000000", "--threads", "2",
                  "--quiet"]) == 0
     pd.testing.assert_frame_equal(pd.read_parquet(one), scores)
@@ -110,7 +120,8 @@ def test_score_output_and_domain_results(trained, tmp_path):
 
 def test_score_refuses_mismatching_features(trained, tmp_path):
     root, *_ = trained
-    bundle, *_ = resolve_model(str(root / "models" / "generic" / BUNDLE_FILE), "", tmp_path)
+    model, sha = _generic(root)
+    bundle, *_ = resolve_model(str(Path(model) / BUNDLE_FILE), "", tmp_path, sha256=sha)
     spec = bundle.config["feature_spec_yaml"].replace("prefix: penalty\n", "prefix: sanction\n", 1)
     assert spec != bundle.config["feature_spec_yaml"]
     import dataclasses
@@ -131,9 +142,9 @@ def test_unknown_registry_model_is_a_clear_error(trained, tmp_path):
 def test_killed_scoring_leaves_no_file_and_rerun_matches(trained, tmp_path):
     """SIGKILL a real scoring process mid-way, then re-run: same bytes as one clean run."""
     root, *_ = trained
-    model = str(root / "models" / "generic")
+    model, sha = _generic(root)
     clean = tmp_path / "clean.parquet"
-    args = ["score", "--model", model, "--data", str(SAMPLE), "--as-of", "2026-01-01", "--chunk-size", "150", "--quiet"]
+    args = ["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2026-01-01", "--chunk-size", "150", "--quiet"]
     assert main([*args, "--out", str(clean)]) == 0
     out = tmp_path / "killed.parquet"
     parts = tmp_path / "killed.parquet.parts"
@@ -170,7 +181,7 @@ def test_resume_never_reuses_parts_of_another_model(trained, tmp_path, monkeypat
     import credit_risk.scoring as scoring
 
     root, *_ = trained
-    bundle_a, *_ = resolve_model(str(root / "models" / "generic"), "", tmp_path)
+    bundle_a, *_ = resolve_model(*_generic(root)[:1], "", tmp_path, sha256=_generic(root)[1])
     model_b = copy.deepcopy(bundle_a.model)
     model_b.tiers.cutoffs_ = model_b.tiers.cutoffs_ * 0.5  # a different tiering: different output
     bundle_b = dataclasses.replace(bundle_a, model=model_b)
@@ -225,7 +236,8 @@ def test_score_frame_needs_industry_for_domain_models(trained, tmp_path):
     from credit_risk.scoring import active_cutoffs, bundle_feature_spec, score_frame
 
     root, *_ = trained
-    bundle, *_ = resolve_model(str(root / "models" / "generic"), "", tmp_path)
+    model, sha = _generic(root)
+    bundle, *_ = resolve_model(model, "", tmp_path, sha256=sha)
     ds = load_dataset(SAMPLE)
     fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2026-01-01")).head(20), bundle_feature_spec(bundle))
     with pytest.raises(ModelError, match=r"has domain models \['environment', 'food'\]; pass industry="):

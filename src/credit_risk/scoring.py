@@ -64,24 +64,32 @@ class ResolvedModel(NamedTuple):
     sha256: str
 
 
-def resolve_model(model: str, tracking_uri: str, cache: str | Path) -> ResolvedModel:
-    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder)."""
-    import json
+def resolve_model(model: str, tracking_uri: str, cache: str | Path, *, sha256: str | None = None) -> ResolvedModel:
+    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder).
 
-    from credit_risk.models.bundle import load_bundle, manifest_path
+    A registry model is verified against the registry's ``bundle_sha256`` tag; a bundle path
+    needs ``sha256`` (``credit-risk score --sha256``): nothing is unpickled before its bytes
+    match the pin (see :func:`credit_risk.models.bundle.load_bundle`).
+    """
+    from credit_risk.models.bundle import load_bundle
     from credit_risk.tracking import BUNDLE_FILE, download_bundle
 
     if model.startswith("models:/"):
         folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
-        path = folder / BUNDLE_FILE
-        bundle = load_bundle(path)
+        sha = meta["bundle_sha256"]
+        if sha256 is not None and sha256.strip().lower() != sha:
+            raise ModelError(
+                f"{model}: --sha256 {sha256.strip()[:12]}… differs from the registry's bundle_sha256 {sha[:12]}… "
+                f"of {meta['name']} v{meta['version']}; drop --sha256 or pin the version you mean"
+            )
+        bundle = load_bundle(folder / BUNDLE_FILE, sha256=sha)
         name, version = meta["name"], meta["version"]
     else:
         path = Path(model)
         path = path / BUNDLE_FILE if path.is_dir() else path
-        bundle = load_bundle(path)
+        bundle = load_bundle(path, sha256=sha256)
+        sha = str(sha256).strip().lower()
         name, version = "credit_risk_" + str(bundle.config.get("output", "generic")), ""
-    sha = json.loads(manifest_path(path).read_text(encoding="utf-8"))["sha256"]
     return ResolvedModel(bundle, name, version or f"sha256:{sha[:12]}", sha)
 
 
