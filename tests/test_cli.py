@@ -115,3 +115,63 @@ def test_plan_reads_the_policy_of_configs(tmp_path, raw_tables, codes, capsys):
             "2024-01-01", "--end", "2024-07-01", "--seed", "1", "--out", str(tmp_path / "plan"), "--configs", str(configs)]
     assert main(argv) == 2
     assert f"{configs / 'inspection_policy.yaml'}: unknown key(s) ['bogus']" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- init, score --cutoffs
+
+
+def test_init_writes_configs_that_validate(tmp_path, raw_tables, capsys):
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    configs = tmp_path / "configs"
+    assert main(["init", "--data", str(data), "--out", str(configs)]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 5 starter config(s)" in out and f"--configs {configs}" in out
+    assert {p.name for p in configs.iterdir()} >= {"catalog.yaml", "features.yaml", "tiers.yaml", "train.yaml"}
+    assert main(["validate", str(data), "--configs", str(configs)]) == 0
+    assert main(["init", "--data", str(data), "--out", str(configs)]) == 2
+    assert "already holds ['catalog.yaml'" in capsys.readouterr().err
+    assert main(["init", "--data", str(data), "--out", str(configs), "--force"]) == 0
+
+
+class _Recorder:
+    """Stands in for the scoring functions: records the call, writes a one-column result."""
+
+    def __init__(self):
+        self.calls = []
+
+    def resolve(self, model, uri, cache, **kwargs):
+        return "bundle", "credit_risk_generic", "7", "abc"
+
+    def writer(self, name):
+        def write(bundle, dataset, *args, out, **kwargs):
+            import pandas as pd
+
+            self.calls.append((name, args, kwargs))
+            pd.DataFrame({"tier": ["A", "D"]}).to_parquet(out)
+            return out
+
+        return write
+
+
+def test_score_cutoffs_and_as_of_reach_their_scoring_functions(tmp_path, raw_tables, codes, capsys, monkeypatch):
+    import pandas as pd
+
+    from credit_risk import scoring
+
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    rec = _Recorder()
+    monkeypatch.setattr(scoring, "resolve_model", rec.resolve)
+    monkeypatch.setattr(scoring, "score_cutoffs", rec.writer("cutoffs"))
+    monkeypatch.setattr(scoring, "score_dataset", rec.writer("as_of"))
+    cutoffs = tmp_path / "cutoffs.csv"
+    pd.DataFrame({"credit_code": [codes[0], codes[1]], "as_of": ["2023-01-01", "2024-06-30"]}).to_csv(cutoffs, index=False)
+    common = ["score", "--model", str(tmp_path / "bundle"), "--data", str(data), "--reasons", "0", "--quiet"]
+    assert main([*common, "--cutoffs", str(cutoffs), "--out", str(tmp_path / "a.parquet")]) == 0
+    assert "scored 2 rows at 2 as-of dates with credit_risk_generic 7" in capsys.readouterr().out
+    name, args, kwargs = rec.calls[-1]
+    assert name == "cutoffs" and kwargs["k"] == 0 and kwargs["model_sha256"] == "abc"
+    frame = args[0]
+    assert frame["as_of"].tolist() == [pd.Timestamp("2023-01-01"), pd.Timestamp("2024-06-30")]
+    assert frame["credit_code"].tolist() == codes[:2]
+    assert main([*common, "--as-of", "2024-01-01", "--out", str(tmp_path / "b.parquet")]) == 0
+    assert rec.calls[-1][0] == "as_of" and rec.calls[-1][2]["as_of"] == "2024-01-01"

@@ -571,15 +571,13 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
 def _cmd_init(args: argparse.Namespace) -> int:
     out = _check_output(args.out, "--out", kind="folder")
-    clashes = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    from credit_risk.starter import STARTER_FILES, write_starter_configs
+
+    clashes = [name for name in STARTER_FILES if (out / name).exists()]
     if clashes and not args.force:
-        raise UsageError(f"--out {out} already holds {clashes[:5]}; pass an empty folder or --force to overwrite")
-    try:
-        from credit_risk.starter import write_starter_configs
-    except ImportError:
-        raise UsageError("credit-risk init needs credit_risk.starter, which this version lacks") from None
+        raise UsageError(f"--out {out} already holds {clashes}; pass an empty folder, or --force to overwrite them")
     dataset = _load_dataset(args, args.data)
-    written = write_starter_configs(dataset, out)
+    written = write_starter_configs(dataset, out, overwrite=args.force)
     print(f"wrote {len(written)} starter config(s) for {args.data} to {out} (review the lines marked for review):")
     for path in written:
         print(f"  {path}")
@@ -748,6 +746,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # MLflow installs its own INFO handler ("Creating initial MLflow database tables..."): keep it at our level.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
+    if not args.verbose:
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if "mlflow" in sys.modules:
         logging.getLogger("mlflow").setLevel(level)
     try:
