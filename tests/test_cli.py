@@ -175,3 +175,30 @@ def test_score_cutoffs_and_as_of_reach_their_scoring_functions(tmp_path, raw_tab
     assert frame["credit_code"].tolist() == codes[:2]
     assert main([*common, "--as-of", "2024-01-01", "--out", str(tmp_path / "b.parquet")]) == 0
     assert rec.calls[-1][0] == "as_of" and rec.calls[-1][2]["as_of"] == "2024-01-01"
+
+
+def test_train_labels_file_is_checked_first_and_reaches_training(tmp_path, raw_tables, codes, capsys, monkeypatch):
+    import pandas as pd
+
+    import credit_risk.train
+
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    seen = {}
+
+    def fake_train_and_track(dataset, config, **kwargs):
+        seen.update(kwargs)
+        return None, []
+
+    monkeypatch.setattr(credit_risk.train, "train_and_track", fake_train_and_track)
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame({"credit_code": codes, "as_of": ["2024-01-01"] * 3, "label": [0, 1, 0]}).to_csv(labels, index=False)
+    argv = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--tracking-uri",
+            f"sqlite:///{tmp_path / 'mlflow.db'}", "--labels", str(labels)]
+    assert main(argv) == 0
+    assert seen["labels"]["label"].tolist() == [0, 1, 0] and seen["tracking_uri"].startswith("sqlite:///")
+    labels.write_text("credit_code,as_of,label\nx,2024-01-01,maybe\n", encoding="utf-8")
+    seen.clear()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "labels.csv" in err and "row 1" in err and err.count("\n") == 1, err
+    assert not seen

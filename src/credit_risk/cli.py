@@ -433,20 +433,26 @@ def _check_train_config(config: Any, where: str) -> None:
 
 def run_training(
     data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None,
-    *, configs_dir: str | Path | None = None,
+    *, configs_dir: str | Path | None = None, labels: str | Path | None = None,
 ) -> list:
-    """Train, save bundles and record the tracked runs (clock and git version read here, at the edge)."""
+    """Train, save bundles and record the tracked runs (clock and git version read here, at the edge).
+
+    ``labels`` is a labels file (``credit_code, as_of, label`` …) used instead of the config's
+    target; it is read and checked before the dataset is loaded.
+    """
     from credit_risk.data import load_catalog, load_dataset
+    from credit_risk.labels_table import load_labels_table
     from credit_risk.train import train_and_track
 
     config, text = load_train_settings(config_path, configs_dir)
     _check_train_config(config, str(config_path or find_config("train.yaml", configs_dir)))
+    table = load_labels_table(labels) if labels is not None else None
     catalog_path = find_config("catalog.yaml", configs_dir) if configs_dir is not None else None
     catalog = load_catalog(catalog_path) if catalog_path is not None and catalog_path != packaged("catalog.yaml") else None
     return train_and_track(
         load_dataset(data, catalog=catalog), config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
         created_at=_now(), code_version=_code_version(),
-        truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet",
+        truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet", labels=table,
     )[1]
 
 
@@ -454,7 +460,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     load_yaml(args.config or find_config("train.yaml", _configs_dir(args)))  # fail fast, before heavy imports
     uri = _tracking_uri(args.tracking_uri)
     _check_output(args.out, "--out", kind="folder")
-    results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args))
+    results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args),
+                           labels=args.labels)
     print(f"tracking store: {uri}")
     for r in results:
         print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
@@ -650,6 +657,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="models", help="folder for the model bundles (default models/)")
     p.add_argument("--tracking-uri", default=None,
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
+    p.add_argument("--labels", type=t.table, default=None,
+                   help="your own labels, CSV/Parquet: credit_code, as_of, label [, weight, group, split]")
     p.add_argument("--truth", type=t.parquet, default=None,
                    help="synthetic ground truth for the oracle AUC (default DATA/truth/latent.parquet if present)")
     p.set_defaults(func=_cmd_train)

@@ -252,6 +252,7 @@ def train_and_track(
     created_at: str,
     code_version: str,
     truth_path: str | Path | None = None,
+    labels: pd.DataFrame | str | Path | None = None,
 ) -> tuple[TrainingResult, list]:
     """:func:`train`, then one tracked, registered MLflow run per model (champion rule applied).
 
@@ -260,7 +261,7 @@ def train_and_track(
     from credit_risk.tracking import log_model_run
 
     truth = pd.read_parquet(truth_path) if truth_path is not None and Path(truth_path).exists() else None
-    result = train(dataset, config, out_dir=out_dir, created_at=created_at, truth=truth)
+    result = train(dataset, config, out_dir=out_dir, created_at=created_at, truth=truth, labels=labels)
     fingerprint = dataset.fingerprint()
     registrations = [
         log_model_run(
