@@ -115,3 +115,58 @@ def test_event_within_equals_a_plain_loop(seed, horizon):
         for c, t in zip(cut["credit_code"], cut["as_of"], strict=True)
     ]
     assert lab.y.tolist() == want
+
+
+# -- the catalogue decides what a positive is -----------------------------------------------------
+CITY_CATALOG = """
+extends: packaged
+kinds:
+  inspection:
+    outcomes: [pass, fail, pass_with_conditions, closed_on_visit]
+    adverse_outcomes: [fail]
+    no_contact_outcomes: [closed_on_visit]
+  visit:
+    name_zh: 走访
+    description: A visit with a result but no declared adverse outcome.
+    view: compliance
+    polarity: neutral
+    interval: false
+    default_severity: info
+    outcomes: [ok, not_ok]
+    publication_days: {info: null, minor: null, general: null, serious: null}
+"""
+
+
+@pytest.fixture
+def city(tmp_path) -> CreditDataset:
+    from credit_risk.data import load_catalog
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CITY_CATALOG, encoding="utf-8")
+    ent = pd.DataFrame({"credit_code": ["a", "b"], "name": ["A", "B"]})
+    outcomes = ["pass", "fail", "pass_with_conditions", "closed_on_visit", "fail", None]
+    rec = pd.DataFrame({
+        "record_id": [f"i{i}" for i in range(6)] + ["v1"],
+        "credit_code": ["a", "a", "b", "b", "b", "a", "b"],
+        "kind": ["inspection"] * 6 + ["visit"],
+        "domain": "food",
+        "start": ["2022-01-10", "2022-06-01", "2022-03-01", "2022-07-01", "2023-01-05", "2023-02-01", "2023-03-01"],
+        "outcome": outcomes + ["not_ok"],
+    })
+    return CreditDataset.from_frames(ent, rec, catalog=load_catalog(path), id_scheme="any")
+
+
+def test_pass_fail_vocabulary_gives_the_adverse_outcomes_as_positives(city):
+    lab = inspection_outcome(city)
+    # pass, fail, pass_with_conditions, fail (closed_on_visit = no contact, None = no outcome: excluded)
+    assert lab.y.tolist() == [0, 1, 0, 1]
+    assert lab.meta["adverse_outcomes"] == ["fail"] and lab.meta["n_unreachable"] == 1
+    counted = inspection_outcome(city, unreachable="problem")
+    assert counted.y.tolist() == [0, 1, 0, 1, 1]
+
+
+def test_a_kind_without_adverse_outcomes_is_refused_as_a_target(city):
+    with pytest.raises(ConfigError, match=r"kind 'visit' declares no adverse_outcomes; add them to the catalogue"):
+        inspection_outcome(city, kind="visit")
+    with pytest.raises(ConfigError, match=r"inspection_outcome: unknown kind\(s\) \['tasting'\]"):
+        inspection_outcome(city, kind="tasting")

@@ -97,6 +97,14 @@ def _fit_builders(spec: FeatureSpec, dataset: CreditDataset) -> FeatureSpec:
 
 
 # ----------------------------------------------------------------------------------- attributes
+def _code_like(text: pd.Series) -> bool:
+    """Digits that are codes, not quantities: a leading ``+`` or ``0``, or equal-length digit strings of ≥ 5."""
+    if text.str.match(r"^(\+|0\d)").any():
+        return True
+    digits = text.str.fullmatch(r"\d+")
+    return bool(digits.all() and text.str.len().nunique() == 1 and text.str.len().iloc[0] >= 5)
+
+
 def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count: int = 20) -> dict[str, tuple[str, str]]:
     """Type of every extra ``enterprises`` column worth a feature: column → (type, why).
 
@@ -104,7 +112,8 @@ def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count
     (fewer than :data:`MIN_USEFUL_LEVELS` levels held by ``min_level_count`` subjects, or
     holding less than :data:`MIN_COVERED_SHARE` of the values) and
     columns with a single value. Types: ``date`` (datetime or ISO text), ``flag`` (two values
-    of 0/1, true/false, yes/no, 是/否), ``numeric`` (every value a number), else ``categorical``.
+    of 0/1, true/false, yes/no, 是/否), ``numeric`` (every value a number, unless the digits
+    look like codes: postal codes, phone numbers, ids), else ``categorical``.
     """
     contract = set(TABLES["enterprises"].names)
     out: dict[str, tuple[str, str]] = {}
@@ -132,7 +141,7 @@ def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count
         if len(lowered) == 2 and lowered <= set(FLAG_VALUES):
             out[column] = ("flag", f"{len(text):,} values: {', '.join(sorted(lowered))}")
             continue
-        if pd.to_numeric(text, errors="coerce").notna().all():
+        if not _code_like(text) and pd.to_numeric(text, errors="coerce").notna().all():
             out[column] = ("numeric", f"{len(text):,} values, e.g. {text.iloc[0]!r}")
             continue
         if text.str.match(_ISO_DATE).all() and pd.to_datetime(text, errors="coerce", format="ISO8601").notna().all():

@@ -123,7 +123,7 @@ def build_features(
         columns.extend((i, v) for i, v in aggregates if i.view == view)
         if view in run:
             columns.extend(builders[view]())
-        columns.extend(build_attributes(p, [a for a in spec.attributes if a.view == view], spec.min_level_count))
+        columns.extend(build_attributes(p, [a for a in spec.attributes if a.feature_view == view], spec.min_level_count))
     if spec.directions:
         produced = {i.name for i, _ in columns}
         unknown = sorted(set(spec.directions) - produced)

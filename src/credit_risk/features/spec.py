@@ -251,8 +251,9 @@ class AttributeSpec:
         ``numeric``: a number; ``categorical``: levels with fewer than ``min_level_count``
         subjects are grouped into ``(other)``; ``flag``: 1/0, true/false, yes/no, 是/否;
         ``date``: the age in years at the as-of date (missing when the date is not before it).
-    view : str
-        One of :data:`credit_risk.features.matrix.VIEWS`.
+    view : str, optional
+        One of :data:`credit_risk.features.matrix.VIEWS`; default ``lifecycle`` for dates,
+        ``context`` otherwise.
     direction : {0, 1, -1}
         0 (default): undeclared; a declared direction is a rule (a monotone constraint).
     description, description_zh : str
@@ -265,7 +266,7 @@ class AttributeSpec:
 
     column: str
     type: AttributeType
-    view: str = "context"
+    view: str | None = None
     direction: int = 0
     description: str = ""
     description_zh: str = ""
@@ -274,7 +275,7 @@ class AttributeSpec:
 
     def __post_init__(self) -> None:
         where = f"features.attributes[{self.column}]"
-        if self.view not in VIEWS:
+        if self.view is not None and self.view not in VIEWS:
             raise ConfigError(f"{where}.view {self.view!r} is not one of {VIEWS}")
         if self.direction not in (-1, 0, 1):
             raise ConfigError(f"{where}.direction must be -1, 0 or 1; got {self.direction!r}")
@@ -284,6 +285,12 @@ class AttributeSpec:
             raise ConfigError(f"{where}.min_level_count must be at least 1; got {self.min_level_count}")
         if self.name is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ConfigError(f"{where}.name {self.name!r} must be lower-case letters, digits and _; rename it")
+
+    @property
+    def feature_view(self) -> str:
+        if self.view is not None:
+            return self.view
+        return "lifecycle" if self.type == "date" else "context"
 
     @property
     def feature_name(self) -> str:
@@ -296,7 +303,7 @@ class AttributeSpec:
         unit = " (years since that date at t)" if self.type == "date" else ""
         return FeatureInfo(
             name=self.feature_name,
-            view=self.view,
+            view=self.feature_view,
             direction=self.direction,  # type: ignore[arg-type]
             description=self.description or f"enterprises column '{self.column}'{unit}",
             description_zh=self.description_zh or f"主体属性 {self.column}" + ("(距今年数)" if self.type == "date" else ""),
@@ -485,9 +492,11 @@ class FeatureSpec:
         """
         outcomes = {o for s in catalog.kinds.values() for o in s.outcomes}
         severities = set(getattr(catalog, "severity_values", catalog.severities))
+        problems: list[str] = []
+        offending: list[str] = []
         for g in self.aggregates:
             f = g.filter
-            where = f"{self.source}: aggregates[{g.prefix}].filter"
+            where = f"aggregates[{g.prefix}].filter"
             for what, values, allowed in (
                 ("kinds", f.kinds, set(catalog.kinds)),
                 ("domains", f.domains or (), set(catalog.domains)),
@@ -496,14 +505,20 @@ class FeatureSpec:
             ):
                 bad = [v for v in values if v not in allowed]
                 if bad:
-                    raise ConfigError(f"{where}.{what}: {bad} not in the catalogue; use some of {sorted(allowed)}")
+                    problems.append(f"{where}.{what}: {bad} not in the catalogue")
+                    offending.append(g.prefix)
             if "adverse_share" in g.aggregations or f.adverse:
                 for k in f.kinds:
-                    if not catalog.kinds[k].adverse_outcomes:
-                        raise ConfigError(
-                            f"{self.source}: aggregates[{g.prefix}] uses adverse outcomes but kind {k!r} declares no "
-                            "adverse_outcomes; add them to the catalogue or drop the group"
-                        )
+                    if k in catalog.kinds and not catalog.kinds[k].adverse_outcomes:
+                        problems.append(f"aggregates[{g.prefix}] uses adverse outcomes but kind {k!r} declares no "
+                                        "adverse_outcomes (add them to the catalogue or drop the group)")
+                        offending.append(g.prefix)
+        if problems:
+            groups = sorted(set(offending))
+            raise ConfigError(
+                f"{self.source}: {len(problems)} group(s) do not fit the catalogue: " + "; ".join(problems)
+                + f"; fix the catalogue, or write a spec with extends: and remove_groups: {groups}"
+            )
 
     def check_dataset(self, dataset) -> None:
         """Raise :class:`ConfigError` for attribute columns missing from or unsafe in ``dataset``."""
