@@ -132,6 +132,8 @@ class TrainedModels:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["figures"] = {}  # figures belong to the run's artefacts, not to the model bundle
+        # per-row held-out scores (one row per test inspection) are the run's, not the bundle's
+        state["report"] = {k: v for k, v in self.report.items() if k != "test_scores"}
         return state
 
     @property
@@ -396,7 +398,7 @@ def fit_models(
         ``generic_model`` (with ``cross_fit_folds``), ``refit`` (whether the saved model was
         refit, on how many rows, with how many trees, and where the figures come from),
         ``importance``, ``test_scores`` (per held-out row: keys, ``y``, ``sample_weight``,
-        ``probability``, ``model_tier``, ``tier``, ``override``) and, with ``targeting``,
+        ``probability``, ``model_tier``, ``tier``, ``override``; not saved in bundles) and, with ``targeting``,
         ``targeting``; with ``constraints_cost``, ``constraints`` (``directions`` table,
         ``contradicted``, ``auc_constrained``, ``auc_unconstrained``, ``cost`` and its interval).
     """
