@@ -22,6 +22,8 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from credit_risk.exceptions import ConfigError
 
@@ -170,50 +172,50 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     """
     spec = spec if spec is not None else DateSpec()
     declared = _COARSENESS[spec.precision or "day"]
-    s = text.astype("string").str.strip()
-    n = len(s)
+    # Arrow's regular expressions run over the whole column in C++ (no per-row Python).
+    arr = pc.utf8_trim_whitespace(
+        pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
+    )
+    n = len(arr)
     y, m, d = (np.full(n, np.nan) for _ in range(3))
     precision = np.zeros(n, dtype="int64")
-    todo = present.copy()
+    todo = np.asarray(present, dtype=bool).copy()
     for name in spec.effective_formats:
-        fmt = FORMATS[name]
         if not todo.any():
             break
-        pattern = fmt.pattern + (_MIDNIGHT if fmt.precision == "day" else "")
-        idx = np.flatnonzero(todo)
-        parts = s.iloc[idx].str.extract(f"^{pattern}$")
-        hit = parts["y"].notna().to_numpy()
-        rows = idx[hit]
-        for name_, target in (("y", y), ("m", m), ("d", d)):
-            if name_ in parts:
-                target[rows] = pd.to_numeric(parts[name_]).to_numpy(dtype="float64", na_value=np.nan)[hit]
-        precision[rows] = max(_COARSENESS[fmt.precision], declared)
-        todo[rows] = False
+        fmt = FORMATS[name]
+        parts = pc.extract_regex(arr, pattern=_anchored(fmt))
+        hit = todo & parts.is_valid().to_numpy(zero_copy_only=False)
+        for group, target in (("y", y), ("m", m), ("d", d)):
+            if f"(?P<{group}>" in fmt.pattern:
+                values = pc.cast(pc.struct_field(parts, group), pa.float64()).to_numpy(zero_copy_only=False)
+                target[hit] = values[hit]
+        precision[hit] = max(_COARSENESS[fmt.precision], declared)
+        todo &= ~hit
     issues: list[DateIssue] = []
     if todo.any():
-        idx = np.flatnonzero(todo)
-        rest = s.iloc[idx]
-        zone = rest.str.fullmatch(_TIME).fillna(False).to_numpy(dtype=bool) & rest.str.fullmatch(_ZONE).fillna(
-            False
-        ).to_numpy(dtype=bool)
-        timed = rest.str.fullmatch(_TIME).fillna(False).to_numpy(dtype=bool) & ~zone
-        _issue(issues, n, idx[zone], "has a timezone offset",
+        def matches(pattern: str) -> np.ndarray:
+            return todo & pc.fill_null(pc.match_substring_regex(arr, pattern), False).to_numpy(zero_copy_only=False)
+
+        timed = matches(f"^{_TIME}$")
+        zone = timed & matches(f"^{_ZONE}$")
+        timed &= ~zone
+        _issue(issues, n, np.flatnonzero(zone), "has a timezone offset",
                "write the local date as YYYY-MM-DD (the contract holds calendar dates, not instants)")
-        _issue(issues, n, idx[timed], "has a time of day",
+        _issue(issues, n, np.flatnonzero(timed), "has a time of day",
                "write the date alone as YYYY-MM-DD (a record is dated to the day)")
-        left = ~(zone | timed)
+        left = todo & ~(zone | timed)
         for fmt in FORMATS.values():
             if not left.any():
                 break
             if fmt.name in spec.effective_formats:
                 continue
-            pattern = fmt.pattern + (_MIDNIGHT if fmt.precision == "day" else "")
-            hit = left & rest.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+            hit = left & matches(_anchored(fmt))
             what = {"day": "a date", "month": "a month only", "year": "a year only"}[fmt.precision]
-            _issue(issues, n, idx[hit], f"{what} written as {fmt.name}, a format not declared for this column",
+            _issue(issues, n, np.flatnonzero(hit), f"{what} written as {fmt.name}, a format not declared for this column",
                    _declare_hint(column, fmt) + ", or write YYYY-MM-DD")
             left &= ~hit
-        _issue(issues, n, idx[left], "not a date",
+        _issue(issues, n, np.flatnonzero(left), "not a date",
                "write dates as YYYY-MM-DD or declare the column's format in dataset.yaml (dates:)")
     out_of_range = ~np.isnan(y) & ((y < MIN_YEAR) | (y > MAX_YEAR))
     _issue(issues, n, np.flatnonzero(out_of_range), f"year outside {MIN_YEAR}–{MAX_YEAR}",
@@ -233,6 +235,10 @@ def roll_to_precision(dates: pd.Series, spec: DateSpec | None) -> pd.Series:
     unit = "M" if spec.precision == "month" else "Y"
     last = (values.astype(f"datetime64[{unit}]") + 1).astype("datetime64[D]") - np.timedelta64(1, "D")
     return pd.Series(np.where(np.isnat(values), values, last).astype("datetime64[ns]"), index=dates.index)
+
+
+def _anchored(fmt: DateFormat) -> str:
+    return f"^{fmt.pattern}{_MIDNIGHT if fmt.precision == 'day' else ''}$"
 
 
 def _issue(issues: list[DateIssue], n: int, rows: np.ndarray, message: str, fix: str) -> None:
