@@ -30,7 +30,13 @@ from typing import Any
 
 from credit_risk import __version__
 from credit_risk.config import find_config, load_yaml, packaged, parse_date, show
-from credit_risk.exceptions import ConfigError, CreditRiskError, DataContractError, Problem
+from credit_risk.exceptions import (
+    ConfigError,
+    CreditRiskError,
+    DataContractError,
+    OutputError,
+    Problem,
+)
 
 __all__ = ["EXIT_DATA", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "build_parser", "main", "run_training"]
 
@@ -727,6 +733,8 @@ def _describe(exc: BaseException) -> tuple[int, str]:
             more = len(problems) - 1
             return EXIT_DATA, f"{problems[0]} (and {more:,} more problem(s); credit-risk validate lists them all)"
         return EXIT_DATA, str(problems[0]) if problems else str(exc)
+    if isinstance(exc, OutputError):  # found during the work: the system refused (disk full, read-only)
+        return EXIT_INTERNAL, str(exc)
     if isinstance(exc, CreditRiskError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, OSError):

@@ -26,7 +26,6 @@ import dataclasses
 import datetime as dt
 import logging
 import os
-import reprlib
 import stat
 import types
 import typing
@@ -36,7 +35,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from credit_risk.exceptions import ConfigError
+from credit_risk.exceptions import ConfigError, show
 
 __all__ = [
     "MAX_CONFIG_BYTES",
@@ -61,53 +60,11 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_YAML_NODES = 200_000
 #: Deepest nesting of mappings and sequences accepted.
 MAX_YAML_DEPTH = 64
-#: Characters of a value shown in an error message.
-SHOWN_CHARS = 80
 
 _PACKAGED_DIR = (Path(__file__).resolve().parent / "configs").resolve()  # a symlink in a source checkout
 
 
 # --------------------------------------------------------------------------- bounded messages
-
-
-class _BoundedRepr(reprlib.Repr):
-    """``repr`` that stops early: few items, shallow levels, short strings; numpy scalars as plain."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxlevel = 3
-        self.maxlist = self.maxtuple = self.maxdict = self.maxset = self.maxfrozenset = 6
-        self.maxstring = SHOWN_CHARS
-        self.maxother = SHOWN_CHARS
-        self.maxlong = 40
-
-    def repr1(self, x: Any, level: int) -> str:
-        item = getattr(x, "item", None)
-        if type(x).__module__ == "numpy" and callable(item) and getattr(x, "ndim", None) == 0:
-            x = item()  # np.int64(3) → 3, np.str_('a') → 'a'
-        return super().repr1(x, level)
-
-
-_REPR = _BoundedRepr()
-
-
-def show(value: Any, limit: int = SHOWN_CHARS) -> str:
-    """A bounded ``repr`` of ``value`` for error messages (at most ``limit`` characters).
-
-    The cost is bounded too: nested containers are cut after a few items and levels before
-    anything is formatted, so an alias-expanded value never materialises as text. Numpy
-    scalars print as plain numbers.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> show(np.int64(3))
-    '3'
-    >>> show("x" * 500)[:12], len(show("x" * 500)) <= 80
-    ("'xxxxxxxxxxx", True)
-    """
-    text = _REPR.repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- safe YAML

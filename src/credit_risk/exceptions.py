@@ -18,8 +18,10 @@ that arrived, and how to fix it.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ConfigError",
@@ -30,7 +32,51 @@ __all__ = [
     "OutputError",
     "PlanError",
     "Problem",
+    "show",
 ]
+
+#: Characters of a value shown in an error message.
+SHOWN_CHARS = 80
+
+
+class _BoundedRepr(reprlib.Repr):
+    """``repr`` that stops early: few items, shallow levels, short strings; numpy scalars as plain."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxlist = self.maxtuple = self.maxdict = self.maxset = self.maxfrozenset = 6
+        self.maxstring = SHOWN_CHARS
+        self.maxother = SHOWN_CHARS
+        self.maxlong = 40
+
+    def repr1(self, x: Any, level: int) -> str:
+        item = getattr(x, "item", None)
+        if type(x).__module__ == "numpy" and callable(item) and getattr(x, "ndim", None) == 0:
+            x = item()  # np.int64(3) → 3, np.str_('a') → 'a'
+        return super().repr1(x, level)
+
+
+_REPR = _BoundedRepr()
+
+
+def show(value: Any, limit: int = SHOWN_CHARS) -> str:
+    """A bounded ``repr`` of ``value`` for error messages (at most ``limit`` characters).
+
+    The cost is bounded too: nested containers are cut after a few items and levels before
+    anything is formatted, so an alias-expanded value never materialises as text. Numpy
+    scalars print as plain numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> show(np.int64(3))
+    '3'
+    >>> show("x" * 500)[:12], len(show("x" * 500)) <= 80
+    ("'xxxxxxxxxxx", True)
+    """
+    text = _REPR.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class CreditRiskError(Exception):
@@ -74,7 +120,7 @@ class Problem:
             where += f" row {self.row:,}"
         if self.column is not None:
             where += f", column '{self.column}'"
-        value = "" if self.value is None else f" (got {self.value!r})"
+        value = "" if self.value is None else f" (got {show(self.value)})"
         return f"{where}: {self.message}{value}; fix: {self.fix}"
 
 
