@@ -75,7 +75,7 @@ from credit_risk.scoring import score_dataset
 t0 = time.perf_counter()
 dataset = load_dataset(sys.argv[1])
 t1 = time.perf_counter()
-bundle = load_bundle(sys.argv[2])
+bundle = load_bundle(sys.argv[2], sha256=json.loads(open(sys.argv[2] + ".json").read())["sha256"])  # written by us
 out = score_dataset(bundle, dataset, as_of="2026-01-01", out=sys.argv[3], model_name="bench",
                     model_version="0", chunk_size=int(sys.argv[4]), threads=int(sys.argv[5]))
 t2 = time.perf_counter()
@@ -92,7 +92,7 @@ from credit_risk.features import build_features
 from credit_risk.models.bundle import load_bundle
 from credit_risk.scoring import active_cutoffs, bundle_feature_spec
 dataset = load_dataset(sys.argv[1])
-bundle = load_bundle(sys.argv[2])
+bundle = load_bundle(sys.argv[2], sha256=json.loads(open(sys.argv[2] + ".json").read())["sha256"])  # written by us
 rows = int(sys.argv[3])
 cut = active_cutoffs(dataset, "2026-01-01").head(rows)
 fm = build_features(dataset, cut, bundle_feature_spec(bundle)).select(bundle.feature_names)
@@ -124,10 +124,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"generating {args.subjects:,} subjects → {province}", flush=True)
         _child(GENERATE, str(args.subjects), str(province), "0")
     models = OUT / f"models-{args.train_subjects}"
-    if not (models / "generic" / "model.joblib").exists():
+    if not sorted(models.glob("run-*/generic/model.joblib")):  # train writes one folder per run
         print(f"training on {args.train_subjects:,} subjects → {models}", flush=True)
         _child(TRAIN, str(args.train_subjects), str(models))
-    bundle = models / "generic" / "model.joblib"
+    bundle = sorted(models.glob("run-*/generic/model.joblib"))[-1]
     scores = OUT / f"scores-{args.subjects}.parquet"
     if scores.exists():
         os.remove(scores)
