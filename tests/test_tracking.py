@@ -39,3 +39,19 @@ def test_lower_is_better_metrics():
         alias="champion", metric="test_brier", greater_is_better=False,
     )
     assert moved and "beats champion v1 test_brier=0.1000" in decision
+
+
+def test_champion_without_its_hash_tag_is_replaced_even_by_a_worse_version():
+    moved, decision = champion_decision(
+        version=3, value=0.60, champion_version=2, champion_value=0.90, champion_verified=False, **RULE
+    )
+    assert moved
+    assert decision == ("champion v2 carries no bundle_sha256 tag, so it cannot be verified or scored; "
+                        "version 3 (test_auc=0.6000) replaces it: alias moved")
+
+
+def test_an_unverified_champion_is_not_replaced_by_a_non_finite_version():
+    moved, decision = champion_decision(
+        version=3, value=math.nan, champion_version=2, champion_value=0.9, champion_verified=False, **RULE
+    )
+    assert not moved and "cannot become champion" in decision
