@@ -270,7 +270,9 @@ def _normalize_table(
             keep = present & is_text
             text = raw.astype(object)
             out[c.name] = text if keep.all() else text.where(keep, None)
-    return out, missing
+    # Contract columns in the schema's order, then extra columns as they arrived.
+    extra = [c for c in out.columns if c not in schema.names]
+    return out[[*schema.names, *extra]], missing
 
 
 def _check_unique(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> None:
