@@ -126,8 +126,14 @@ def _store_lock(tracking_uri: str) -> Iterator[None]:
         yield
         return
     db = Path(tracking_uri.removeprefix("sqlite:///"))
-    db.parent.mkdir(parents=True, exist_ok=True)
-    with open(db.with_name(db.name + ".lock"), "a+b") as fh:
+    try:
+        db.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(db.with_name(db.name + ".lock"), "a+b")  # noqa: SIM115 - closed below
+    except OSError as exc:  # a read-only store can still be read: it needs no migration lock
+        logger.debug("no lock beside %s (%s); reading without it", db, exc)
+        yield
+        return
+    with fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
             yield

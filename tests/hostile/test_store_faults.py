@@ -473,6 +473,25 @@ def test_store_lock_serialises_the_first_migration(tmp_path):
     assert order == ["first", "second"] and (tmp_path / "mlflow.db.lock").exists()
 
 
+def test_read_only_store_is_read_without_the_lock(tmp_path, monkeypatch):
+    import builtins
+
+    from credit_risk.tracking import _store_lock
+
+    real = builtins.open
+
+    def read_only(path, *args, **kwargs):
+        if str(path).endswith(".lock"):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", read_only)
+    entered = []
+    with _store_lock(f"sqlite:///{tmp_path / 'mlflow.db'}"):
+        entered.append(True)
+    assert entered == [True] and not (tmp_path / "mlflow.db.lock").exists()
+
+
 def test_bundle_that_changed_after_training_is_not_registered(store, tmp_path):
     from credit_risk.models import GenericRiskModel
     from credit_risk.models.bundle import ModelBundle, save_bundle
