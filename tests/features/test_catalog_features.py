@@ -272,4 +272,6 @@ def test_from_catalog_round_trips_and_builds(city, tmp_path):
     fm = build_features(ds, _cut(ds), spec)
     assert fm.X["inspection_adverse_count_1095d"].tolist() == [1.0, 1.0, 0.0]
     np.testing.assert_allclose(fm.X["inspection_adverse_share_1095d"], [1 / 3, 1.0, np.nan])
-    assert fm.info_by_name()["violation_count_365d"].direction == 1 and fm.info_by_name()["inspection_count_365d"].direction == 0
+    info = fm.info_by_name()
+    assert info["violation_count_365d"].direction == 1 and info["inspection_count_365d"].direction == 0
+    assert info["violation_days_since_last"].direction == 0  # recency is an observation, not a rule

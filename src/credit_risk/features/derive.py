@@ -3,21 +3,17 @@
 :func:`spec_from_catalog` (also :meth:`FeatureSpec.from_catalog`) writes, for every kind, the
 features a person would write first, reading what the catalogue says the kind means:
 
-=====================================  ===============================================  =========
-group (prefix)                         aggregations                                     direction
-=====================================  ===============================================  =========
-``{kind}``                             count in each window, days since the last         1 for a
-                                       record; ``active``/``active_count`` for interval   negative
-                                       kinds; ``last`` outcome when it has outcomes;      kind,
-                                       ``max_severity`` for negative kinds or a kind      else 0
-                                       with its own severity scale
-``{kind}_adverse``                     count of adverse outcomes in each window          1
-``{kind}`` (second group)              ``adverse_share`` in the longest window           1
-``{kind}_{severity}``                  count per severity above the lowest of the        as
-                                       kind's own ``severity_scale``                     ``{kind}``
-``{kind}_amount`` / ``{kind}_value``   ``sum`` of the value for ``amount`` / ``count``   as
-``{kind}_score`` / ``{kind}_share``    ``mean`` of the value for ``score`` / ``share``   0
-=====================================  ===============================================  =========
+- ``{kind}``: count in each window; ``active`` and ``active_count`` for interval kinds;
+  ``max_severity`` for negative kinds or a kind with its own severity scale — direction 1 for
+  a negative kind, else 0;
+- ``{kind}`` (recency): days since the last record, ``last`` outcome when the kind has
+  outcomes — direction 0;
+- ``{kind}_adverse``: count of adverse outcomes in each window, and ``{kind}_adverse_share``
+  in the longest window — direction 1;
+- ``{kind}_{severity}``: count per severity above the lowest of the kind's own
+  ``severity_scale`` — as ``{kind}``;
+- ``{kind}_amount`` / ``{kind}_value``: ``sum`` of the value for ``amount`` / ``count`` — as
+  ``{kind}``; ``{kind}_score`` / ``{kind}_share``: ``mean`` of the value — direction 0.
 
 A direction is declared only where it is a rule (more records of a negative kind, more
 adverse outcomes never lower the risk); everything else is left to the model and checked
@@ -74,14 +70,17 @@ def _kind_groups(name: str, spec, windows: tuple[int, ...], *, valued: bool = Tr
     zh = spec.name_zh
     sign = 1 if spec.polarity == "negative" else 0
     en = f"{_words(name)} records"
-    aggs: list[str] = ["count", "days_since_last"]
+    aggs: list[str] = ["count"]
     if spec.interval:
         aggs += ["active", "active_count"]
-    if spec.outcomes:
-        aggs.append("last")
     if spec.polarity == "negative" or spec.severity_scale is not None:
         aggs.append("max_severity")
-    groups = [AggregateGroup(name, view, sign, en, zh, RecordFilter(kinds=(name,)), tuple(aggs), windows)]  # type: ignore[arg-type]
+    recency = ["days_since_last"] + (["last"] if spec.outcomes else [])
+    groups = [
+        AggregateGroup(name, view, sign, en, zh, RecordFilter(kinds=(name,)), tuple(aggs), windows),  # type: ignore[arg-type]
+        # how recent the last record is: an observation, not a rule (no direction)
+        AggregateGroup(name, view, 0, en, zh, RecordFilter(kinds=(name,)), tuple(recency)),  # type: ignore[arg-type]
+    ]
     if spec.adverse_outcomes and adverse_seen:
         adverse = tuple(spec.adverse_outcomes)
         groups.append(AggregateGroup(
