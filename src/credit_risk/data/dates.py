@@ -135,9 +135,12 @@ def _declare_hint(column: str, fmt: DateFormat) -> str:
 
 
 def _calendar(y: np.ndarray, m: np.ndarray, d: np.ndarray, precision: np.ndarray):
-    """datetime64[D] per row (NaT where invalid) and a mask of impossible month/day values."""
+    """datetime64[D] per row (NaT where invalid) and a mask of impossible month/day values.
+
+    The written month and day must exist whatever the precision; then a month precision gives
+    the month's last day and a year precision 31 December.
+    """
     n = len(y)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     ok = ~np.isnan(y)
     m = np.where(np.isnan(m), 12.0, m)  # a year alone: December (then its last day)
     bad = ok & ((m < 1) | (m > 12))
@@ -151,9 +154,12 @@ def _calendar(y: np.ndarray, m: np.ndarray, d: np.ndarray, precision: np.ndarray
     bad_day = has_day & ((d < 1) | (d > length))
     bad |= bad_day
     day_value = first + (np.nan_to_num(d, nan=1.0).astype("int64") - 1).astype("timedelta64[D]")
-    coarse = precision > 0  # month or year: the last day of the (year's last) month
-    out = np.where(ok & ~bad_day, np.where(coarse | ~has_day, last, day_value), out)
-    return out, bad
+    years = np.where(ok, np.nan_to_num(y), 1970).astype("int64") - 1970
+    year_end = (years + 1).astype("datetime64[Y]").astype("datetime64[D]") - np.timedelta64(1, "D")
+    value = np.where(has_day & (precision == _COARSENESS["day"]), day_value, last)
+    value = np.where(precision == _COARSENESS["year"], year_end, value)
+    out = np.where(ok & ~bad_day, value, np.datetime64("NaT"))
+    return out.astype("datetime64[D]"), bad
 
 
 def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, column: str):
