@@ -56,7 +56,9 @@ Risk violation, of (actual date − slot date under the score's order); the actu
 0 by definition. *First-half share* is the share of those adverse visits whose slot falls in
 the first half of the period (by date); *capture@20%* the share of them among the 20 % of
 visits with the highest scores. *Random order* is a seeded random re-ordering (a fresh one in
-each replicate): it is not 0 on real data when the event rate drifts within the period. Every
+each replicate): it is not 0 on real data when the event rate drifts within the period. The
+figures come twice (``--periods``): visits re-ordered within the whole test period, and within
+each calendar month (an agency plans month by month; Chicago's pilot re-ordered two months). Every
 figure has a 95 % percentile interval from a paired bootstrap (the same resampled visits for
 every scorer; ``--n-boot`` replicates); AUC differences use
 :func:`credit_risk.evaluation.auc_difference`.
@@ -251,39 +253,43 @@ def fit_baseline(X: pd.DataFrame, y: np.ndarray, dates: pd.Series, *, threads: i
 FIGURES = ("auc", "days_earlier", "first_half", "capture_20")
 
 
-def figures_of(y: np.ndarray, score: np.ndarray, dates: np.ndarray) -> dict[str, float]:
+def figures_of(y: np.ndarray, score: np.ndarray, dates: np.ndarray, periods: np.ndarray | None) -> dict[str, float]:
     """AUC and the library's targeting figures (:mod:`credit_risk.evaluation`) of one score."""
     return {
         "auc": binary_metrics(y, score)["auc"],
-        "days_earlier": days_earlier(y, score, dates),
-        "first_half": first_half_share(y, score, dates),
+        "days_earlier": days_earlier(y, score, dates, periods=periods),
+        "first_half": first_half_share(y, score, dates, periods=periods),
         "capture_20": capture_at(y, score, 0.2, dates=dates),
     }
 
 
-def order_figures(y: np.ndarray, dates: np.ndarray, seed: int) -> dict[str, dict[str, float]]:
+def order_figures(y: np.ndarray, dates: np.ndarray, periods: np.ndarray | None, seed: int) -> dict[str, dict[str, float]]:
     """The random order (one seeded permutation, as :func:`targeting_metrics` does) and the actual order."""
     zero = np.zeros(len(y))
-    rnd = {"auc": 0.5, "days_earlier": days_earlier(y, zero, dates, order="random", seed=seed),
-           "first_half": first_half_share(y, zero, dates, order="random", seed=seed),
+    rnd = {"auc": 0.5, "days_earlier": days_earlier(y, zero, dates, periods=periods, order="random", seed=seed),
+           "first_half": first_half_share(y, zero, dates, periods=periods, order="random", seed=seed),
            "capture_20": float("nan")}
     actual = {"auc": float("nan"), "days_earlier": 0.0,
-              "first_half": first_half_share(y, zero, dates, order="actual"), "capture_20": float("nan")}
+              "first_half": first_half_share(y, zero, dates, periods=periods, order="actual"),
+              "capture_20": float("nan")}
     return {"random order": rnd, "actual order": actual}
 
 
-def paired_bootstrap(y, dates, scores: dict[str, np.ndarray], *, n_boot: int, seed: int) -> dict:
+def paired_bootstrap(y, dates, scores: dict[str, np.ndarray], *, n_boot: int, seed: int,
+                     periods: np.ndarray | None = None) -> dict:
     """Every scorer's figures on the same resampled visits (with replacement), replicate by replicate.
 
     Returns ``{"point": {scorer: figures}, "replicates": [{scorer: figures}, ...]}``; the random
-    order draws a fresh permutation in each replicate.
+    order draws a fresh permutation in each replicate. With ``periods`` (a label per visit) the
+    visits are re-ordered within their own period only.
     """
     rng = np.random.default_rng(seed)
     n = len(y)
 
     def all_figures(idx, rep_seed):
-        out = {name: figures_of(y[idx], s[idx], dates[idx]) for name, s in scores.items()}
-        out.update(order_figures(y[idx], dates[idx], rep_seed))
+        per = None if periods is None else periods[idx]
+        out = {name: figures_of(y[idx], s[idx], dates[idx], per) for name, s in scores.items()}
+        out.update(order_figures(y[idx], dates[idx], per, rep_seed))
         return out
 
     point = all_figures(np.arange(n), seed)
@@ -401,6 +407,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--n-boot", type=int, default=500)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--periods", default="test,M",
+                    help="comma-separated: re-order the visits within the whole test period ('test'), each month"
+                         " ('M') or each quarter ('Q'); one table each (default: test,M)")
     ap.add_argument("--library", action=argparse.BooleanOptionalAction, default=True,
                     help="also run the library with credit-risk init defaults (default: on)")
     ap.add_argument("--synthetic", action=argparse.BooleanOptionalAction, default=True,
@@ -458,9 +467,13 @@ def main(argv: list[str] | None = None) -> dict:
             scores = {k: v[known] for k, v in {**scores, **more}.items()}
             yt, dates = yt[known], dates[known]
     t2 = time.perf_counter()
-    boot = paired_bootstrap(yt, dates, scores, n_boot=args.n_boot, seed=args.seed)
-    print(f"bootstrap: {args.n_boot} replicates, {time.perf_counter() - t2:.0f} s")
-    report(boot, scores, yt, test_rows=len(yt), visit_days=len(np.unique(dates)), args=args)
+    figures = {}
+    for period in args.periods.split(","):
+        periods = None if period == "test" else pd.DatetimeIndex(dates).to_period(period).astype(str).to_numpy()
+        boot = paired_bootstrap(yt, dates, scores, n_boot=args.n_boot, seed=args.seed, periods=periods)
+        report(boot, scores, yt, test_rows=len(yt), visit_days=len(np.unique(dates)), period=period, args=args)
+        figures[period] = {name: {key: interval(boot, name, key) for key in FIGURES} for name in boot["point"]}
+    print(f"\nbootstrap: {args.n_boot} replicates per table, {time.perf_counter() - t2:.0f} s")
     print("\nbaseline feature gain (share of total):")
     print((gain / gain.sum()).head(15).round(3).to_string())
     if library_info:
@@ -474,7 +487,6 @@ def main(argv: list[str] | None = None) -> dict:
             if key in synthetic:
                 print(f"  {key}: {fmt(synthetic[key], 3 if 'share' in key else 1)}")
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
-    figures = {name: {key: interval(boot, name, key) for key in FIGURES} for name in boot["point"]}
     result = {"test_start": str(test_start.date()), "test_rows": int(test.sum()), "test_events": int(yt.sum()),
               "figures": figures, "baseline_gain": (gain / gain.sum()).round(4).to_dict(),
               "library": library_info, "synthetic": synthetic}
@@ -485,7 +497,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def report(boot: dict, scores: dict[str, np.ndarray], y: np.ndarray, *, test_rows: int, visit_days: int,
-           args) -> None:
+           period: str, args) -> None:
     """Print the figures of every scorer and the paired differences between them."""
     rows = []
     for name in boot["point"]:
@@ -497,8 +509,10 @@ def report(boot: dict, scores: dict[str, np.ndarray], y: np.ndarray, *, test_row
             "capture@20%": fmt(interval(boot, name, "capture_20")) if name in scores else "",
         })
     pd.set_option("display.width", 200)
+    within = {"test": "the whole test period", "M": "each month", "Q": "each quarter"}[period]
     print(f"\nSan Francisco, out of time (test {test_rows:,} routine visits on {visit_days} days, {int(y.sum()):,}"
-          f" with a High Risk violation; {args.n_boot} paired-bootstrap replicates, 95 % intervals):")
+          f" with a High Risk violation; visits re-ordered within {within}; {args.n_boot} paired-bootstrap"
+          " replicates, 95 % intervals):")
     print(pd.DataFrame(rows).to_string(index=False))
     names = list(scores)
     base = names[0]  # the plain baseline: every other scorer minus it, then every scorer minus random
