@@ -84,16 +84,17 @@ def _parse(text: str) -> Any:
     its expanded size is counted before anything is constructed (:func:`_check_expansion`).
     """
     scan = _LOADER(text)
+    aliases = 0
     try:
         depth = 0
         while scan.check_event():
-            event = scan.get_event()
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
+            step = _DEPTH_STEP.get(type(scan.get_event()), 0)
+            if step == 2:
+                aliases += 1
+            elif step:
+                depth += step
                 if depth > MAX_YAML_DEPTH:
                     raise yaml.YAMLError(f"it is nested more than {MAX_YAML_DEPTH} levels deep")
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
     finally:
         scan.dispose()
     loader = _LOADER(text)
@@ -101,10 +102,15 @@ def _parse(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_expansion(node)
+        if aliases:  # without aliases the expansion is the document itself, already bounded
+            _check_expansion(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+_DEPTH_STEP = {yaml.SequenceStartEvent: 1, yaml.MappingStartEvent: 1, yaml.SequenceEndEvent: -1,
+               yaml.MappingEndEvent: -1, yaml.AliasEvent: 2}
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
