@@ -192,7 +192,10 @@ def test_models_never_import_the_pipeline():
 
 #: Cycles that close only through imports deferred into functions. Known and accepted; a new
 #: one fails here so that it is a decision, not an accident.
-KNOWN_DEFERRED_CYCLES: list[list[str]] = []
+KNOWN_DEFERRED_CYCLES: list[list[str]] = [
+    # FeatureSpec.from_catalog (spec.py) defers to derive.spec_from_catalog, which builds FeatureSpecs.
+    ["credit_risk.features.derive", "credit_risk.features.spec"],
+]
 
 
 def test_deferred_import_cycles_are_known():

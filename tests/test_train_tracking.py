@@ -92,6 +92,12 @@ def test_registered_model_loads_and_predicts_as_pyfunc(trained):
     p = np.asarray(model.predict(_plain_dtypes(fm.X)))
     assert p.shape == (50,) and ((p > 0) & (p < 1)).all()
     np.testing.assert_allclose(p, bundle.model.generic.predict_proba(fm.X[list(bundle.model.generic.feature_names_in_)])[:, 1])
+    # The verified loader pins the registry's hash; MLmodel names credit_risk.tracking as its only loader.
+    from credit_risk.tracking import load_verified_pyfunc
+
+    verified = load_verified_pyfunc("models:/credit_risk_generic@champion", tracking_uri=uri, dest=root / "verified")
+    np.testing.assert_allclose(np.asarray(verified.predict(_plain_dtypes(fm.X))), p)
+    assert not list((root / "verified").rglob("python_model.pkl"))  # nothing of MLflow's own is unpickled
 
 
 def test_score_output_and_domain_results(trained, tmp_path):
