@@ -565,6 +565,15 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     policy = load_policy(args.policy or _user_config(args, "inspection_policy.yaml"))
     scores = _read_scores(args.scores, "--scores")
     inspectors = _read_roster(args.inspectors)
+    known = sorted(policy.departments)
+    unknown = (~inspectors["department"].astype(str).isin(known)).to_numpy().nonzero()[0]
+    if len(unknown):
+        raise DataContractError([
+            Problem(args.inspectors.name, int(i) + 1, "department", inspectors["department"].iloc[i],
+                    f"is not a department of the inspection policy {known}",
+                    "correct the name or add the department to the policy")
+            for i in unknown[:20]
+        ])
     conflicts = _read_table(args.conflicts, "--conflicts") if args.conflicts else None
     tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
     subjects = subjects_from_dataset(

@@ -96,7 +96,7 @@ def world(tmp_path, raw_tables, codes) -> World:
     scores = tmp_path / "scores.parquet"
     pd.DataFrame({"credit_code": codes, "tier": ["A", "B", "D"], "probability": [0.01, 0.05, 0.3]}).to_parquet(scores)
     roster = tmp_path / "roster.csv"
-    pd.DataFrame({"inspector_id": ["i1", "i2"], "department": ["market", "market"],
+    pd.DataFrame({"inspector_id": ["i1", "i2"], "department": ["market_regulation"] * 2,
                   "home_region": ["330106", "330106"], "capacity": ["10", "12"]}).to_csv(roster, index=False)
     return World(tmp_path, data, scores, roster)
 
@@ -164,6 +164,17 @@ def _roster(capacity: list[str]) -> Callable[[World], list[object]]:
     def argv(w: World) -> list[object]:
         frame = pd.read_csv(w.roster, dtype=str)
         frame["capacity"] = capacity
+        path = w.tmp / "bad-roster.csv"
+        frame.to_csv(path, index=False)
+        return w.plan(roster=path)
+
+    return argv
+
+
+def _roster_department(name: str) -> Callable[[World], list[object]]:
+    def argv(w: World) -> list[object]:
+        frame = pd.read_csv(w.roster, dtype=str)
+        frame.loc[1, "department"] = name
         path = w.tmp / "bad-roster.csv"
         frame.to_csv(path, index=False)
         return w.plan(roster=path)
@@ -241,6 +252,9 @@ CASES: list[Case] = [
     Case("roster-capacity-ten", "7", _roster(["ten", "12"]), 1,
          r"roster\.csv row 1, column 'capacity': is not a whole number of visits ≥ 0 \(got 'ten'\)"),
     Case("roster-capacity-negative", "7", _roster(["3", "-2"]), 1, r"row 2, column 'capacity'.*\(got '-2'\)"),
+    Case("roster-unknown-department", "18", _roster_department("markt_regulation"), 1,
+         r"bad-roster\.csv row 2, column 'department': is not a department of the inspection policy "
+         r"\['.*market_regulation.*'\] \(got 'markt_regulation'\)"),
     # item 7: input files
     Case("scores-missing", "7", lambda w: w.plan(scores=w.tmp / "nope.parquet"), 2,
          r"argument --scores: file '.*nope\.parquet' does not exist"),
