@@ -32,6 +32,8 @@ def trained(tmp_path_factory):
     result = train(dataset, config, out_dir=tmp / "models", created_at="2026-01-01T00:00:00")
     path = result.bundles["generic"]
     sha = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["sha256"]
+    targeting = result.trained.report["targeting"].set_index("metric")  # inspection labels: targeting figures
+    assert {"days_earlier", "days_earlier_random", "first_half_share", "capture_at_10%"} <= set(targeting.index)
     return dataset, load_bundle(path, sha256=sha), sha, tmp
 
 

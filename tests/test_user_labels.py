@@ -10,6 +10,7 @@ import pytest
 
 from credit_risk.data import load_dataset
 from credit_risk.exceptions import ConfigError
+from credit_risk.label_sources import LabelConfig, training_labels
 from credit_risk.labels import event_within
 from credit_risk.labels_table import check_labels_table, load_labels_table
 from credit_risk.scoring import active_cutoffs
@@ -140,3 +141,15 @@ def test_unknown_subjects_are_refused(sample, tmp_path):
     bad.loc[5, "credit_code"] = "NOT-A-SUBJECT"
     with pytest.raises(ConfigError, match=r"labels table, row 6, column 'credit_code': subject 'NOT-A-SUBJECT' is not in"):
         train(dataset, config, out_dir=tmp_path / "models", created_at="t", labels=bad)
+
+
+def test_event_within_target_from_the_config(sample):
+    dataset, labels = sample
+    config = LabelConfig(target="event_within", kinds=tuple(KINDS), horizon_days=365, as_of=("2024-07-01",))
+    built, table = training_labels(dataset, config)
+    assert built.meta["target"] == "event_within"
+    assert table["y"].tolist() == labels["label"].tolist()
+    with pytest.raises(ConfigError, match=r"'event_within' needs label.kinds"):
+        training_labels(dataset, LabelConfig(target="event_within"))
+    with pytest.raises(ConfigError, match=r"label.target is 'table' but label.file is not set"):
+        training_labels(dataset, LabelConfig(target="table"))
