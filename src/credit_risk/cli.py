@@ -523,6 +523,14 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from credit_risk.demo import run_demo
 
     config_path = _user_config(args, "train.yaml")
+    folder = _configs_dir(args)
+    if folder is not None:  # the demo takes only a training config; never ignore a file silently
+        usable = {"train.yaml"} | ({"features.yaml", "tiers.yaml", "model.yaml", "scorecard.yaml", "domains"}
+                                   if config_path is not None else set())
+        ignored = sorted(n for n in CONFIG_NAMES if n not in usable and (Path(folder) / n).exists())
+        if ignored:
+            raise UsageError(f"--configs {folder}: demo reads only train.yaml (and the files it names), not "
+                             f"{ignored}; run validate, train, score and plan with --configs instead")
     if config_path is not None:
         config, _ = load_train_settings(config_path)
         _check_train_config(config, str(config_path))

@@ -509,3 +509,12 @@ def test_parse_date():
             parse_date(bad, "x")
     with pytest.raises(ConfigError, match="with a time"):
         parse_date(dt.datetime(2026, 1, 1, 8), "x")
+
+
+def test_demo_never_ignores_a_config_silently(world, run_cli, record):
+    configs = world.tmp / "configs"
+    configs.mkdir()
+    (configs / "catalog.yaml").write_text("extends: packaged\n", encoding="utf-8")
+    run = run_cli(["demo", "--data", world.data, "--out", world.tmp / "demo", "--configs", configs])
+    record("demo-configs-ignored", run.outcome)
+    assert run.code == 2 and re.search(r"demo reads only train\.yaml .*not \['catalog\.yaml'\]", run.error_lines[0])
