@@ -171,10 +171,15 @@ def test_established_on_impossible(raw_tables, refused, text, message):
     refused(_build(raw_tables), rf"enterprises row 1, column 'established_on': {message} \(got '{text}'\)")
 
 
-def test_established_on_long_after_the_latest_record(raw_tables, refused):
-    raw_tables["enterprises"].loc[0, "established_on"] = "2025-01-01"
-    refused(_build(raw_tables),
-            r"^enterprises row 1, column 'established_on': is more than a year after the latest record \(2023-09-09\)")
+def test_established_on_long_after_the_latest_record_is_a_warning(raw_tables, caplog, record):
+    raw_tables["enterprises"].loc[0, "established_on"] = "2025-01-01"  # the register may be newer than the records
+    with caplog.at_level(logging.WARNING, logger="credit_risk.data.validation"):
+        _build(raw_tables)()
+    record("established-after-the-records", "warning")
+    assert [r.getMessage() for r in caplog.records if "established_on" in r.getMessage()][0] == (
+        "enterprises, column 'established_on': 1 row(s) are more than a year after the latest record (2023-09-09) "
+        "(accepted as possible; check them), e.g. row(s) 1"
+    )
 
 
 def test_record_start_in_2200(raw_tables, refused):

@@ -12,15 +12,15 @@ One rule for numbers and dates:
 
 - **impossible** values are errors: ``inf``, ``1e400`` and ``NaN`` written as numbers; dates
   pandas cannot hold (outside 1678–2261), a time of day or a timezone offset; event dates
-  before 1900 or after 2100; ``established_on`` more than a year after the latest record;
-  an event record published before it happened; an annual-report ``year`` outside 1900–2100
-  or filed before that year ended; negative capital, assets, liabilities or employee counts;
-  a ``draw_probability`` outside (0, 1];
+  before 1900 or after 2100; an event record published before it happened; an annual-report
+  ``year`` outside 1900–2100 or filed before that year ended; negative capital, assets,
+  liabilities or employee counts; a ``draw_probability`` outside (0, 1];
 - **implausible but possible** values are accepted with one logged WARNING per check giving
-  the count and example rows: records dated before their subject was established, an
-  interval record published before it started, an annual report for a year before the
-  subject was established, negative revenue or tax paid, a ``value`` on a kind whose
-  catalogue entry says ``value: none``.
+  the count and example rows: ``established_on`` more than a year after the latest record
+  (a register extract may be newer than the records), records dated before their subject
+  was established, an interval record published before it started, an annual report for a
+  year before the subject was established, negative revenue or tax paid, a ``value`` on a
+  kind whose catalogue entry says ``value: none``.
 """
 
 from __future__ import annotations
@@ -555,13 +555,16 @@ def check_date_keys(dates: Mapping[str, DateSpec]) -> None:
 
 
 def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, col: _Collector) -> None:
-    """``established_on`` against the records: impossible when far after them, odd when after a record."""
+    """``established_on`` against the records: odd when long after the latest record or after a record.
+
+    Both are warnings: a register extract may be newer than the records, and records may be
+    misattributed. Dates after 2100 are errors (:func:`_check_event_window`).
+    """
     latest = rec["published_on"].where(rec["published_on"] <= LATEST_EVENT).max()
     if pd.notna(latest):
         limit = latest + pd.DateOffset(years=1)
-        col.rows("enterprises", ent, (ent["established_on"] > limit).fillna(False).to_numpy(dtype=bool),
-                 "established_on", f"is more than a year after the latest record ({latest.date()})",
-                 "correct the date or leave it empty")
+        col.warn("enterprises", (ent["established_on"] > limit).fillna(False).to_numpy(dtype=bool),
+                 "established_on", f"are more than a year after the latest record ({latest.date()})")
     established = ent.drop_duplicates("credit_code").set_index("credit_code")["established_on"]
     before = (rec["start"] < rec["credit_code"].map(established)).fillna(False).to_numpy(dtype=bool)
     col.warn("records", before, "start", "are dated before their subject's established_on")
