@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError
 from credit_risk.features.matrix import VIEWS, FeatureInfo
 
@@ -546,10 +546,6 @@ def unsafe_columns(dataset) -> tuple[str, ...]:
 
 def default_spec_path() -> Path:
     """Path of the spec shipped with the package (``configs/features.yaml``)."""
-    try:
-        from credit_risk.config import packaged
-    except ImportError:  # the shared helper lands with the config reader
-        return Path(__file__).resolve().parents[1] / "configs" / "features.yaml"
     return packaged("features.yaml")
 
 

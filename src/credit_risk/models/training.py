@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from credit_risk import evaluation as ev
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.explain import Explainer
 from credit_risk.features import check_directions
@@ -82,7 +82,7 @@ class ModelParams:
 
 def load_model_params(path: str | Path | None = None) -> dict[str, Any]:
     """Read ``configs/model.yaml`` strictly (unknown keys fail) into GenericRiskModel keyword arguments."""
-    path = Path(__file__).resolve().parents[1] / "configs" / "model.yaml" if path is None else Path(path)
+    path = packaged("model.yaml") if path is None else Path(path)
     return asdict(from_mapping(ModelParams, load_yaml(path), str(path)))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from credit_risk.config import from_mapping, load_yaml
+from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError
 
 __all__ = [
@@ -51,7 +51,7 @@ LAW_MIN_INSPECTORS = {"food": 2}
 
 def default_policy_path() -> Path:
     """Path of the policy shipped with the package (``configs/inspection_policy.yaml``)."""
-    return Path(__file__).resolve().parents[1] / "configs" / "inspection_policy.yaml"
+    return packaged("inspection_policy.yaml")
 
 
 @dataclass(frozen=True)
