@@ -1,9 +1,11 @@
 """Training runs: labels → point-in-time features → models → bundles → tracked runs.
 
 :func:`train` is what ``credit-risk train`` runs (and what a notebook calls): it builds the
-labels and features from a dataset as the training config says, fits and evaluates every
-model out of time (:func:`credit_risk.models.training.fit_models`), saves one verified bundle
-per model, and — when given a tracking URI — records one MLflow run per model and registers it
+labels (a built-in target or your own labels table, :mod:`credit_risk.label_sources`) and
+features from a dataset as the training config says, fits and evaluates every model on rows
+it did not learn from — out of time, by the labels' split column, or by grouped K-fold
+(:func:`credit_risk.models.training.fit_models`) — refits the saved generic model on all
+labelled rows unless ``refit: false``, saves one verified bundle per model, and — when given a tracking URI — records one MLflow run per model and registers it
 (``credit_risk_generic``, ``credit_risk_<domain>``) with the champion rule of
 :mod:`credit_risk.tracking`.
 """
@@ -18,7 +20,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from credit_risk.config import contained_path, from_mapping, load_yaml
+from credit_risk.config import contained_path, from_mapping, load_yaml, packaged
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
@@ -115,7 +117,7 @@ class TrainConfig:
 
 
 def default_train_config_path() -> Path:
-    return Path(__file__).resolve().parent / "configs" / "train.yaml"
+    return packaged("train.yaml")
 
 
 def load_train_config(path: str | Path | None = None) -> tuple[TrainConfig, str]:
