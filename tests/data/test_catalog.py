@@ -195,3 +195,16 @@ def test_records_are_checked_against_the_kind_scale(tmp_path, raw_tables, codes)
     end = effective_end(court, cat)
     assert end.isna().tolist() == [True, False, False]
     assert end.iloc[1] == pd.Timestamp("2022-01-01") + pd.Timedelta(days=90)
+
+
+def test_severity_ranks_match_severity_rank_row_by_row(tmp_path):
+    cat = load_catalog(_write(tmp_path / "c.yaml", {"extends": "packaged", "kinds": {"court": COURT}}))
+    kinds = ["court", "penalty", "inspection", "gossip", None]
+    values = list(cat.severity_values) + ["nonsense", None]
+    pairs = [(k, s) for k in kinds for s in values]
+    ranks = cat.severity_ranks([k for k, _ in pairs], [s for _, s in pairs])
+    for (kind, sev), rank in zip(pairs, ranks, strict=True):
+        if kind in cat.kinds and sev in cat.scale(kind):
+            assert rank == cat.severity_rank(sev, kind=kind)
+        else:
+            assert np.isnan(rank)

@@ -282,3 +282,25 @@ def test_write_dataset_with_the_packaged_catalogue_writes_no_catalogue(tmp_path,
     written = write_dataset(ds, tmp_path)
     assert {p.name for p in written} == {"enterprises.parquet", "records.parquet"}
     assert load_dataset(tmp_path).catalog == load_catalog()
+
+
+def test_missing_key_column_does_not_flood_other_tables(raw_tables):
+    # Without enterprises.credit_code, records cannot be matched: no "not in enterprises" for every record.
+    ent = raw_tables["enterprises"].drop(columns=["credit_code"])
+    raw_tables["records"].loc[0, "start"] = "soon"
+    with pytest.raises(DataContractError) as info:
+        CreditDataset.from_frames(ent, raw_tables["records"])
+    assert [str(p).split(";")[0] for p in info.value.problems] == [
+        "enterprises, column 'credit_code': required column is missing",
+        "records row 1, column 'start': not a date (got 'soon')",
+    ]
+
+
+def test_dataset_id_scheme_and_manifest_agree(raw_tables):
+    ds = CreditDataset.from_frames(raw_tables["enterprises"], raw_tables["records"])
+    assert ds.manifest == DatasetManifest() and ds.id_scheme == "gb32100"
+    direct = CreditDataset(enterprises=ds.enterprises, records=ds.records, catalog=ds.catalog, id_scheme="any")
+    assert direct.manifest.id_scheme == "any"
+    with pytest.raises(ConfigError, match=r"id_scheme 'any' contradicts the manifest's 'gb32100'"):
+        CreditDataset(enterprises=ds.enterprises, records=ds.records, catalog=ds.catalog, id_scheme="any",
+                      manifest=DatasetManifest())
