@@ -52,6 +52,10 @@ TRACKING_SCHEMES = ("file", "sqlite", "postgresql", "mysql", "mssql", "http", "h
                     "databricks-uc", "uc")
 #: Every run of a domain model records these metrics (see ``credit_risk.train.model_runs``).
 DOMAIN_RUN_METRICS = ("test_auc", "test_auc_generic", "beats_generic", "events_test", "subjects_test")
+#: Besides ``test_<binary metric>``, the generic run records these, and names starting with the
+#: prefixes (their suffixes depend on the data: tiers, targeting metrics).
+GENERIC_RUN_METRICS = ("oracle_gap_auc", "tiers_increasing", "test_auc_unconstrained", "constraints_auc_cost")
+GENERIC_RUN_PREFIXES = ("targeting_", "tier_", "generic_", "scorecard_")
 CONFIG_NAMES = ("catalog.yaml", "features.yaml", "tiers.yaml", "train.yaml", "model.yaml", "scorecard.yaml",
                 "inspection_policy.yaml", "synthetic.yaml", "domains")
 
@@ -404,6 +408,7 @@ def load_train_settings(config_path: str | Path | None, configs_dir: str | Path 
 def _check_train_config(config: Any, where: str) -> None:
     """Everything in the training config that can be checked before data is loaded or models fit."""
     from credit_risk.evaluation import binary_metrics
+    from credit_risk.features.spec import load_feature_spec
     from credit_risk.models.domain import load_domain_configs
     from credit_risk.models.scorecard import load_scorecard_config
     from credit_risk.models.training import load_model_params
@@ -414,12 +419,9 @@ def _check_train_config(config: Any, where: str) -> None:
         value = getattr(getattr(config, section), name)
         if value is not None:
             parse_date(value, f"{where}: {key}")
-    try:
-        from credit_risk.features.spec import load_feature_spec
-    except ImportError:  # pragma: no cover - older feature package
-        load_feature_spec = None
-    if load_feature_spec is not None:
-        load_feature_spec(config.path(config.features))
+    for i, value in enumerate(getattr(config.label, "as_of", ()) or ()):
+        parse_date(value, f"{where}: label.as_of[{i}]")
+    load_feature_spec(config.path(config.features))
     domains = load_domain_configs(config.path(config.domains_dir, directory=True))
     unknown = [d for d in config.domains if d not in domains]
     if unknown:
@@ -427,13 +429,16 @@ def _check_train_config(config: Any, where: str) -> None:
     load_tier_config(config.path(config.tiers))
     load_scorecard_config(config.path(config.scorecard))
     load_model_params(config.path(config.model))
-    metrics = {f"test_{k}" for k in binary_metrics([0, 1], [0.25, 0.75])}
-    if config.domains:
+    metric = config.tracking.metric
+    metrics = {f"test_{k}" for k in binary_metrics([0, 1], [0.25, 0.75])} | set(GENERIC_RUN_METRICS)
+    prefixes: tuple[str, ...] = GENERIC_RUN_PREFIXES
+    if config.domains:  # the champion rule applies to every model, so the metric must be in every run
         metrics &= set(DOMAIN_RUN_METRICS)
-    if config.tracking.metric not in metrics:
+        prefixes = ()
+    if metric not in metrics and not metric.startswith(prefixes):
+        also = f" or a metric starting with {list(prefixes)}" if prefixes else " (the generic and domain runs share only these)"
         raise ConfigError(
-            f"{where}: tracking.metric {show(config.tracking.metric)} is not recorded by every model; "
-            f"use one of {sorted(metrics)}"
+            f"{where}: tracking.metric {show(metric)} is not recorded by every model; use one of {sorted(metrics)}{also}"
         )
 
 

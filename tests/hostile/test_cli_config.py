@@ -296,6 +296,10 @@ CASES: list[Case] = [
     # item 17: the champion metric is checked before any data is read or model fit
     Case("tracking-metric-unknown", "17", _train_yaml("tracking:\n  metric: test_acuracy\n"), 2,
          r"train\.yaml: tracking\.metric 'test_acuracy' is not recorded by every model; use one of \[.*'test_auc'"),
+    Case("tracking-metric-not-in-domain-runs", "17",
+         _train_yaml("domains: [food]\ntracking:\n  metric: test_ks\n"), 2,
+         r"tracking\.metric 'test_ks' is not recorded by every model; use one of \['test_auc'\] "
+         r"\(the generic and domain runs share only these\)"),
     # item 18: messages
     Case("allowed-keys-without-base-dir", "18", _train_yaml("base_dir: /\n"), 2,
          r"unknown key\(s\) \['base_dir'\]"),
