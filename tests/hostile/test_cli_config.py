@@ -522,3 +522,26 @@ def test_demo_never_ignores_a_config_silently(world, run_cli, record):
     run = run_cli(["demo", "--data", world.data, "--out", world.tmp / "demo", "--configs", configs])
     record("demo-configs-ignored", run.outcome)
     assert run.code == 2 and re.search(r"demo reads only train\.yaml .*not \['catalog\.yaml'\]", run.error_lines[0])
+
+
+def test_alias_bomb_in_a_real_process_is_refused_within_seconds_and_400_mb(world, record):
+    """The entry point as users run it, with the heap capped: a bomb that expanded would die, not pass."""
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    def cap_heap():
+        resource.setrlimit(resource.RLIMIT_DATA, (400 * 2**20, 400 * 2**20))
+
+    bomb = world.write("bomb.yaml", BOMB)
+    for argv in (["validate", world.dataset_with(BOMB)], ["train", "--data", world.data, "--config", bomb]):
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "credit_risk.cli", *map(str, argv)], capture_output=True,
+                              text=True, preexec_fn=cap_heap, timeout=60, cwd=world.tmp)
+        seconds = time.perf_counter() - start
+        record(f"alias-bomb-subprocess-{argv[0]}", "clean error" if proc.returncode in (1, 2, 3) and
+               "Traceback" not in proc.stderr else "traceback")
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert proc.stderr.count("\n") == 1 and "alias bomb" in proc.stderr
+        assert seconds < 20, f"{argv[0]} took {seconds:.1f} s"
