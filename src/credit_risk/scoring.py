@@ -46,10 +46,13 @@ logger = logging.getLogger(__name__)
 
 
 def active_cutoffs(dataset: CreditDataset, as_of: pd.Timestamp) -> pd.DataFrame:
-    """One cutoff per subject established before ``as_of`` and not closed before it."""
+    """One cutoff per subject not established on or after ``as_of`` and not closed before it.
+
+    A subject whose establishment date is unknown (optional outside GB/T data) is operating.
+    """
     ent = dataset.enterprises
     as_of = pd.Timestamp(as_of)
-    active = (ent["established_on"] < as_of) & ~(ent["closed_on"] < as_of)
+    active = ~(ent["established_on"] >= as_of) & ~(ent["closed_on"] < as_of)
     return pd.DataFrame(
         {"credit_code": ent.loc[active, "credit_code"].to_numpy(dtype=object), "as_of": as_of}
     ).astype({"as_of": "datetime64[ns]"})

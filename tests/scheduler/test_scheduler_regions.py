@@ -106,3 +106,27 @@ def test_free_form_summary_counts_full_regions(any_policy):
     plan = plan_inspections(subjects, inspectors, pol, period_start=START, period_end=END, seed=2)
     summary = plan.summary()
     assert set(summary.loc[summary["dimension"] == "region", "key"]) == set(ZIPS)
+
+
+def test_a_lives_dataset_without_establishment_dates_gets_a_free_form_plan(any_policy):
+    from credit_risk.data import CreditDataset
+    from credit_risk.data.catalog import load_catalog
+    from credit_risk.data.dataset import DatasetManifest
+    from credit_risk.scheduler import subjects_from_dataset
+    from credit_risk.scoring import active_cutoffs
+
+    ent = pd.DataFrame({"credit_code": ["10", "11", "12"], "region": ["94110", "94103", "94110"],
+                        "closed_on": [None, None, "2016-01-01"]})
+    rec = pd.DataFrame({"record_id": ["r1"], "credit_code": ["10"], "kind": ["inspection"], "domain": ["food"],
+                        "start": ["2016-05-01"], "outcome": ["pass"]})
+    ds = CreditDataset.from_frames(ent, rec, catalog=load_catalog(), manifest=DatasetManifest(
+        id_scheme="any", region_scheme="any", industry_scheme="any"))
+    tiers = pd.DataFrame({"credit_code": ["10", "11", "12"], "tier": ["D", "D", "D"]})
+    subjects = subjects_from_dataset(ds, tiers, as_of=START)
+    # no establishment date is not "not yet established": 10 and 11 operate, 12 closed before the plan
+    assert sorted(subjects["credit_code"]) == sorted(active_cutoffs(ds, pd.Timestamp(START))["credit_code"]) == ["10", "11"]
+    inspectors = pd.DataFrame({"inspector_id": ["a", "b", "c", "d"], "department": "market_regulation",
+                               "home_region": ["94110", "94110", "94103", "94103"], "capacity": 5})
+    pol = dataclasses.replace(any_policy, assignment=dataclasses.replace(any_policy.assignment, pool_level=6))
+    plan = plan_inspections(subjects, inspectors, pol, period_start=START, period_end=END, seed=0)
+    assert sorted(plan.visits["region"]) == ["94103", "94110"]

@@ -45,7 +45,7 @@ def subjects_from_dataset(
         The plan's start. The same point-in-time rule as the features applies: a record
         counts iff published strictly before ``as_of``, started before it, and not ended,
         repaired or expired by then (``credit_risk.data.publication``); a subject operates
-        iff established before ``as_of`` and not closed before it.
+        iff established before ``as_of`` (or on an unknown date) and not closed before it.
     domain_kinds : sequence of str
         Record kinds whose ``domain`` puts a subject under that domain while active.
     complaint_days : int
@@ -69,7 +69,7 @@ def subjects_from_dataset(
         raise DataContractError(f"tiers table lacks column(s) {missing}; got {list(tiers.columns)}")
     established = pd.to_datetime(ent["established_on"])
     closed = pd.to_datetime(ent["closed_on"]) if "closed_on" in ent.columns else pd.Series(pd.NaT, index=ent.index)
-    alive = (established < t) & ~(closed < t)
+    alive = ~(established >= t) & ~(closed < t)  # an unknown establishment date: operating
     cols = [c for c in ("credit_code", "name", "region", "industry", "established_on") if c in ent.columns]
     out = ent.loc[alive, cols].copy()
     for c in ("credit_code", "region", "industry"):
