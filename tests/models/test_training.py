@@ -124,6 +124,26 @@ def test_model_params_config(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("n_estimators: -1\n", r"model.yaml: n_estimators must be an integer >= 1; got -1"),
+        ("learning_rate: 0\n", r"learning_rate must be in \(0, 1\]; got 0"),
+        ("subsample: 1.5\n", r"subsample must be in \(0, 1\]; got 1.5"),
+        ("max_depth: 0\n", r"max_depth must be an integer >= 1 \(or -1: no limit\); got 0"),
+        ("calibration: platt\n", r"calibration must be one of auto, isotonic, sigmoid, none; got 'platt'"),
+        ("n_estimators: true\n", r"model.yaml.n_estimators: expected an integer, got True"),
+    ],
+)
+def test_model_params_are_range_checked(tmp_path, text, message):
+    from credit_risk.models.training import load_model_params
+
+    bad = tmp_path / "model.yaml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_model_params(bad)
+
+
+@pytest.mark.parametrize(
     ("chosen", "generic", "se", "expected"),
     [
         (0.752, 0.752, 0.0, "within noise"),  # identical ranking: SE 0, not "inf standard errors"

@@ -81,9 +81,30 @@ class ModelParams:
 
 
 def load_model_params(path: str | Path | None = None) -> dict[str, Any]:
-    """Read ``configs/model.yaml`` strictly (unknown keys fail) into GenericRiskModel keyword arguments."""
+    """Read ``configs/model.yaml`` strictly (unknown keys fail, values range-checked) into GenericRiskModel keyword arguments."""
     path = packaged("model.yaml") if path is None else Path(path)
-    return asdict(from_mapping(ModelParams, load_yaml(path), str(path)))
+    params = asdict(from_mapping(ModelParams, load_yaml(path), str(path)))
+    for name, value in params.items():
+        ok, allowed = _PARAM_RANGES[name]
+        if isinstance(value, bool) != (name == "monotone") or not ok(value):
+            raise ConfigError(f"{path}: {name} must be {allowed}; got {value!r}; fix it in the model config")
+    return params
+
+
+_PARAM_RANGES: dict[str, tuple[Any, str]] = {
+    "n_estimators": (lambda v: v >= 1, "an integer >= 1"),
+    "learning_rate": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "num_leaves": (lambda v: v >= 2, "an integer >= 2"),
+    "max_depth": (lambda v: v >= 1 or v == -1, "an integer >= 1 (or -1: no limit)"),
+    "min_child_samples": (lambda v: v >= 1, "an integer >= 1"),
+    "reg_lambda": (lambda v: 0 <= v < float("inf"), "a finite number >= 0"),
+    "subsample": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "colsample_bytree": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "early_stopping_rounds": (lambda v: v >= 1, "an integer >= 1"),
+    "calibration": (lambda v: v in ("auto", "isotonic", "sigmoid", "none"), "one of auto, isotonic, sigmoid, none"),
+    "monotone": (lambda v: True, "true or false"),
+    "n_jobs": (lambda v: v >= 1 or v == -1, "an integer >= 1 (or -1: all cores)"),
+}
 
 
 def event_probability(generic: GenericRiskModel, X) -> np.ndarray:
