@@ -212,6 +212,7 @@ def train(
         truth=None if truth is None else truth_for_cutoffs(truth, labels.cutoffs),
         refit=config.refit,
         targeting=target == "inspection_outcome",
+        constraints_cost=True,
     )
     trained.report["label"] = {"target": target, "rows": len(labels), "positives": int(labels.y.sum())}
     # One fresh folder per training run: two runs sharing out_dir never cross bundles.

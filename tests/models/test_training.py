@@ -262,13 +262,17 @@ def test_constraints_report_names_a_wrong_direction_and_its_cost():
     info = tuple(FeatureInfo(i.name, i.view, -i.direction if i.name == "penalties_3y" else i.direction,
                              i.description, i.description_zh, i.categorical) for i in fm.info)
     wrong = FeatureMatrix(fm.keys, fm.X, info)
-    models = fit_models(wrong, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50)
+    models = fit_models(wrong, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50,
+                        constraints_cost=True)
     c = models.report["constraints"]
     assert c["contradicted"] == ["penalties_3y"] and c["constrained"]
     assert c["cost"] == pytest.approx(c["auc_unconstrained"] - c["auc_constrained"])
     assert c["cost_ci"][0] <= c["cost"] <= c["cost_ci"][1]
     assert c["cost"] > 0  # the wrong constraint throws away the strongest signal
     assert c["auc_constrained"] == pytest.approx(models.report["metrics"]["generic"]["auc"])
-    right = fit_models(fm, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50)
+    right = fit_models(fm, labels, tier_config=TIERS, model_params={"n_estimators": 80}, n_boot=50,
+                       constraints_cost=True)
+    assert "constraints" not in fit_models(fm, labels, tier_config=TIERS, model_params={"n_estimators": 20},
+                                           n_boot=50, refit=False).report
     assert right.report["constraints"]["contradicted"] == []
     assert right.report["constraints"]["cost"] < c["cost"]

@@ -347,7 +347,7 @@ def fit_models(
     cross_fit_folds: int = 4,
     refit: bool = True,
     targeting: bool = False,
-    constraints_cost: bool = True,
+    constraints_cost: bool = False,
 ) -> TrainedModels:
     """Fit the generic, domain, scorecard and tier models; evaluate them on held-out rows.
 
@@ -398,7 +398,7 @@ def fit_models(
         False keeps the out-of-time model. Domain models and the scorecards are not refit.
         The report's figures are those of the out-of-time model either way.
     constraints_cost : bool
-        Report the declared directions the training rows contradict and, with a time or
+        (``credit_risk.train.train`` turns it on.) Report the declared directions the training rows contradict and, with a time or
         column split, what the monotone constraints cost: the generic model refitted without
         them on the same split, the paired test-AUC difference and its interval
         (:func:`~credit_risk.models.constraints.constraints_report`; one extra generic fit).
