@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from credit_risk.features.build import build_features
 from credit_risk.features.derive import spec_from_catalog, spec_to_mapping
 from credit_risk.features.spec import FeatureSpec, load_feature_spec, unsafe_columns
 
-__all__ = ["STARTER_FILES", "infer_attribute_types", "write_starter_configs"]
+__all__ = ["STARTER_FILES", "infer_attribute_types", "level_count_for", "write_starter_configs"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,6 @@ def _counts(values: pd.Series) -> str:
 # ----------------------------------------------------------------------------------- builders
 def _fit_builders(spec: FeatureSpec, dataset: CreditDataset) -> FeatureSpec:
     """Leave out the builder parts whose contract columns are empty in this dataset."""
-    from dataclasses import replace
-
     ent = dataset.enterprises
     has = {c: bool(ent[c].notna().any()) if c in ent else False
            for c in ("industry", "region", "entity_type", "established_on", "closed_on")}
@@ -103,6 +102,17 @@ def _code_like(text: pd.Series) -> bool:
         return True
     digits = text.str.fullmatch(r"\d+")
     return bool(digits.all() and text.str.len().nunique() == 1 and text.str.len().iloc[0] >= 5)
+
+
+def level_count_for(n_subjects: int) -> int:
+    """``min_level_count`` written by init: 1 % of the subjects, between 5 and 100 [I].
+
+    Examples
+    --------
+    >>> level_count_for(6_400), level_count_for(80), level_count_for(1_000_000)
+    (64, 5, 100)
+    """
+    return int(min(100, max(5, n_subjects // 100)))
 
 
 def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count: int = 20) -> dict[str, tuple[str, str]]:
@@ -347,9 +357,8 @@ def write_starter_configs(dataset: CreditDataset, out_dir: str | Path, *, overwr
     out.mkdir(parents=True, exist_ok=True)
     rec_kinds = dataset.records["kind"].astype(object)
     found = [k for k in dataset.catalog.kinds if (rec_kinds == k).any()]
-    spec_defaults = FeatureSpec()
-    inferred = infer_attribute_types(dataset.enterprises, exclude=unsafe_columns(dataset),
-                                     min_level_count=spec_defaults.min_level_count)
+    min_count = level_count_for(len(dataset.enterprises))
+    inferred = infer_attribute_types(dataset.enterprises, exclude=unsafe_columns(dataset), min_level_count=min_count)
     tables = [t for t in TABLES if getattr(dataset, t, None) is not None and len(getattr(dataset, t))]
     texts: dict[str, str] = {"catalog.yaml": _catalog_text(dataset, found)}
     write_text(out / "catalog.yaml", texts["catalog.yaml"])
@@ -360,14 +369,12 @@ def write_starter_configs(dataset: CreditDataset, out_dir: str | Path, *, overwr
                .isin(list(catalog.kinds[k].adverse_outcomes)).any()}
     spec = spec_from_catalog(catalog, {c: t for c, (t, _) in inferred.items()}, getattr(dataset, "manifest", None),
                              tables=tables, kinds=found, valued_kinds=valued, adverse_kinds=adverse)
-    spec = _fit_builders(spec, dataset)
+    spec = replace(_fit_builders(spec, dataset), min_level_count=min_count)
     write_text(out / "features.yaml", _features_text(spec, inferred, found))
     loaded = load_feature_spec(out / "features.yaml")
     if loaded != spec:
         raise ConfigError(f"{out / 'features.yaml'} does not read back as the derived spec; report this as a bug")
     # the spec must build on this data, with this catalogue
-    from dataclasses import replace
-
     check = replace(dataset, catalog=catalog)
     fm = build_features(check, _check_cutoffs(dataset), loaded)
     names = {c for c in fm.feature_names if fm.X[c].notna().any()}  # overrides on an all-missing feature are moot

@@ -430,8 +430,9 @@ class FeatureSpec:
         declare (e.g. ``{age_years: -1}`` to enforce "older is safer" as a rule).
     min_level_count : int
         Levels of a categorical attribute or of the industry/region hierarchy held by fewer
-        subjects of the ``enterprises`` table are grouped into ``(other)`` [I]. The table is
-        not time-dependent, so the levels are the same for every as-of date.
+        subjects of the ``enterprises`` table are grouped into ``(other)`` [I] (rare levels of
+        a hierarchy overfit: ``configs/features.yaml``). The table is not time-dependent, so the
+        levels are the same for every as-of date.
 
     Examples
     --------
@@ -446,7 +447,7 @@ class FeatureSpec:
     builders: BuilderParams = field(default_factory=BuilderParams)
     attributes: tuple[AttributeSpec, ...] = ()
     directions: dict[str, int] = field(default_factory=dict)
-    min_level_count: int = 20
+    min_level_count: int = 100
     source: str = field(default="feature spec", init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
