@@ -151,15 +151,19 @@ def write_chunked(
             progress(i + 1, n_chunks)
     if reused:
         logger.info("resumed: reused %d of %d finished chunks", reused, n_chunks)
+    paths = [parts / f"part-{i:06d}.parquet" for i in range(n_chunks)]
+    # A column that is empty in one chunk is typed null there and text elsewhere: unify the
+    # chunks' schemas (null promotes to the other chunks' type) before writing one file.
+    schema = pa.unify_schemas([pq.read_schema(p) for p in paths], promote_options="permissive")
     with atomic_path(out) as tmp:
         writer = None
         try:
-            for i in range(n_chunks):
-                table = pq.read_table(parts / f"part-{i:06d}.parquet")
+            for path in paths:
+                table = pq.read_table(path)
                 if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
-                elif table.schema != writer.schema:
-                    table = table.cast(writer.schema)
+                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+                if table.schema != schema:
+                    table = table.select(schema.names).cast(schema)
                 writer.write_table(table)
         finally:
             if writer is not None:
