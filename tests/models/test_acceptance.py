@@ -10,7 +10,7 @@ provinces the gap ranges 0.026–0.103, and a model trained on a 50,000-subject 
 closes about half of the sample's gap on the sample's own test rows (``benchmarks/
 learning_curve.py``). Its figures are checked for what they *can* show: the gap's 95 %
 paired-bootstrap interval reaches below 0.05, the ML model beats the approved rule set, the
-model tiers rise. Figures are printed with ``pytest -s``.
+model tiers rise or any inversion is within noise (tier D holds ~80 test inspections). Figures are printed with ``pytest -s``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,26 @@ def assert_verdict_matches_evidence(entry: dict) -> None:
     gap = abs(entry["auc_chosen"] - entry["auc_generic"])
     z = gap / entry["auc_se"] if entry["auc_se"] > 0 else (0.0 if gap < 1e-12 else float("inf"))
     assert ("within noise" in entry["why_not"]) == (z < 2), entry["why_not"]
+
+
+def assert_tiers_rise_or_within_noise(table: pd.DataFrame) -> None:
+    """What ~1,000 test inspections can show of "A < B < C < D".
+
+    Tier D holds about 80 test inspections, so its event rate carries a standard error of
+    about 0.05: a C/D inversion of a few points is noise (the strict bar is checked on the
+    50,000-subject provinces). Every inversion between adjacent tiers must stay under 2
+    standard errors (binomial, on the unweighted row counts), and D must lie above A beyond
+    noise.
+    """
+    rate = table["event_rate"].to_numpy(dtype=float)
+    n = table["n"].to_numpy(dtype=float)
+    se = np.sqrt(rate * (1 - rate) / n)
+    assert np.all(np.isfinite(rate)) and np.all(n > 0), table
+    for i in range(len(rate) - 1):
+        if rate[i + 1] <= rate[i]:
+            z = (rate[i] - rate[i + 1]) / np.hypot(se[i], se[i + 1])
+            assert z < 2, f"tier {table['tier'].iloc[i + 1]} below {table['tier'].iloc[i]} by {z:.1f} SE"
+    assert (rate[-1] - rate[0]) / np.hypot(se[0], se[-1]) > 2, table
 
 
 def comparison(report: dict, name: str, weighting: str = "inspected") -> pd.Series:
@@ -181,7 +201,7 @@ def test_committed_sample_is_consistent_with_the_bars():
     gap = comparison(r, "oracle − generic")
     assert gap["ci_low"] < 0.05  # the sample does not contradict the bar (it cannot confirm it)
     assert comparison(r, "generic − scorecard_rules")["ci_low"] > 0  # beats the approved rule set
-    assert tiers_increasing(r["tiers"]["model_table"])
+    assert_tiers_rise_or_within_noise(r["tiers"]["model_table"])
     assert set(r["domains"]) == {"environment", "food"}
     for entry in r["domains"].values():
         assert_verdict_matches_evidence(entry)
