@@ -197,7 +197,8 @@ def _tracking_uri(arg: str | None) -> str:
     source = "--tracking-uri" if arg else "MLFLOW_TRACKING_URI"
     uri = arg or os.environ.get("MLFLOW_TRACKING_URI")
     if not uri:
-        from credit_risk.tracking import local_tracking_uri  # imports MLflow: only when needed
+        # imports MLflow: only when needed
+        from credit_risk.store.tracking import local_tracking_uri
 
         return local_tracking_uri(Path.cwd())
     scheme = urlparse(uri).scheme.lower()

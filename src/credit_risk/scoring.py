@@ -28,9 +28,9 @@ from credit_risk.config import from_mapping
 from credit_risk.data import CreditDataset
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
-from credit_risk.models.bundle import ModelBundle
 from credit_risk.models.generic import GenericRiskModel
 from credit_risk.models.training import TrainedModels
+from credit_risk.store.bundle import BUNDLE_FILE, ModelBundle, load_bundle
 
 __all__ = [
     "ResolvedModel",
@@ -72,10 +72,9 @@ def resolve_model(model: str, tracking_uri: str, cache: str | Path, *, sha256: s
 
     A registry model is verified against the registry's ``bundle_sha256`` tag; a bundle path
     needs ``sha256`` (``credit-risk score --sha256``): nothing is unpickled before its bytes
-    match the pin (see :func:`credit_risk.models.bundle.load_bundle`).
+    match the pin (see :func:`credit_risk.store.bundle.load_bundle`).
     """
-    from credit_risk.models.bundle import load_bundle
-    from credit_risk.tracking import BUNDLE_FILE, download_bundle
+    from credit_risk.store.tracking import download_bundle
 
     if model.startswith("models:/"):
         folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)

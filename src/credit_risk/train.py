@@ -7,7 +7,7 @@ it did not learn from — out of time, by the labels' split column, or by groupe
 (:func:`credit_risk.models.training.fit_models`) — refits the saved generic model on all
 labelled rows unless ``refit: false``, saves one verified bundle per model, and — when given a tracking URI — records one MLflow run per model and registers it
 (``credit_risk_generic``, ``credit_risk_<domain>``) with the champion rule of
-:mod:`credit_risk.tracking`.
+:mod:`credit_risk.store.tracking`.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.features.spec import default_spec_path
 from credit_risk.label_sources import LabelConfig, training_labels
 from credit_risk.labels import Labels
-from credit_risk.models.bundle import ModelBundle, new_run_folder, save_bundle
 from credit_risk.models.domain import load_domain_configs
 from credit_risk.models.scorecard import load_scorecard_config
 from credit_risk.models.splits import ColumnSplit, GroupedKFold, TimeSplit
 from credit_risk.models.training import TrainedModels, fit_models, load_model_params
+from credit_risk.store.bundle import BUNDLE_FILE, ModelBundle, new_run_folder, save_bundle
+from credit_risk.store.tracking import ModelRun
 from credit_risk.tiers import load_tier_config
-from credit_risk.tracking import BUNDLE_FILE, ModelRun
 
 __all__ = [
     "TrainConfig",
@@ -172,7 +172,7 @@ def train(
     config : TrainConfig
     out_dir : path
         Bundles are written as ``OUT/run-<created_at>-<random>/<name>/model.joblib`` (+ its
-        ``.json`` manifest), a fresh folder per run (:func:`~credit_risk.models.bundle.new_run_folder`).
+        ``.json`` manifest), a fresh folder per run (:func:`~credit_risk.store.bundle.new_run_folder`).
     created_at : str
         Timestamp recorded in the bundles (the library never reads the clock).
     truth : DataFrame, optional
@@ -261,7 +261,7 @@ def train_and_track(
 
     ``truth_path`` (synthetic data only) is read when it exists, for the oracle AUC.
     """
-    from credit_risk.tracking import log_model_run
+    from credit_risk.store.tracking import log_model_run
 
     truth = pd.read_parquet(truth_path) if truth_path is not None and Path(truth_path).exists() else None
     result = train(dataset, config, out_dir=out_dir, created_at=created_at, truth=truth, labels=labels)
@@ -308,7 +308,7 @@ def _targeting_metrics(table: pd.DataFrame | None) -> dict[str, float]:
 
 
 def model_runs(result: TrainingResult, *, config_text: str) -> list:
-    """One :class:`~credit_risk.tracking.ModelRun` per model: params, metrics, plots, tables, config."""
+    """One :class:`~credit_risk.store.tracking.ModelRun` per model: params, metrics, plots, tables, config."""
     trained, report = result.trained, result.trained.report
     # MLflow signatures have no categorical type: categorical features travel as strings,
     # which the models map back onto their learned categories.

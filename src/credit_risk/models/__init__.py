@@ -1,4 +1,6 @@
-"""Generic and domain models (通用+专用), calibration, their combination, scorecard and bundle.
+"""Generic and domain models (通用+专用), calibration, their combination and the scorecard.
+
+Bundles (saving and loading fitted models) live in :mod:`credit_risk.store`.
 
 Public names are re-exported here; the code lives in the submodules:
 
@@ -8,12 +10,10 @@ Public names are re-exported here; the code lives in the submodules:
 ``binning``      monotone optimal binning, WoE and IV
 ``calibration``  isotonic / sigmoid calibration chosen on held-out time
 ``training``     :func:`fit_models`, :class:`TrainedModels`, :class:`TimeSplit`
-``bundle``       :func:`save_bundle`, :func:`load_bundle` (joblib + sha256 manifest)
 """
 
 from credit_risk._fitted import ModelNotFittedError
 from credit_risk.models.binning import FeatureBinning, bin_feature
-from credit_risk.models.bundle import ModelBundle, load_bundle, save_bundle
 from credit_risk.models.calibration import Calibrator, choose_calibrator
 from credit_risk.models.domain import DomainConfig, DomainModel, load_domain_configs
 from credit_risk.models.generic import GenericRiskModel, split_by_time
@@ -27,7 +27,6 @@ __all__ = [
     "ExpertScorecard",
     "FeatureBinning",
     "GenericRiskModel",
-    "ModelBundle",
     "ModelNotFittedError",
     "ScorecardConfig",
     "TimeSplit",
@@ -35,9 +34,7 @@ __all__ = [
     "bin_feature",
     "choose_calibrator",
     "fit_models",
-    "load_bundle",
     "load_domain_configs",
     "load_scorecard_config",
-    "save_bundle",
     "split_by_time",
 ]

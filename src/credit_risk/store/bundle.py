@@ -16,7 +16,7 @@ it refuses, before reading a byte of the pickle. The manifest is kept as a damag
 must agree with the pin) and as metadata.
 
 :meth:`ModelBundle.check_features` refuses a feature matrix whose features differ from the
-training features. This module is, with ``tracking.py``, the only place where models are
+training features. This module is, with :mod:`credit_risk.store.tracking`, the only place where models are
 pickled.
 """
 
@@ -37,11 +37,13 @@ from credit_risk.atomic import atomic_path, sha256_file, write_text
 from credit_risk.exceptions import ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
 
-__all__ = ["BUNDLE_FORMAT", "ModelBundle", "check_sha256", "load_bundle", "manifest_path", "new_run_folder", "save_bundle"]
+__all__ = ["BUNDLE_FILE", "BUNDLE_FORMAT", "ModelBundle", "check_sha256", "load_bundle", "manifest_path", "new_run_folder", "save_bundle"]
 
 logger = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = 1
+#: File name of a bundle (in a run folder, and inside the folder logged as the pyfunc model's data).
+BUNDLE_FILE = "model.joblib"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -111,7 +113,7 @@ class ModelBundle:
 
 
 def manifest_path(path: str | Path) -> Path:
-    """The sidecar manifest of a bundle file: ``<path>.json``."""
+    """The sidecar manifest of a bundle file: ``<path>.json`` (``model.joblib.json``)."""
     path = Path(path)
     return path.with_name(path.name + ".json")
 

@@ -60,6 +60,7 @@ import pandas as pd
 
 from credit_risk.atomic import escape_formulas, sha256_file
 from credit_risk.exceptions import ModelError
+from credit_risk.store.bundle import BUNDLE_FILE, load_bundle, manifest_path
 
 __all__ = [
     "ModelRun",
@@ -74,9 +75,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 REGISTRY_PREFIX = "credit_risk_"
-#: File name of a bundle inside the folder logged as the pyfunc model's data.
-BUNDLE_FILE = "model.joblib"
 #: The pyfunc loader module written into MLmodel (MLflow imports it and calls _load_pyfunc).
+#: Registered models name this path, so ``credit_risk.tracking`` stays an alias of this module.
 PYFUNC_LOADER = "credit_risk.tracking"
 #: Registry tag holding the sha256 of the registered bundle's bytes.
 SHA_TAG = "bundle_sha256"
@@ -236,8 +236,6 @@ def _load_pyfunc(data_path: str, model_config: dict | None = None) -> _PyfuncBun
     ``model_config["bundle_sha256"]`` (the registry tag when loaded through
     :func:`load_verified_pyfunc`, else the value written into MLmodel at registration).
     """
-    from credit_risk.models.bundle import load_bundle
-
     pin = (model_config or {}).get(SHA_TAG)
     if not pin:
         raise ModelError(
@@ -259,8 +257,6 @@ class _BundleModel:
     """
 
     def load_context(self, context) -> None:
-        from credit_risk.models.bundle import load_bundle
-
         pin = (getattr(context, "model_config", None) or {}).get(SHA_TAG)
         self.bundle = load_bundle(Path(context.artifacts["bundle"]) / BUNDLE_FILE, sha256=pin)
 
@@ -414,7 +410,6 @@ def _stage_bundle(run: ModelRun, dest: Path) -> tuple[Path, str]:
 
     Returns the staged folder (what is uploaded) and the sha256 of its ``model.joblib``.
     """
-    from credit_risk.models.bundle import manifest_path
 
     source = Path(run.bundle_dir) / BUNDLE_FILE
     if not source.is_file() or not manifest_path(source).is_file():
@@ -619,7 +614,7 @@ def download_bundle(model_uri: str, *, tracking_uri: str, dest: str | Path) -> t
     bundle = found[0].parent
     registered = meta[SHA_TAG]
     try:
-        stored = json.loads((bundle / f"{BUNDLE_FILE}.json").read_text(encoding="utf-8")).get("sha256", "")
+        stored = json.loads(manifest_path(bundle / BUNDLE_FILE).read_text(encoding="utf-8")).get("sha256", "")
     except (OSError, ValueError, AttributeError):
         stored = ""
     if registered != stored:
