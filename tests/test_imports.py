@@ -17,8 +17,14 @@ What counts as an edge ``a → b``:
   ``credit_risk.models.bundle``) is not an edge: every module would otherwise depend on every
   ``__init__`` above it.
 
-The layering rule (``credit_risk.models`` never imports ``credit_risk.pipeline``) counts **every**
+The layering rules (``credit_risk.models`` never imports ``credit_risk.pipeline``; more generally
+a module imports only from its own layer or the layers below, :data:`LAYERS`) count **every**
 import, deferred or not, type-checking only or not.
+
+Old module paths kept after a move (``credit_risk.tracking`` → ``credit_risk.store.tracking``, …)
+are *aliases*: two-line modules that replace themselves in ``sys.modules`` by the new module, so
+old imports, old pickles and MLflow's recorded loader resolve to the very same module object.
+They are listed in :data:`ALIASES` and stand outside the layering (an alias is the new module).
 """
 
 from __future__ import annotations
@@ -145,6 +151,60 @@ def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     return sorted(out)
 
 
+def _is_alias(module: str) -> bool:
+    """A module whose body assigns ``sys.modules[__name__]`` (an old path kept for a moved module)."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Attribute)
+                        and target.value.attr == "modules" and isinstance(target.slice, ast.Name)
+                        and target.slice.id == "__name__"):
+                    return True
+    return False
+
+
+#: Old path → the module it is an alias of.
+ALIASES: dict[str, str] = {
+    "credit_risk.tracking": "credit_risk.store.tracking",
+    "credit_risk.models.bundle": "credit_risk.store.bundle",
+    "credit_risk.models.training": "credit_risk.pipeline.fit",
+    "credit_risk.models.holdout": "credit_risk.pipeline.evaluate",
+    "credit_risk.models.splits": "credit_risk.pipeline.splits",
+    "credit_risk.models.crossval": "credit_risk.pipeline.crossval",
+    "credit_risk.models.domain_training": "credit_risk.pipeline.domains",
+    "credit_risk.models.constraints": "credit_risk.pipeline.constraints",
+    "credit_risk.train": "credit_risk.pipeline.train",
+    "credit_risk.scoring": "credit_risk.pipeline.score",
+    "credit_risk.demo": "credit_risk.pipeline.demo",
+    "credit_risk.tiers": "credit_risk.models.tiers",
+}
+
+#: The layers, bottom to top: a module imports only from its own layer or those below it.
+#: A module belongs to the layer of its longest matching prefix.
+LAYERS: list[tuple[str, tuple[str, ...]]] = [
+    ("config", ("credit_risk.config", "credit_risk.exceptions", "credit_risk._fitted", "credit_risk.atomic",
+                "credit_risk.chunked")),
+    ("data", ("credit_risk.data", "credit_risk.adapters")),
+    ("features, labels", ("credit_risk.features", "credit_risk.labels", "credit_risk.labels_table",
+                          "credit_risk.label_sources")),
+    ("models, explain, evaluation", ("credit_risk.models", "credit_risk.explain", "credit_risk.evaluation",
+                                     "credit_risk.targeting")),
+    ("store", ("credit_risk.store",)),
+    ("pipeline, scheduler", ("credit_risk.pipeline", "credit_risk.scheduler", "credit_risk.starter")),
+    ("cli", ("credit_risk.cli",)),
+]
+
+
+def _layer(module: str) -> int | None:
+    best: tuple[int, int] | None = None
+    for rank, (_, prefixes) in enumerate(LAYERS):
+        for prefix in prefixes:
+            if (module == prefix or module.startswith(prefix + ".")) and (best is None or len(prefix) > best[1]):
+                best = (rank, len(prefix))
+    return None if best is None else best[0]
+
+
 def test_the_walk_sees_the_package():
     assert {"credit_risk.tracking", "credit_risk.scheduler.plan", "credit_risk.models.bundle"} <= set(MODULES)
     top, _ = GRAPH["credit_risk.scheduler.planner"]
@@ -171,6 +231,64 @@ def test_publication_does_not_import_the_planner():
     assert "credit_risk.scheduler.plan" in every
 
 
+def test_aliases_are_the_listed_ones_and_are_the_moved_modules():
+    import importlib
+
+    found = {m for m in MODULES if _is_alias(m)}
+    assert found == set(ALIASES), f"alias modules differ from ALIASES: {sorted(found ^ set(ALIASES))}"
+    for old, new in ALIASES.items():
+        _, every = GRAPH[old]
+        assert every == {new}, f"{old} must import only {new}; imports {sorted(every)}"
+        assert importlib.import_module(old) is importlib.import_module(new)
+
+
+def test_registered_models_loader_path_still_resolves():
+    # MLmodel files of registered versions name credit_risk.tracking as their pyfunc loader.
+    import importlib
+
+    from credit_risk.store.tracking import PYFUNC_LOADER, _load_pyfunc
+
+    assert importlib.import_module(PYFUNC_LOADER)._load_pyfunc is _load_pyfunc
+
+
+def test_every_module_has_a_layer():
+    unplaced = sorted(m for m in MODULES if m != PACKAGE and m not in ALIASES and _layer(m) is None)
+    assert unplaced == [], f"modules in no layer of LAYERS: {unplaced}; add them to the right layer"
+
+
+def test_layer_finder():
+    assert _layer("credit_risk.models.tiers") == _layer("credit_risk.explain") == 3
+    assert _layer("credit_risk.labels_table") == 2 and _layer("credit_risk.labels") == 2
+    assert _layer("credit_risk.cli") == len(LAYERS) - 1 and _layer("credit_risk.nowhere") is None
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """Imports against the layer order (aliases stand for their targets; the root is exempt)."""
+    out = []
+    for module, targets in sorted(graph.items()):
+        if module == PACKAGE or module in ALIASES:
+            continue  # the package root is the curated public API; aliases are their targets
+        here = _layer(module)
+        for target in sorted(ALIASES.get(t, t) for t in targets):
+            there = _layer(target)
+            if here is not None and there is not None and there > here:
+                out.append(f"{module} ({LAYERS[here][0]}) imports {target} ({LAYERS[there][0]})")
+    return out
+
+
+def test_layer_rule_sees_an_upward_import():
+    assert _upward({"credit_risk.models.generic": {"credit_risk.store.bundle"}}) == [
+        "credit_risk.models.generic (models, explain, evaluation) imports credit_risk.store.bundle (store)"]
+    assert _upward({"credit_risk.features.build": {"credit_risk.tracking"}})  # through an alias
+    assert _upward({"credit_risk.pipeline.fit": {"credit_risk.store.tracking", "credit_risk.data"}}) == []
+
+
+def test_modules_import_only_their_layer_or_below():
+    """Data flows one way: cli → pipeline | scheduler → store → models, explain, evaluation → features, labels → data → config."""
+    upward = _upward({m: every for m, (_, every) in GRAPH.items()})
+    assert upward == [], "imports against the layer order:\n" + "\n".join(upward)
+
+
 def test_old_import_paths_still_work():
     from credit_risk.scheduler import InspectionPlan as from_package
     from credit_risk.scheduler.plan import InspectionPlan, summarise
@@ -184,7 +302,7 @@ def test_models_never_import_the_pipeline():
     offending = {
         m: sorted(t for t in every if t == "credit_risk.pipeline" or t.startswith("credit_risk.pipeline."))
         for m, (_, every) in GRAPH.items()
-        if m == "credit_risk.models" or m.startswith("credit_risk.models.")
+        if (m == "credit_risk.models" or m.startswith("credit_risk.models.")) and m not in ALIASES
     }
     offending = {m: t for m, t in offending.items() if t}
     assert offending == {}, f"credit_risk.models imports credit_risk.pipeline: {offending}"

@@ -50,7 +50,7 @@ MAX_MESSAGE_CHARS = 1000
 #: Tracking-URI schemes MLflow understands (``+driver`` suffixes allowed: ``postgresql+psycopg2``).
 TRACKING_SCHEMES = ("file", "sqlite", "postgresql", "mysql", "mssql", "http", "https", "databricks",
                     "databricks-uc", "uc")
-#: Every run of a domain model records these metrics (see ``credit_risk.train.model_runs``).
+#: Every run of a domain model records these metrics (see ``credit_risk.pipeline.train.model_runs``).
 DOMAIN_RUN_METRICS = ("test_auc", "test_auc_generic", "beats_generic", "events_test", "subjects_test")
 #: Besides ``test_<binary metric>``, the generic run records these, and names starting with the
 #: prefixes (their suffixes depend on the data: tiers, targeting metrics).
@@ -393,7 +393,7 @@ def load_train_settings(config_path: str | Path | None, configs_dir: str | Path 
     (features, tiers, scorecard, model, domains) is taken from ``configs_dir`` when there and
     from the package otherwise. Returns ``(TrainConfig, text)``.
     """
-    from credit_risk.train import load_train_config
+    from credit_risk.pipeline.train import load_train_config
 
     path = Path(config_path) if config_path is not None else find_config("train.yaml", configs_dir)
     config, text = load_train_config(path)
@@ -412,8 +412,8 @@ def _check_train_config(config: Any, where: str) -> None:
     from credit_risk.features.spec import load_feature_spec
     from credit_risk.models.domain import load_domain_configs
     from credit_risk.models.scorecard import load_scorecard_config
-    from credit_risk.models.training import load_model_params
-    from credit_risk.tiers import load_tier_config
+    from credit_risk.models.tiers import load_tier_config
+    from credit_risk.pipeline.fit import load_model_params
 
     for key in ("label.start", "label.end", "split.valid_start", "split.test_start"):
         section, name = key.split(".")
@@ -454,7 +454,7 @@ def run_training(
     """
     from credit_risk.data import load_catalog, load_dataset
     from credit_risk.labels_table import load_labels_table
-    from credit_risk.train import train_and_track
+    from credit_risk.pipeline.train import train_and_track
 
     config, text = load_train_settings(config_path, configs_dir)
     _check_train_config(config, str(config_path or find_config("train.yaml", configs_dir)))
@@ -497,7 +497,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     cutoffs = _read_cutoffs(args.cutoffs) if args.cutoffs else None
     score_cutoffs = getattr(scoring, "score_cutoffs", None)
     if cutoffs is not None and score_cutoffs is None:
-        raise UsageError("--cutoffs needs credit_risk.scoring.score_cutoffs, which this version lacks; use --as-of")
+        raise UsageError("--cutoffs needs credit_risk.pipeline.score.score_cutoffs, which this version lacks; use --as-of")
     with tempfile.TemporaryDirectory() as cache:
         bundle, name, version, sha = scoring.resolve_model(args.model, uri or "", Path(cache), sha256=args.sha256)
     dataset = _load_dataset(args, args.data)
@@ -526,7 +526,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     uri = _tracking_uri(args.tracking_uri)
     _check_output(args.out, "--out", kind="folder")
-    from credit_risk.demo import run_demo
+    from credit_risk.pipeline.demo import run_demo
 
     config_path = _user_config(args, "train.yaml")
     folder = _configs_dir(args)

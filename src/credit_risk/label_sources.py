@@ -14,7 +14,7 @@
     :mod:`credit_risk.labels_table`). ``train(..., labels=frame_or_path)`` overrides any target.
 
 :func:`training_labels` returns the :class:`~credit_risk.labels.Labels` (whose cutoffs the
-features are built for) and the table :func:`~credit_risk.models.training.fit_models` reads.
+features are built for) and the table :func:`~credit_risk.pipeline.fit.fit_models` reads.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.data import CreditDataset
+from credit_risk.data.cutoffs import active_cutoffs
 from credit_risk.exceptions import ConfigError
 from credit_risk.labels import Labels, event_within, inspection_outcome
 from credit_risk.labels_table import check_labels_table, load_labels_table
@@ -128,8 +129,6 @@ def training_labels(
         if not config.kinds or not config.as_of:
             raise ConfigError("train config: label.target 'event_within' needs label.kinds (record kinds) and "
                               "label.as_of (one or more YYYY-MM-DD dates)")
-        from credit_risk.scoring import active_cutoffs
-
         cutoffs = pd.concat([active_cutoffs(dataset, pd.Timestamp(d)) for d in config.as_of], ignore_index=True)
         labels = event_within(dataset, cutoffs, list(config.kinds), config.horizon_days)
         frame = labels.cutoffs.assign(y=labels.y.astype(int), sample_weight=labels.sample_weight)

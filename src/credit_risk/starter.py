@@ -390,8 +390,8 @@ def write_starter_configs(dataset: CreditDataset, out_dir: str | Path, *, overwr
 def _check_written(out: Path) -> None:
     """Load every written file with its own loader."""
     from credit_risk.models.scorecard import load_scorecard_config
-    from credit_risk.tiers import load_tier_config
-    from credit_risk.train import TrainConfig
+    from credit_risk.models.tiers import load_tier_config
+    from credit_risk.pipeline.train import TrainConfig
 
     load_tier_config(out / "tiers.yaml")
     load_scorecard_config(out / "scorecard.yaml")

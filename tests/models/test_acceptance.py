@@ -28,8 +28,8 @@ from credit_risk.evaluation import tiers_increasing
 from credit_risk.explain import Explainer
 from credit_risk.features import build_features
 from credit_risk.labels import inspection_outcome
-from credit_risk.models import fit_models, load_domain_configs, load_scorecard_config
-from credit_risk.models.training import TrainedModels, load_model_params
+from credit_risk.models import load_domain_configs, load_scorecard_config
+from credit_risk.models.training import TrainedModels, fit_models, load_model_params
 from credit_risk.tiers import load_tier_config
 
 N_SUBJECTS = 50_000

@@ -89,7 +89,7 @@ def test_scoring_and_bundle(trained, tmp_path):
     assert (scores["tier"][listed] == "D").all()
     with_domain, _ = models.score(fm.rows(np.arange(len(fm.X)) < 300), k=1, enterprises=_data()[2])
     food = _data()[2]["industry"].head(300).isin(["C13", "H62"]).to_numpy()
-    assert with_domain["probability_food"].notna().to_numpy().tolist() == food.tolist()
+    assert with_domain["p_food"].notna().to_numpy().tolist() == food.tolist()
     assert not models.report["domains"]["food"]["importance"].empty
     path = tmp_path / "models.joblib"
     manifest = save_bundle(path, ModelBundle(model=models, feature_info=models.feature_info, created_at="t"))

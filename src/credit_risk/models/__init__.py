@@ -9,7 +9,9 @@ Public names are re-exported here; the code lives in the submodules:
 ``scorecard``    :class:`ExpertScorecard` (approved rules or learned WoE points, 1000-point scale)
 ``binning``      monotone optimal binning, WoE and IV
 ``calibration``  isotonic / sigmoid calibration chosen on held-out time
-``training``     :func:`fit_models`, :class:`TrainedModels`, :class:`TimeSplit`
+``tiers``        :class:`RiskTiers` (classes A–D, overrides, hysteresis)
+
+Estimators only: fitting several of them, splitting and evaluating is :mod:`credit_risk.pipeline`.
 """
 
 from credit_risk._fitted import ModelNotFittedError
@@ -18,7 +20,7 @@ from credit_risk.models.calibration import Calibrator, choose_calibrator
 from credit_risk.models.domain import DomainConfig, DomainModel, load_domain_configs
 from credit_risk.models.generic import GenericRiskModel, split_by_time
 from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig, load_scorecard_config
-from credit_risk.models.training import TimeSplit, TrainedModels, fit_models
+from credit_risk.models.tiers import RiskTiers, TierConfig, load_tier_config
 
 __all__ = [
     "Calibrator",
@@ -28,13 +30,13 @@ __all__ = [
     "FeatureBinning",
     "GenericRiskModel",
     "ModelNotFittedError",
+    "RiskTiers",
     "ScorecardConfig",
-    "TimeSplit",
-    "TrainedModels",
+    "TierConfig",
     "bin_feature",
     "choose_calibrator",
-    "fit_models",
     "load_domain_configs",
     "load_scorecard_config",
+    "load_tier_config",
     "split_by_time",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "DomainConfig",
     "DomainModel",
     "default_domains_dir",
+    "industry_of",
     "load_domain_configs",
 ]
 
@@ -68,6 +69,21 @@ class DomainConfig:
         """Rows whose GB/T 4754 industry code starts with one of ``industries``."""
         codes = industry.astype(object).where(industry.notna(), "").astype(str)
         return codes.str.startswith(tuple(self.industries)).to_numpy()
+
+
+def industry_of(credit_codes: pd.Series, enterprises: pd.DataFrame) -> pd.Series:
+    """The GB/T 4754 industry of each subject, in the order of ``credit_codes`` (missing when unknown).
+
+    What :meth:`DomainConfig.subject_mask` reads: the one lookup used by fitting and scoring.
+
+    Examples
+    --------
+    >>> ent = pd.DataFrame({"credit_code": ["a", "b"], "industry": ["C13", "H62"]})
+    >>> industry_of(pd.Series(["b", "x", "a"]), ent).tolist()
+    ['H62', nan, 'C13']
+    """
+    lookup = enterprises.drop_duplicates("credit_code").set_index("credit_code")["industry"].astype(object)
+    return pd.Series(pd.Series(credit_codes).map(lookup).to_numpy(dtype=object), dtype=object)
 
 
 def default_domains_dir() -> Path:

@@ -60,7 +60,7 @@ class ModelBundle:
     Attributes
     ----------
     model : object
-        A fitted estimator or a :class:`~credit_risk.models.training.TrainedModels`.
+        A fitted estimator or a :class:`~credit_risk.pipeline.fit.TrainedModels`.
     feature_info : tuple of FeatureInfo
         The features the model was trained on, in order.
     config : dict

@@ -1,0 +1,441 @@
+"""Batch scoring: every subject of a dataset as of a date → probability, tier, reasons, portrait.
+
+:func:`score_dataset` is what ``credit-risk score`` runs for the monthly job;
+:func:`score_cutoffs` (``credit-risk score --cutoffs FILE``) scores each ``(credit_code,
+as_of)`` row as of its own date instead. Both build the
+point-in-time features of every subject active on the as-of date in one vectorised pass (so
+province-wide context and related-party features are exactly those of a single run), checks
+them against the model bundle, then scores, tiers and explains them chunk by chunk with
+bounded memory, writing through :func:`credit_risk.chunked.write_chunked`: a killed run leaves
+no output file and a re-run resumes to the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from credit_risk import __version__
+from credit_risk.chunked import write_chunked
+from credit_risk.config import from_mapping
+from credit_risk.data import CreditDataset
+from credit_risk.data.cutoffs import active_cutoffs, checked_cutoffs
+from credit_risk.exceptions import ModelError
+from credit_risk.explain import Explainer
+from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
+from credit_risk.models.domain import industry_of
+from credit_risk.models.generic import GenericRiskModel
+from credit_risk.store.bundle import BUNDLE_FILE, ModelBundle, load_bundle
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from credit_risk.features.matrix import FeatureInfo
+    from credit_risk.models.domain import DomainConfig, DomainModel
+    from credit_risk.models.scorecard import ExpertScorecard
+    from credit_risk.models.tiers import RiskTiers
+
+__all__ = [
+    "ResolvedModel",
+    "TrainedModels",
+    "active_cutoffs",
+    "bundle_feature_spec",
+    "event_probability",
+    "iter_scores",
+    "resolve_model",
+    "score_cutoffs",
+    "score_dataset",
+    "score_chunk",
+    "score_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class ResolvedModel(NamedTuple):
+    """A verified bundle with its registered name, version and the sha256 it was verified against."""
+
+    bundle: ModelBundle
+    name: str
+    version: str
+    sha256: str
+
+
+def resolve_model(model: str, tracking_uri: str, cache: str | Path, *, sha256: str | None = None) -> ResolvedModel:
+    """A verified bundle from a registry URI (``models:/name@alias``) or a bundle path (file or folder).
+
+    A registry model is verified against the registry's ``bundle_sha256`` tag; a bundle path
+    needs ``sha256`` (``credit-risk score --sha256``): nothing is unpickled before its bytes
+    match the pin (see :func:`credit_risk.store.bundle.load_bundle`).
+    """
+    from credit_risk.store.tracking import download_bundle
+
+    if model.startswith("models:/"):
+        folder, meta = download_bundle(model, tracking_uri=tracking_uri, dest=cache)
+        sha = meta["bundle_sha256"]
+        if sha256 is not None and sha256.strip().lower() != sha:
+            raise ModelError(
+                f"{model}: --sha256 {sha256.strip()[:12]}… differs from the registry's bundle_sha256 {sha[:12]}… "
+                f"of {meta['name']} v{meta['version']}; drop --sha256 or pin the version you mean"
+            )
+        bundle = load_bundle(folder / BUNDLE_FILE, sha256=sha)
+        name, version = meta["name"], meta["version"]
+    else:
+        path = Path(model)
+        path = path / BUNDLE_FILE if path.is_dir() else path
+        bundle = load_bundle(path, sha256=sha256)
+        sha = str(sha256).strip().lower()
+        name, version = "credit_risk_" + str(bundle.config.get("output", "generic")), ""
+    return ResolvedModel(bundle, name, version or f"sha256:{sha[:12]}", sha)
+
+
+@dataclass(eq=False)
+class TrainedModels:
+    """Everything :func:`~credit_risk.pipeline.fit.fit_models` learned, plus its evaluation: the model set that is scored.
+
+    Attributes
+    ----------
+    generic : GenericRiskModel
+    domains : dict of DomainModel
+    domain_configs : dict of DomainConfig
+    scorecard : ExpertScorecard or None
+        The learned scorecard baseline.
+    rules_scorecard : ExpertScorecard or None
+        The approved rule set, when its features exist.
+    tiers : RiskTiers
+    feature_info : tuple of FeatureInfo
+        Every feature the models read (generic + domain extras).
+    report : dict
+        Plain numbers and DataFrames (see :func:`~credit_risk.pipeline.fit.fit_models`).
+    figures : dict of matplotlib Figure
+        ROC, calibration, tiers, importance. Not pickled with the models.
+    """
+
+    generic: GenericRiskModel
+    domains: dict[str, DomainModel]
+    domain_configs: dict[str, DomainConfig]
+    scorecard: ExpertScorecard | None
+    rules_scorecard: ExpertScorecard | None
+    tiers: RiskTiers
+    feature_info: tuple[FeatureInfo, ...]
+    report: dict = field(default_factory=dict)
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["figures"] = {}  # figures belong to the run's artefacts, not to the model bundle
+        # per-row held-out scores (one row per test inspection) are the run's, not the bundle's
+        state["report"] = {k: v for k, v in self.report.items() if k != "test_scores"}
+        return state
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [i.name for i in self.feature_info]
+
+    def iter_scores(
+        self,
+        features: FeatureMatrix,
+        *,
+        k: int = 5,
+        previous: pd.DataFrame | None = None,
+        enterprises: pd.DataFrame | None = None,
+        text: bool = True,
+        chunk_size: int = 100_000,
+    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+        """Score subjects chunk by chunk: ``(scores, reasons)`` per chunk (:func:`~credit_risk.pipeline.score.iter_scores`).
+
+        With ``enterprises`` (for the industry) ``scores`` also holds ``p_<domain>`` for the
+        subjects each domain model covers (missing elsewhere).
+        """
+        industry = None
+        if enterprises is not None and self.domains:
+            industry = industry_of(features.keys["credit_code"], enterprises)
+        yield from iter_scores(self, features, k=k, previous=previous, industry=industry, text=text,
+                               chunk_size=chunk_size)
+
+    def score(self, features: FeatureMatrix, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """All chunks of :meth:`iter_scores` concatenated (for small batches)."""
+        parts = list(self.iter_scores(features, **kwargs))
+        return (pd.concat([s for s, _ in parts], ignore_index=True),
+                pd.concat([r for _, r in parts], ignore_index=True))
+
+
+def bundle_feature_spec(bundle: ModelBundle) -> FeatureSpec:
+    """The feature spec the bundle's model was trained with."""
+    text = bundle.config.get("feature_spec_yaml")
+    if not text:
+        raise ModelError("the model bundle carries no feature spec (config.feature_spec_yaml); retrain it with credit-risk train")
+    return from_mapping(FeatureSpec, yaml.safe_load(text), where="bundle feature spec")
+
+
+def _flatten_reasons(reasons: pd.DataFrame, n_rows: int, k: int) -> pd.DataFrame:
+    """Long reasons (row, rank, …) → one column group per rank."""
+    out = {}
+    for rank in range(1, k + 1):
+        r = reasons[reasons["rank"] == rank]
+        rows = r["row"].to_numpy()
+        for col, dtype in (("feature", object), ("value", object), ("contribution", float), ("text", object), ("text_zh", object)):
+            arr = np.full(n_rows, np.nan if dtype is float else None, dtype=dtype)
+            values = r[col].astype(object).to_numpy() if dtype is object else r[col].to_numpy(dtype=float)
+            if col == "value":
+                values = np.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values], dtype=object)
+            arr[rows] = values
+            out[f"reason_{rank}_{col}"] = arr
+    return pd.DataFrame(out)
+
+
+def event_probability(generic: GenericRiskModel, X) -> np.ndarray:
+    """The generic model's calibrated event probability: the one path of the report and of scoring.
+
+    The training report's tiers and the scorer's tiers both come from this function, so a
+    subject scored on the same features gets the same probability to the last bit (summing
+    TreeSHAP contributions instead differs from the booster's own prediction in the last bit,
+    enough to move a score across a tier cut-off).
+    """
+    return generic.predict_proba(X)[:, 1]
+
+
+def score_chunk(
+    trained: TrainedModels,
+    features: FeatureMatrix,
+    *,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    industry: pd.Series | None = None,
+    text: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score one chunk of subjects: ``(scores, reasons)``, the one scoring path.
+
+    ``scores`` holds the keys, the generic ``probability`` (:func:`event_probability`),
+    ``model_tier``, the final ``tier`` (hysteresis against ``previous`` and overrides), the
+    per-view portrait and, with ``industry`` (the GB/T 4754 code of every row), ``p_<domain>``
+    for the subjects each domain model covers (missing elsewhere). ``reasons`` holds the top
+    ``k`` reasons per subject from the generic model (long: ``row`` is the 0-based position in
+    ``features``; see :class:`~credit_risk.explain.Explanation`).
+    """
+    generic = trained.generic
+    names = list(generic.feature_names_in_)
+    missing = [n for n in names if n not in features.X.columns]
+    if missing:
+        raise ModelError(f"features lack {missing[:10]} needed by the generic model; rebuild them with the training spec")
+    X = features.X.reset_index(drop=True)
+    keys = features.keys.reset_index(drop=True)
+    Xg = X[names]
+    contrib = generic.raw_contributions(Xg)
+    p = event_probability(generic, Xg)
+    expl = Explainer(generic).explain(Xg, k=k, keys=keys, text=text, contributions=contrib)
+    rule_cols = [r.feature for r in trained.tiers.overrides] + (
+        [trained.tiers.observation.feature] if trained.tiers.observation is not None else []
+    )
+    tiers = trained.tiers.assign(
+        p, features=X[[c for c in rule_cols if c in X.columns]] if rule_cols else None, keys=keys, previous=previous,
+    )
+    scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
+    if industry is not None:
+        ind = pd.Series(np.asarray(industry, dtype=object))
+        for name, model in trained.domains.items():
+            covered = trained.domain_configs[name].subject_mask(ind)
+            p_domain = np.full(len(X), np.nan)
+            if covered.any():
+                p_domain[covered] = model.predict_proba(features.rows(covered))[:, 1]
+            scores[f"p_{name}"] = p_domain
+    return scores, expl.reasons
+
+
+def iter_scores(
+    trained: TrainedModels,
+    features: FeatureMatrix,
+    *,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    industry: pd.Series | None = None,
+    text: bool = True,
+    chunk_size: int = 100_000,
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """:func:`score_chunk` over ``features`` in chunks of ``chunk_size`` rows (bounded memory).
+
+    The reasons' ``row`` stays the position in the whole ``features``.
+    """
+    for start in range(0, len(features.X), chunk_size):
+        stop = min(start + chunk_size, len(features.X))
+        scores, reasons = score_chunk(
+            trained, _slice(features, start, stop), k=k, previous=previous, text=text,
+            industry=None if industry is None else pd.Series(np.asarray(industry, dtype=object)[start:stop]),
+        )
+        reasons["row"] += start
+        yield scores, reasons
+
+
+def score_frame(
+    trained: TrainedModels,
+    features: FeatureMatrix,
+    *,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    industry: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Score one chunk into the output's columns: :func:`score_chunk` with the reasons one column group per rank."""
+    if trained.domains and (industry is None or len(industry) != len(features.X)):
+        raise ModelError(
+            f"score_frame: the model set has domain models {sorted(trained.domains)}; pass industry= "
+            "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
+        )
+    scores, reasons = score_chunk(trained, features, k=k, previous=previous, industry=industry)
+    return pd.concat([scores, _flatten_reasons(reasons, len(scores), k)], axis=1)
+
+
+def score_dataset(
+    bundle: ModelBundle,
+    dataset: CreditDataset,
+    *,
+    as_of: str | pd.Timestamp,
+    out: str | Path,
+    model_name: str,
+    model_version: str,
+    chunk_size: int = 200_000,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+    model_sha256: str | None = None,
+) -> Path:
+    """Score every active subject as of ``as_of`` and write one Parquet file atomically.
+
+    ``threads`` sets LightGBM's prediction threads (TreeSHAP reasons dominate the cost);
+    None keeps the models' own ``n_jobs``. Results do not depend on it. ``model_sha256`` is the
+    verified hash of the bundle file (:func:`resolve_model` gives it); without it the bundle's
+    pickled content is hashed, so that resumed runs never mix parts of different models.
+
+    Raises
+    ------
+    ModelError
+        The bundle is not a model set from ``credit-risk train``, the dataset's schema or
+        catalogue differs from the training data's, or its features do not match the model's
+        (the message lists the missing and unexpected features).
+    """
+    as_of = pd.Timestamp(as_of)
+    cutoffs = active_cutoffs(dataset, as_of)
+    logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
+    return _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
+                       model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
+                       progress=progress, threads=threads, model_sha256=model_sha256)
+
+
+def score_cutoffs(
+    bundle: ModelBundle,
+    dataset: CreditDataset,
+    cutoffs: pd.DataFrame,
+    *,
+    out: str | Path,
+    model_name: str,
+    model_version: str,
+    chunk_size: int = 200_000,
+    k: int = 5,
+    previous: pd.DataFrame | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    threads: int | None = None,
+    model_sha256: str | None = None,
+) -> Path:
+    """Score each ``(credit_code, as_of)`` row as of its own date and write one Parquet file atomically.
+
+    The features of every row are those :func:`~credit_risk.features.build_features` gives for
+    the same cutoffs (records published strictly before each row's date), so the result equals
+    building the features and scoring them with the bundle's model; rows keep their order
+    (repeats allowed). Options and guarantees are those of :func:`score_dataset`.
+
+    Raises
+    ------
+    ConfigError
+        ``cutoffs`` lacks ``credit_code``/``as_of``, is empty, has a value that is not a date,
+        or names a subject absent from the dataset (first such row named).
+    ModelError
+        As :func:`score_dataset`.
+    """
+    cutoffs = checked_cutoffs(dataset, cutoffs)
+    logger.info("scoring %d rows at %d as-of dates", len(cutoffs), cutoffs["as_of"].nunique())
+    rows = pd.util.hash_pandas_object(cutoffs, index=False).to_numpy().tobytes()
+    return _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
+                       model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
+                       previous=previous, progress=progress, threads=threads, model_sha256=model_sha256)
+
+
+def _score_rows(
+    bundle: ModelBundle,
+    dataset: CreditDataset,
+    cutoffs: pd.DataFrame,
+    when: str,
+    *,
+    out: str | Path,
+    model_name: str,
+    model_version: str,
+    chunk_size: int,
+    k: int,
+    previous: pd.DataFrame | None,
+    progress: Callable[[int, int], None] | None,
+    threads: int | None,
+    model_sha256: str | None,
+) -> Path:
+    """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk."""
+    trained = bundle.model
+    if not isinstance(trained, TrainedModels):
+        raise ModelError(
+            f"batch scoring needs the generic model set (credit_risk_generic); this bundle holds a "
+            f"{type(trained).__name__} (output {bundle.config.get('output')!r})"
+        )
+    if threads is not None:
+        _set_threads(trained, threads)
+    bundle.check_schema(dataset.schema_fingerprint())
+    features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
+    bundle.check_features(features)
+    features = features.select(bundle.feature_names)
+    industry = industry_of(cutoffs["credit_code"], dataset.enterprises)
+    # Everything the output depends on: data (tables and catalogue), the exact model bytes,
+    # the library, the rows (as-of date or cutoffs) and the options. Parts written under
+    # another digest are never reused by a resumed run.
+    digest = hashlib.sha256()
+    for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
+                 model_version, when, str(k)):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    if previous is not None:
+        digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
+
+    def compute(start: int, stop: int) -> pd.DataFrame:
+        chunk = _slice(features, start, stop)
+        frame = score_frame(trained, chunk, k=k, previous=previous, industry=industry.iloc[start:stop])
+        frame.insert(2, "model_name", model_name)
+        frame.insert(3, "model_version", model_version)
+        return frame
+
+    return write_chunked(len(cutoffs), compute, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(), progress=progress)
+
+
+def _bundle_digest(bundle: ModelBundle) -> str:
+    import pickle
+
+    return hashlib.sha256(pickle.dumps(bundle, protocol=5)).hexdigest()
+
+
+def _set_threads(trained: TrainedModels, threads: int) -> None:
+    """Prediction threads of every LightGBM model in the set (generic and inside domain models)."""
+    seen = [trained.generic]
+    for model in trained.domains.values():
+        seen.extend(v for v in vars(model).values() if isinstance(v, GenericRiskModel))
+    for model in seen:
+        model.n_jobs = threads
+
+
+def _slice(features: FeatureMatrix, start: int, stop: int) -> FeatureMatrix:
+    return FeatureMatrix(
+        features.keys.iloc[start:stop].reset_index(drop=True),
+        features.X.iloc[start:stop].reset_index(drop=True),
+        features.info,
+    )
