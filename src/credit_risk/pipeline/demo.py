@@ -135,7 +135,7 @@ def run_demo(
     hashes = write_plan(plan, plan_dir)
 
     figures: dict[str, float] = {
-        "generic_test_auc": float(report["metrics"]["generic"]["auc"]),
+        "generic_test_auc": float(report.metrics["generic"]["auc"]),
         "visits": float(len(plan.visits)),
         "subjects_scored": float(len(scores)),
     }
@@ -171,19 +171,19 @@ def run_demo(
             f"{'covered' if ht.covers(true_rate) else 'NOT covered'}\n"
         )
 
-    metrics = pd.DataFrame(report["metrics"]).T
+    metrics = pd.DataFrame(report.metrics).T
     metrics = metrics[[c for c in ("n", "auc", "ks", "gini", "brier", "log_loss") if c in metrics.columns]]
     metrics.insert(0, "model", metrics.index)
     domains = pd.DataFrame([
         {"domain": d, "chosen combination": v["chosen"], "AUC chosen": v["auc_chosen"],
          "AUC generic": v["auc_generic"], "beats generic": v["beats_generic"], "test events": v["events_test"]}
-        for d, v in report.get("domains", {}).items() if not v.get("skipped")
+        for d, v in report.domains.items() if not v.get("skipped")
     ])
-    skipped = [f"- **{d}** not fitted: {v['reason']}" for d, v in report.get("domains", {}).items() if v.get("skipped")]
-    refit = report.get("refit", {})
+    skipped = [f"- **{d}** not fitted: {v['reason']}" for d, v in report.domains.items() if v.get("skipped")]
+    refit = report.refit
     refit_md = (f"Saved generic model: {refit['saved_model']} ({refit['rows']:,} rows, {refit['trees']} trees); "
                 f"every figure above comes from {refit['figures_from']}." if refit else "")
-    constraints = report.get("constraints") or {}
+    constraints = report.constraints or {}
     constraints_md = ""
     if constraints:
         said = ", ".join(f"`{f}`" for f in constraints["contradicted"]) or "none"
@@ -193,7 +193,7 @@ def run_demo(
             constraints_md += (f" Cost of the monotone constraints on the test slice: AUC {constraints['auc_constrained']:.3f} "
                                f"with, {constraints['auc_unconstrained']:.3f} without (difference {constraints['cost']:+.3f}, "
                                f"95 % interval {lo:+.3f} to {hi:+.3f}).")
-    targeting = report.get("targeting")
+    targeting = report.targeting
     targeting_md = (
         "### Targeting: the test slice's inspections re-ordered by score\n\n"
         "The visit dates stay; the highest score takes the first one. Days earlier that adverse outcomes "
@@ -209,7 +209,7 @@ def run_demo(
     tier_share = scores["tier"].value_counts().sort_index()
     tier_mix = pd.DataFrame({"tier": tier_share.index, "subjects": tier_share.to_numpy(),
                              "share": (tier_share / tier_share.sum()).to_numpy()})
-    oracle = report.get("oracle_gap")
+    oracle = report.oracle_gap
     md = "\n".join([
         "# credit_risk — demo report",
         "",
@@ -226,8 +226,8 @@ def run_demo(
         "AUC differences on the test slice, with paired-bootstrap standard errors and 95 % intervals "
         "(a difference whose interval contains 0 is not shown by this sample):",
         "",
-        _table(report["comparisons"][["comparison", "weighting", "auc_a", "auc_b", "difference", "se",
-                                      "ci_low", "ci_high"]]) if len(report["comparisons"]) else "",
+        _table(report.comparisons[["comparison", "weighting", "auc_a", "auc_b", "difference", "se",
+                                      "ci_low", "ci_high"]]) if len(report.comparisons) else "",
         "",
         "### Domain models (通用+专用)",
         "",
@@ -237,9 +237,9 @@ def run_demo(
         "",
         "### Risk tiers on the test slice (event rate must rise A → D)",
         "",
-        _table(report["tiers"]["table"]),
+        _table(report.tiers["table"]),
         "",
-        f"Event rate rises strictly from A to D: **{'yes' if report['tiers']['increasing'] else 'no'}**.",
+        f"Event rate rises strictly from A to D: **{'yes' if report.tiers['increasing'] else 'no'}**.",
         "",
         refit_md,
         "",

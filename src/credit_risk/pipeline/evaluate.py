@@ -3,13 +3,14 @@
 :func:`holdout_report` takes the scores every model gave the rows it did not learn from and
 returns the report's evaluation parts: metrics per model (weighted and not), paired-bootstrap
 AUC differences, calibration, tier tables, groups, importance, per-row scores and — for
-inspection-type labels — the targeting metrics, plus the figures.
+inspection-type labels — the targeting metrics, plus the figures. :class:`ModelReport` is the
+typed, frozen report that :func:`~credit_risk.pipeline.fit.fit_models` assembles from them.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,118 @@ from credit_risk import evaluation as ev
 from credit_risk.explain import global_importance, importance_figure
 from credit_risk.features.matrix import FeatureMatrix
 
-__all__ = ["HeldOut", "holdout_report", "size_class"]
+__all__ = ["HeldOut", "ModelReport", "generic_report", "holdout_report", "size_class", "tiers_report"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelReport:
+    """What a training run measured: every figure comes from rows the models did not learn from.
+
+    Attributes
+    ----------
+    split : dict
+        ``method`` (``time``, ``column``, ``grouped_kfold``), dates, ``rows`` and ``events`` per slice.
+    metrics, metrics_unweighted : dict
+        Per model (``generic``, ``scorecard_learned``, ``scorecard_rules``, ``oracle``): AUC,
+        Gini, KS, Brier, log loss on the held-out rows, weighted by ``sample_weight`` (or not).
+    oracle_gap, oracle_gap_unweighted : float or None
+        Oracle AUC − generic AUC (synthetic ground truth only).
+    oracle_gap_ci : dict
+        Its 95 % paired-bootstrap interval per weighting.
+    comparisons : DataFrame
+        Every AUC difference with its standard error and interval.
+    calibration : DataFrame
+    tiers : dict
+        ``method``, ``cutoffs``, ``realised_shares``, ``table``, ``model_table``, ``increasing``,
+        ``overridden``.
+    groups : DataFrame or None
+        Metrics per region, industry, size and entity type.
+    scorecard_comparison : DataFrame
+    importance : DataFrame
+    backtest : DataFrame or None
+        Metrics per as-of date (time and column splits).
+    domains : dict
+        Per domain: combination comparison, chosen combination, … or ``skipped`` and ``reason``.
+    generic_model : dict
+        Trees, calibration, parameters, ``cross_fit_folds``.
+    refit : dict
+        Whether the saved model was refit, on how many rows, and where the figures come from.
+    test_scores : DataFrame or None
+        Per held-out row: keys, ``y``, ``sample_weight``, ``probability``, tiers (not saved in bundles).
+    targeting : DataFrame or None
+        Targeting metrics (inspection-type labels).
+    constraints : dict or None
+        What the monotone constraints cost.
+    label : dict or None
+        The label target, rows and positives (set by :func:`~credit_risk.pipeline.train.train`).
+
+    ``report["metrics"]``, ``report.get("targeting")`` and ``"targeting" in report`` read it like the
+    dict it replaces; an optional part that is ``None`` (targeting, constraints, label) is absent.
+    """
+
+    split: dict[str, Any]
+    metrics: dict[str, dict[str, float]]
+    metrics_unweighted: dict[str, dict[str, float]]
+    oracle_gap: float | None
+    oracle_gap_unweighted: float | None
+    oracle_gap_ci: dict[str, tuple[float, float]]
+    comparisons: pd.DataFrame
+    calibration: pd.DataFrame
+    tiers: dict[str, Any]
+    groups: pd.DataFrame | None
+    scorecard_comparison: pd.DataFrame
+    importance: pd.DataFrame
+    backtest: pd.DataFrame | None
+    domains: dict[str, dict[str, Any]]
+    generic_model: dict[str, Any]
+    refit: dict[str, Any]
+    test_scores: pd.DataFrame | None = None
+    targeting: pd.DataFrame | None = None
+    constraints: dict[str, Any] | None = None
+    label: dict[str, Any] | None = None
+
+    def __contains__(self, key: object) -> bool:
+        return key in _REPORT_FIELDS and not (key in _ABSENT_WHEN_NONE and getattr(self, str(key)) is None)
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def keys(self) -> list[str]:
+        return [f for f in _REPORT_FIELDS if f in self]
+
+    def without_test_scores(self) -> ModelReport:
+        """The report as saved in a bundle: the per-row held-out scores are the run's, not the model's."""
+        return replace(self, test_scores=None)
+
+
+_REPORT_FIELDS = tuple(f.name for f in fields(ModelReport))
+_ABSENT_WHEN_NONE = frozenset({"test_scores", "targeting", "constraints", "label"})
+
+
+def tiers_report(tiers: Any, evaluation: dict[str, Any], tier_frame: pd.DataFrame) -> dict[str, Any]:
+    """The report's ``tiers`` part; takes the tier tables out of ``evaluation`` (:func:`holdout_report`)."""
+    table = evaluation.pop("tier_table")
+    return {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(),
+            "realised_shares": dict(zip(tiers.labels_.tolist(), tiers.realised_shares_.tolist(), strict=True)),
+            "table": table, "model_table": evaluation.pop("model_tier_table"),
+            "increasing": ev.tiers_increasing(table), "overridden": int((tier_frame["override"] != "").sum())}
+
+
+def generic_report(model: Any, fg: FeatureMatrix, cross_fit_folds: int, params: dict[str, Any]) -> dict[str, Any]:
+    """The report's ``generic_model`` part. ``params``: the configured parameters (a refit model's own say how it was refit)."""
+    return {"best_iteration": model.best_iteration_, "calibration_method": model.calibration_method_,
+            "calibration_losses": model.calibration_losses_, "n_features": len(fg.feature_names),
+            "cross_fit_folds": cross_fit_folds, "params": dict(params)}
 
 
 def size_class(registered_capital: pd.Series) -> pd.Series:

@@ -39,7 +39,14 @@ from credit_risk.pipeline.crossval import fit_out_of_fold
 from credit_risk.pipeline.domains import domain_shortfall, fit_domains, skipped_domains
 from credit_risk.pipeline.domains import generic_refit as _generic_refit
 from credit_risk.pipeline.domains import out_of_fold_generic as _out_of_fold_generic
-from credit_risk.pipeline.evaluate import HeldOut, holdout_report, size_class
+from credit_risk.pipeline.evaluate import (
+    HeldOut,
+    ModelReport,
+    generic_report,
+    holdout_report,
+    size_class,
+    tiers_report,
+)
 from credit_risk.pipeline.score import TrainedModels, event_probability
 from credit_risk.pipeline.splits import ColumnSplit, GroupedKFold, TimeSplit, split_masks
 
@@ -198,21 +205,6 @@ def _rule_columns(tiers: RiskTiers, fm: FeatureMatrix) -> list[str]:
     if absent:
         raise ModelError(f"tier overrides need features {absent} that are not in the feature matrix; fix configs/tiers.yaml or the feature spec")
     return cols
-
-
-def _tiers_report(tiers: RiskTiers, evaluation: dict, tier_frame: pd.DataFrame) -> dict[str, Any]:
-    return {"method": tiers.method, "cutoffs": tiers.cutoffs_.tolist(),
-            "realised_shares": dict(zip(tiers.labels_.tolist(), tiers.realised_shares_.tolist(), strict=True)),
-            "table": evaluation.pop("tier_table"), "model_table": evaluation.pop("model_tier_table"),
-            "increasing": None, "overridden": int((tier_frame["override"] != "").sum())}
-
-
-def _generic_report(model: GenericRiskModel, fg: FeatureMatrix, cross_fit_folds: int,
-                    params: Mapping[str, Any]) -> dict[str, Any]:
-    """``params``: the configured parameters (a refit model's own say how it was refit)."""
-    return {"best_iteration": model.best_iteration_, "calibration_method": model.calibration_method_,
-            "calibration_losses": model.calibration_losses_, "n_features": len(fg.feature_names),
-            "cross_fit_folds": cross_fit_folds, "params": dict(params)}
 
 
 def fit_models(
@@ -405,15 +397,13 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
         "rows": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
         "events": {"train": int(y[tr].sum()), "validation": int(y[va].sum()), "test": int(y[te].sum())},
     }
-    tiers_report = _tiers_report(tiers, evaluation, tier_te)
-    tiers_report["increasing"] = ev.tiers_increasing(tiers_report["table"])
-    report = {
-        "split": split_report, **evaluation, "tiers": tiers_report, "backtest": backtest, "domains": domain_report,
-        "generic_model": _generic_report(generic, fg, cross_fit_folds if cross_fitted else 0, generic.get_params()),
-        "refit": refit_report,
-    }
-    if constraints is not None:
-        report["constraints"] = constraints
+    tiers_part = tiers_report(tiers, evaluation, tier_te)  # takes the tier tables out of evaluation
+    report = ModelReport(
+        split=split_report, **evaluation, tiers=tiers_part, backtest=backtest,
+        domains=domain_report,
+        generic_model=generic_report(generic, fg, cross_fit_folds if cross_fitted else 0, generic.get_params()),
+        refit=refit_report, constraints=constraints,
+    )
     return TrainedModels(
         generic=saved, domains=domains, domain_configs=domain_configs, scorecard=scorecard,
         rules_scorecard=rules, tiers=tiers, feature_info=fm.info, report=report, figures=figures,
@@ -441,26 +431,27 @@ def _fit_kfold(split: GroupedKFold, domain_configs, *, fm, fg, merged, y, w, wt,
         "validation slice, which labels at one as-of date do not have")
     if not refit:
         logger.info("refit: false has no effect with grouped K-fold; the saved model is fitted on all rows")
-    tiers_report = _tiers_report(tiers, evaluation, tier_all)
-    tiers_report["increasing"] = ev.tiers_increasing(tiers_report["table"])
-    tiers_report["note"] = "cut-offs set on the same out-of-fold probabilities the table describes"
-    report = {
-        "split": {"method": "grouped_kfold", "folds": split.folds, "seed": split.seed, "valid_start": None,
-                  "test_start": None, "grouped_by": "group" if "group" in merged else "credit_code",
-                  "rows": {"out_of_fold": int(len(y))}, "events": {"out_of_fold": int(y.sum())}},
-        **evaluation, "tiers": tiers_report, "backtest": None, "domains": domain_report,
-        "generic_model": {**_generic_report(oof.final, fg, 0, GenericRiskModel(**model_params).get_params()),
-                          "fold_trees": oof.fold_trees},
-        "refit": {"refit": True, "rows": int(len(y)), "trees": oof.trees, "figures_from": "out of fold",
-                  "saved_model": f"fitted on all {len(y)} labelled rows with the median of the folds' trees "
-                                 f"({oof.trees}) and the calibration chosen on the out-of-fold scores"},
-    }
+    constraints = None
     if constraints_cost:
         directions = check_directions(fg, y, w)
-        report["constraints"] = {"directions": directions,
-                                 "contradicted": directions.loc[directions["contradicted"], "feature"].tolist(),
-                                 "constrained": bool(oof.final.monotone and any(oof.final.monotone_constraints_)),
-                                 "note": "the AUC cost of the constraints is measured with time or column splits only"}
+        constraints = {"directions": directions,
+                       "contradicted": directions.loc[directions["contradicted"], "feature"].tolist(),
+                       "constrained": bool(oof.final.monotone and any(oof.final.monotone_constraints_)),
+                       "note": "the AUC cost of the constraints is measured with time or column splits only"}
+    tiers_part = {**tiers_report(tiers, evaluation, tier_all),  # takes the tier tables out of evaluation
+                  "note": "cut-offs set on the same out-of-fold probabilities the table describes"}
+    report = ModelReport(
+        split={"method": "grouped_kfold", "folds": split.folds, "seed": split.seed, "valid_start": None,
+               "test_start": None, "grouped_by": "group" if "group" in merged else "credit_code",
+               "rows": {"out_of_fold": int(len(y))}, "events": {"out_of_fold": int(y.sum())}},
+        **evaluation, tiers=tiers_part, backtest=None, domains=domain_report,
+        generic_model={**generic_report(oof.final, fg, 0, GenericRiskModel(**model_params).get_params()),
+                       "fold_trees": oof.fold_trees},
+        refit={"refit": True, "rows": int(len(y)), "trees": oof.trees, "figures_from": "out of fold",
+               "saved_model": f"fitted on all {len(y)} labelled rows with the median of the folds' trees "
+                              f"({oof.trees}) and the calibration chosen on the out-of-fold scores"},
+        constraints=constraints,
+    )
     return TrainedModels(
         generic=oof.final, domains={}, domain_configs={}, scorecard=oof.scorecard, rules_scorecard=rules,
         tiers=tiers, feature_info=fm.info, report=report, figures=figures,

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from credit_risk.models.domain import DomainConfig, DomainModel
     from credit_risk.models.scorecard import ExpertScorecard
     from credit_risk.models.tiers import RiskTiers
+    from credit_risk.pipeline.evaluate import ModelReport
 
 __all__ = [
     "ResolvedModel",
@@ -113,8 +114,8 @@ class TrainedModels:
     tiers : RiskTiers
     feature_info : tuple of FeatureInfo
         Every feature the models read (generic + domain extras).
-    report : dict
-        Plain numbers and DataFrames (see :func:`~credit_risk.pipeline.fit.fit_models`).
+    report : ModelReport
+        What the run measured (:class:`~credit_risk.pipeline.evaluate.ModelReport`).
     figures : dict of matplotlib Figure
         ROC, calibration, tiers, importance. Not pickled with the models.
     """
@@ -126,14 +127,16 @@ class TrainedModels:
     rules_scorecard: ExpertScorecard | None
     tiers: RiskTiers
     feature_info: tuple[FeatureInfo, ...]
-    report: dict = field(default_factory=dict)
+    report: ModelReport | None = None
     figures: dict[str, Figure] = field(default_factory=dict)
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["figures"] = {}  # figures belong to the run's artefacts, not to the model bundle
         # per-row held-out scores (one row per test inspection) are the run's, not the bundle's
-        state["report"] = {k: v for k, v in self.report.items() if k != "test_scores"}
+        report = self.report
+        state["report"] = (report.without_test_scores() if hasattr(report, "without_test_scores")
+                           else {k: v for k, v in report.items() if k != "test_scores"})  # a bundle of an older release
         return state
 
     @property

@@ -214,7 +214,7 @@ def train(
         targeting=target == "inspection_outcome",
         constraints_cost=True,
     )
-    trained.report["label"] = {"target": target, "rows": len(labels), "positives": int(labels.y.sum())}
+    trained.report = replace(trained.report, label={"target": target, "rows": len(labels), "positives": int(labels.y.sum())})
     # One fresh folder per training run: two runs sharing out_dir never cross bundles.
     out = new_run_folder(out_dir, created_at)
     common = {
@@ -314,61 +314,61 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
     # which the models map back onto their learned categories.
     example = _plain_dtypes(result.features.X.head(5))
     texts = {"train.yaml": config_text, "features.yaml": result.spec_text}
-    metrics = _scalars("test_", report["metrics"]["generic"])
-    for name, values in report["metrics"].items():
+    metrics = _scalars("test_", report.metrics["generic"])
+    for name, values in report.metrics.items():
         if name != "generic":
             metrics.update(_scalars(f"{name}_", {k: values[k] for k in ("auc", "ks", "brier") if k in values}))
-    if report.get("oracle_gap") is not None:
-        metrics["oracle_gap_auc"] = float(report["oracle_gap"])
-        for weighting, (lo, hi) in report.get("oracle_gap_ci", {}).items():
+    if report.oracle_gap is not None:
+        metrics["oracle_gap_auc"] = float(report.oracle_gap)
+        for weighting, (lo, hi) in report.oracle_gap_ci.items():
             tag = "population" if weighting.startswith("population") else "inspected"
             metrics[f"oracle_gap_auc_{tag}_ci_low"] = float(lo)
             metrics[f"oracle_gap_auc_{tag}_ci_high"] = float(hi)
-    metrics["tiers_increasing"] = float(bool(report["tiers"]["increasing"]))
-    for label, share in report["tiers"].get("realised_shares", {}).items():
+    metrics["tiers_increasing"] = float(bool(report.tiers["increasing"]))
+    for label, share in report.tiers.get("realised_shares", {}).items():
         metrics[f"tier_{label}_validation_share"] = float(share)
-    metrics.update(_scalars("generic_", {k: v for k, v in report["generic_model"].items() if k != "calibration_losses"}))
-    tier_table = report["tiers"]["table"]
+    metrics.update(_scalars("generic_", {k: v for k, v in report.generic_model.items() if k != "calibration_losses"}))
+    tier_table = report.tiers["table"]
     for _, row in tier_table.iterrows():
         if "event_rate" in tier_table.columns:
             metrics[f"tier_{row.iloc[0]}_event_rate"] = float(row["event_rate"])
-    metrics.update(_targeting_metrics(report.get("targeting")))
-    constraints = report.get("constraints") or {}
+    metrics.update(_targeting_metrics(report.targeting))
+    constraints = report.constraints or {}
     if constraints:
         metrics["directions_contradicted"] = float(len(constraints["contradicted"]))
     if "cost" in constraints:
         metrics["constraints_auc_cost"] = float(constraints["cost"])
         metrics["constraints_auc_cost_ci_low"], metrics["constraints_auc_cost_ci_high"] = map(float, constraints["cost_ci"])
         metrics["test_auc_unconstrained"] = float(constraints["auc_unconstrained"])
-    refit = report.get("refit", {})
+    refit = report.refit
     if refit:
         metrics["refit"] = float(bool(refit["refit"]))
         metrics["refit_rows"] = float(refit["rows"])
     tables = {
-        "targeting.csv": report.get("targeting"),
+        "targeting.csv": report.targeting,
         "directions.csv": constraints.get("directions"),
         "tier_table.csv": tier_table,
-        "calibration.csv": report["calibration"],
-        "groups.csv": report["groups"],
-        "backtest.csv": report["backtest"],
-        "importance.csv": report["importance"],
-        "scorecard_comparison.csv": report["scorecard_comparison"],
-        "auc_differences.csv": report["comparisons"],
+        "calibration.csv": report.calibration,
+        "groups.csv": report.groups,
+        "backtest.csv": report.backtest,
+        "importance.csv": report.importance,
+        "scorecard_comparison.csv": report.scorecard_comparison,
+        "auc_differences.csv": report.comparisons,
     }
     tables = {name: table for name, table in tables.items() if table is not None}
     figures = {f"{name}.png": fig for name, fig in trained.figures.items()}
-    split = report["split"]
+    split = report.split
     params = {
-        **{f"model.{k}": v for k, v in report["generic_model"].get("params", trained.generic.get_params()).items()},
+        **{f"model.{k}": v for k, v in report.generic_model.get("params", trained.generic.get_params()).items()},
         "valid_start": split["valid_start"],
         "test_start": split["test_start"],
         "n_features": len(result.features.info),
         "n_labels": len(result.labels),
-        "tier_method": report["tiers"]["method"],
-        "tier_cutoffs": report["tiers"]["cutoffs"],
-        "calibration_method": report["generic_model"]["calibration_method"],
+        "tier_method": report.tiers["method"],
+        "tier_cutoffs": report.tiers["cutoffs"],
+        "calibration_method": report.generic_model["calibration_method"],
         "split_method": split.get("method", "time"),
-        "label_target": report.get("label", {}).get("target", "inspection_outcome"),
+        "label_target": (report.label or {}).get("target", "inspection_outcome"),
         "refit": bool(refit.get("refit", False)),
         "refit_rows": refit.get("rows"),
         "refit_trees": refit.get("trees"),
@@ -380,7 +380,7 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "credit_risk.figures_from": str(refit.get("figures_from", ""))[:500],
         "credit_risk.directions_contradicted": ", ".join(constraints.get("contradicted", []))[:500],
         **{f"credit_risk.domain_skipped.{name}": str(info.get("reason", ""))[:500]
-           for name, info in report.get("domains", {}).items() if info.get("skipped")},
+           for name, info in report.domains.items() if info.get("skipped")},
     }
     runs = [
         ModelRun(
@@ -388,7 +388,7 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
             params=params, metrics=metrics, figures=figures, tables=tables, texts=texts, tags=tags,
         )
     ]
-    for name, info in report.get("domains", {}).items():
+    for name, info in report.domains.items():
         if info.get("skipped") or name not in result.bundles:
             continue  # reported on the generic run (tag credit_risk.domain_skipped.<name>)
         dm = {
