@@ -15,6 +15,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from credit_risk.exceptions import ConfigError
+from credit_risk.models._rules import sigmoid
 
 __all__ = ["CALIBRATION_METHODS", "Calibrator", "choose_calibrator", "weighted_log_loss"]
 
@@ -22,10 +23,6 @@ __all__ = ["CALIBRATION_METHODS", "Calibrator", "choose_calibrator", "weighted_l
 CALIBRATION_METHODS: tuple[str, ...] = ("auto", "isotonic", "sigmoid", "none")
 
 _EPS = 1e-6
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
 def weighted_log_loss(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -71,7 +68,7 @@ class Calibrator:
         """Probabilities for raw scores."""
         raw = np.asarray(raw, dtype=float)
         if self.method == "none":
-            return _sigmoid(raw)
+            return sigmoid(raw)
         if self.method == "isotonic":
             return np.clip(self.model.predict(raw), _EPS, 1 - _EPS)
         return self.model.predict_proba(raw.reshape(-1, 1))[:, 1]

@@ -36,6 +36,7 @@ from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+from credit_risk.models._rules import logit, sigmoid
 from credit_risk.models.calibration import weighted_log_loss
 from credit_risk.models.generic import GenericRiskModel
 
@@ -104,15 +105,6 @@ def load_domain_configs(directory: str | Path | None = None) -> dict[str, Domain
     if not configs:
         raise ConfigError(f"no domain configs (*.yaml) in {directory}")
     return configs
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
 
 
 def _platt(z: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[float, float]:
@@ -301,22 +293,22 @@ class DomainModel(BaseEstimator):
                 frame, y, sample_weight, eval_set=(frame_v, yv, wv, zg_v), init_score=zg
             )
             options["residual"] = self.residual_model_.predict_proba(frame_v, init_score=zg_v)[:, 1]
-        zd_v = _logit(options["domain"])
+        zd_v = logit(options["domain"])
         if self.combination in ("auto", "blend"):
             best = None
             for weight in np.linspace(0, 1, 11):
                 z = weight * zd_v + (1 - weight) * zg_v
                 a, b = _platt(z, yv, wv)
-                loss = weighted_log_loss(yv, _sigmoid(a * z + b), wv)
+                loss = weighted_log_loss(yv, sigmoid(a * z + b), wv)
                 if best is None or loss < best[0]:
                     best = (loss, weight, a, b)
             _, self.blend_weight_, a, b = best
             self.blend_platt_ = (a, b)
-            options["blend"] = _sigmoid(a * (self.blend_weight_ * zd_v + (1 - self.blend_weight_) * zg_v) + b)
+            options["blend"] = sigmoid(a * (self.blend_weight_ * zd_v + (1 - self.blend_weight_) * zg_v) + b)
         if self.combination in ("auto", "max"):
             self.generic_platt_ = _platt(zg_v, yv, wv)
             a, b = self.generic_platt_
-            options["max"] = np.maximum(options["domain"], _sigmoid(a * zg_v + b))
+            options["max"] = np.maximum(options["domain"], sigmoid(a * zg_v + b))
         rows = []
         for method, p in options.items():
             rows.append({"combination": method, "auc": roc_auc_score(yv, p, sample_weight=wv),
@@ -344,10 +336,10 @@ class DomainModel(BaseEstimator):
             out["residual"] = self.residual_model_.predict_proba(frame, init_score=zg)[:, 1]
         if hasattr(self, "blend_weight_"):
             a, b = self.blend_platt_
-            out["blend"] = _sigmoid(a * (self.blend_weight_ * _logit(pd_) + (1 - self.blend_weight_) * zg) + b)
+            out["blend"] = sigmoid(a * (self.blend_weight_ * logit(pd_) + (1 - self.blend_weight_) * zg) + b)
         if hasattr(self, "generic_platt_"):
             a, b = self.generic_platt_
-            out["max"] = np.maximum(pd_, _sigmoid(a * zg + b))
+            out["max"] = np.maximum(pd_, sigmoid(a * zg + b))
         return out
 
     def predict_proba(self, X) -> np.ndarray:

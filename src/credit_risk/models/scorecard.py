@@ -21,7 +21,6 @@ returns ``max_points - points`` (higher = riskier) to compare with the ML models
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,6 +35,7 @@ from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+from credit_risk.models._rules import check_op, rule_hits
 from credit_risk.models.binning import FeatureBinning, bin_feature
 
 __all__ = [
@@ -50,7 +50,6 @@ __all__ = [
     "load_scorecard_config",
 ]
 
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
 
 
 @dataclass(frozen=True)
@@ -224,8 +223,7 @@ class ExpertScorecard(BaseEstimator):
         for v in self.vetoes:
             if v.grade not in grades:
                 raise ConfigError(f"scorecard veto {v.name!r}: grade {v.grade!r} is not one of {sorted(grades)}")
-            if v.op not in _OPS:
-                raise ConfigError(f"scorecard veto {v.name!r}: op {v.op!r} is not one of {list(_OPS)}")
+            check_op(v.op, f"scorecard veto {v.name!r}")
         if self.mode == "rules":
             if not self.indicators:
                 raise ConfigError("scorecard.mode is 'rules' but no indicators are configured; add indicators")
@@ -392,9 +390,7 @@ class ExpertScorecard(BaseEstimator):
         veto = np.full(len(pts), "", dtype=object)
         rank = {b.grade: i for i, b in enumerate(bands)}
         for v in self.vetoes:
-            x = pd.to_numeric(frame[v.feature], errors="coerce").to_numpy(dtype=float)
-            with np.errstate(invalid="ignore"):
-                hit = _OPS[v.op](x, v.value) & ~np.isnan(x)
+            hit = rule_hits(frame, v.feature, v.op, v.value)
             worse = hit & (final < rank[v.grade])
             final = np.where(worse, rank[v.grade], final)
             veto[worse] = v.name

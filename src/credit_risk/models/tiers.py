@@ -20,7 +20,6 @@ Defaults live in ``configs/tiers.yaml`` and are loaded with :func:`load_tier_con
 from __future__ import annotations
 
 import logging
-import operator
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from sklearn.isotonic import IsotonicRegression
 from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.models._rules import check_op, logit, rule_hits, sigmoid
 
 __all__ = [
     "ObservationPeriod",
@@ -47,7 +47,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne}
 _EPS = 1e-9
 
 
@@ -103,11 +102,6 @@ def load_tier_config(path: str | Path | None = None) -> TierConfig:
     """Load a tier config (default: the packaged one), rejecting unknown keys."""
     path = default_tier_config_path() if path is None else Path(path)
     return from_mapping(TierConfig, load_yaml(path), str(path))
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, dtype=float), _EPS, 1 - _EPS)
-    return np.log(p / (1 - p))
 
 
 def _cumulative_shares(s: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +301,7 @@ class RiskTiers(BaseEstimator):
     def _index(self, scores: np.ndarray, shift: float = 0.0) -> np.ndarray:
         if shift == 0.0:
             return np.searchsorted(self.cutoffs_, scores, side="right")
-        cut = 1 / (1 + np.exp(-(_logit(self.cutoffs_) + shift)))
+        cut = sigmoid(logit(self.cutoffs_, eps=_EPS) + shift)
         return np.searchsorted(cut, scores, side="right")
 
     def predict(self, scores) -> np.ndarray:
@@ -425,8 +419,5 @@ class RiskTiers(BaseEstimator):
                 f"{features.shape[1]} features given; add it to the feature spec or fix the rule "
                 "in configs/tiers.yaml"
             )
-        if op not in _OPS:
-            raise ConfigError(f"tier override {name!r}: op {op!r} is not one of {list(_OPS)}")
-        x = pd.to_numeric(features[feature], errors="coerce").to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            return np.asarray(_OPS[op](x, value)) & ~np.isnan(x)
+        check_op(op, f"tier override {name!r}")
+        return rule_hits(features, feature, op, value)
