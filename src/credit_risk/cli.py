@@ -411,9 +411,9 @@ def _check_train_config(config: Any, where: str) -> None:
     from credit_risk.evaluation import binary_metrics
     from credit_risk.features.spec import load_feature_spec
     from credit_risk.models.domain import load_domain_configs
+    from credit_risk.models.generic import load_model_params
     from credit_risk.models.scorecard import load_scorecard_config
     from credit_risk.models.tiers import load_tier_config
-    from credit_risk.pipeline.fit import load_model_params
 
     for key in ("label.start", "label.end", "split.valid_start", "split.test_start"):
         section, name = key.split(".")

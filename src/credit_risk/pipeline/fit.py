@@ -17,20 +17,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from credit_risk import evaluation as ev
-from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features import check_directions
 from credit_risk.features.matrix import FeatureMatrix
 from credit_risk.models.domain import DomainConfig
-from credit_risk.models.generic import GenericRiskModel
+from credit_risk.models.generic import GenericRiskModel, ModelParams, load_model_params
 from credit_risk.models.refit import refit_generic
 from credit_risk.models.scorecard import ExpertScorecard, ScorecardConfig
 from credit_risk.models.tiers import RiskTiers, TierConfig, load_tier_config
@@ -66,51 +63,6 @@ __all__ = [
 _KEPT = (_generic_refit, _out_of_fold_generic)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    """``configs/model.yaml``: parameters of the generic model (see :class:`GenericRiskModel`)."""
-
-    n_estimators: int = 1000
-    learning_rate: float = 0.05
-    num_leaves: int = 15
-    max_depth: int = 5
-    min_child_samples: int = 100
-    reg_lambda: float = 10.0
-    subsample: float = 1.0
-    colsample_bytree: float = 0.5
-    early_stopping_rounds: int = 50
-    calibration: str = "auto"
-    monotone: bool = True
-    n_jobs: int = 1
-
-
-def load_model_params(path: str | Path | None = None) -> dict[str, Any]:
-    """Read ``configs/model.yaml`` strictly (unknown keys fail, values range-checked) into GenericRiskModel keyword arguments."""
-    path = packaged("model.yaml") if path is None else Path(path)
-    params = asdict(from_mapping(ModelParams, load_yaml(path), str(path)))
-    for name, value in params.items():
-        ok, allowed = _PARAM_RANGES[name]
-        if isinstance(value, bool) != (name == "monotone") or not ok(value):
-            raise ConfigError(f"{path}: {name} must be {allowed}; got {value!r}; fix it in the model config")
-    return params
-
-
-_PARAM_RANGES: dict[str, tuple[Any, str]] = {
-    "n_estimators": (lambda v: v >= 1, "an integer >= 1"),
-    "learning_rate": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "num_leaves": (lambda v: v >= 2, "an integer >= 2"),
-    "max_depth": (lambda v: v >= 1 or v == -1, "an integer >= 1 (or -1: no limit)"),
-    "min_child_samples": (lambda v: v >= 1, "an integer >= 1"),
-    "reg_lambda": (lambda v: 0 <= v < float("inf"), "a finite number >= 0"),
-    "subsample": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "colsample_bytree": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "early_stopping_rounds": (lambda v: v >= 1, "an integer >= 1"),
-    "calibration": (lambda v: v in ("auto", "isotonic", "sigmoid", "none"), "one of auto, isotonic, sigmoid, none"),
-    "monotone": (lambda v: True, "true or false"),
-    "n_jobs": (lambda v: v >= 1 or v == -1, "an integer >= 1 (or -1: all cores)"),
-}
 
 
 def _labels_frame(labels: Any) -> pd.DataFrame:

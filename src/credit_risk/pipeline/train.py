@@ -28,9 +28,10 @@ from credit_risk.features.spec import default_spec_path
 from credit_risk.label_sources import LabelConfig, training_labels
 from credit_risk.labels import Labels
 from credit_risk.models.domain import load_domain_configs
+from credit_risk.models.generic import load_model_params
 from credit_risk.models.scorecard import load_scorecard_config
 from credit_risk.models.tiers import load_tier_config
-from credit_risk.pipeline.fit import TrainedModels, fit_models, load_model_params
+from credit_risk.pipeline.fit import TrainedModels, fit_models
 from credit_risk.pipeline.splits import ColumnSplit, GroupedKFold, TimeSplit
 from credit_risk.store.bundle import BUNDLE_FILE, ModelBundle, new_run_folder, save_bundle
 from credit_risk.store.tracking import ModelRun
