@@ -5,7 +5,8 @@
 ``target: inspection_outcome`` (default)
     One row per inspection, label 1 when it found an adverse outcome of the catalogue
     (:func:`credit_risk.labels.inspection_outcome`); each domain model gets the outcome of its
-    own domain's inspections.
+    own domain's inspections. ``kind`` (default ``inspection``) is the catalogue's record kind
+    of the inspections, for catalogues that name it otherwise.
 ``target: event_within``
     Every subject active at each of the ``as_of`` dates, label 1 when a record of ``kinds``
     starts within ``horizon_days`` (:func:`credit_risk.labels.event_within`).
@@ -44,6 +45,7 @@ class LabelConfig:
     """The ``label:`` section of the training config (see the module docstring)."""
 
     target: Literal["inspection_outcome", "event_within", "table"] = "inspection_outcome"
+    kind: str = "inspection"
     start: str | None = None
     end: str | None = None
     weight: Literal["inverse_draw_probability", "none"] = "inverse_draw_probability"
@@ -136,7 +138,7 @@ def training_labels(
                     100 * labels.y.mean(), config.horizon_days)
         return labels, frame
     labels = inspection_outcome(
-        dataset, start=config.start, end=config.end,
+        dataset, kind=config.kind, start=config.start, end=config.end,
         weight=None if config.weight == "none" else config.weight, unreachable=config.unreachable,
     )
     logger.info("labels: %d inspections, %.1f %% with an adverse outcome", len(labels), 100 * labels.y.mean())
