@@ -191,7 +191,11 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("models, explain, evaluation", ("credit_risk.models", "credit_risk.explain", "credit_risk.evaluation",
                                      "credit_risk.targeting")),
     ("store", ("credit_risk.store",)),
-    ("pipeline, scheduler", ("credit_risk.pipeline", "credit_risk.scheduler", "credit_risk.starter")),
+    # the pipeline, the scheduler and the supervision loop (STYLE.md's monitoring/ measures/ repair/
+    # evaluations/ report/) sit side by side
+    ("pipeline, scheduler", ("credit_risk.pipeline", "credit_risk.scheduler", "credit_risk.starter",
+                             "credit_risk.monitoring", "credit_risk.measures", "credit_risk.repair",
+                             "credit_risk.evaluations", "credit_risk.report")),
     ("cli", ("credit_risk.cli",)),
 ]
 
