@@ -35,7 +35,7 @@ from credit_risk._fitted import require_fitted
 from credit_risk.config import from_mapping, load_yaml, packaged
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
-from credit_risk.models._rules import check_op, rule_hits
+from credit_risk.models._rules import band_index, bin_points, cap_by_vetoes, check_op
 from credit_risk.models.binning import FeatureBinning, bin_feature
 
 __all__ = [
@@ -348,10 +348,8 @@ class ExpertScorecard(BaseEstimator):
                 idx = self.binnings_[feature].bin_index(frame[feature].to_numpy())
             else:
                 ind = next(i for i in self.indicators if i.name == name)
-                v = pd.to_numeric(frame[feature], errors="coerce").to_numpy(dtype=float)
-                uppers = np.asarray([b.upper for b in ind.bins[:-1]], dtype=float)
-                idx = np.searchsorted(uppers, v, side="right")
-                idx[np.isnan(v)] = len(ind.bins)
+                out[name] = bin_points(frame[feature], [b.upper for b in ind.bins[:-1]], pts[:-1], pts[-1])
+                continue
             out[name] = pts[idx]
         return pd.DataFrame(out, index=frame.index)
 
@@ -384,16 +382,10 @@ class ExpertScorecard(BaseEstimator):
         mins = np.asarray([b.min_points for b in bands], dtype=float)
         names = np.asarray([b.grade for b in bands], dtype=object)
         # bands are best→worst with decreasing minimums: first band whose minimum is reached
-        idx = np.argmax(pts[:, None] >= mins[None, :], axis=1)
+        idx = band_index(pts, mins)
         by_points = names[idx]
-        final = idx.copy()
-        veto = np.full(len(pts), "", dtype=object)
         rank = {b.grade: i for i, b in enumerate(bands)}
-        for v in self.vetoes:
-            hit = rule_hits(frame, v.feature, v.op, v.value)
-            worse = hit & (final < rank[v.grade])
-            final = np.where(worse, rank[v.grade], final)
-            veto[worse] = v.name
+        final, veto = cap_by_vetoes(frame, idx, [(v.name, v.feature, v.op, v.value, rank[v.grade]) for v in self.vetoes])
         return pd.DataFrame({"points": pts, "grade_by_points": by_points, "grade": names[final], "veto": veto}, index=frame.index)
 
     def to_config(self) -> dict:
