@@ -29,7 +29,6 @@ class RunSettings:
 @dataclass(frozen=True)
 class PsiSettings:
     bins: int = 10
-    point_mass: float = 0.05
     special_values: tuple[float, ...] = ()
     epsilon: float = 1e-4
     watch: float = 0.10
@@ -87,7 +86,6 @@ class MonitoringConfig:
         p = self.psi
         checks = [
             (p.bins >= 1, "psi.bins", p.bins, "at least 1"),
-            (0 < p.point_mass <= 1, "psi.point_mass", p.point_mass, "in (0, 1]"),
             (0 < p.epsilon < 0.01, "psi.epsilon", p.epsilon, "in (0, 0.01)"),
             (0 < p.watch <= p.act, "psi.watch/act", (p.watch, p.act), "0 < watch <= act"),
             (0 < p.csi_watch <= p.csi_act, "psi.csi_watch/csi_act", (p.csi_watch, p.csi_act), "0 < watch <= act"),

@@ -4,10 +4,12 @@ Bins come from the **reference** run only, so that the current run is counted in
 bins (稳定性监测):
 
 * an explicit ``missing`` bin;
-* one bin per *special* value: the configured sentinels (e.g. ``-1``) and every value that
-  alone holds at least ``point_mass`` of the reference (``0`` of a count feature);
+* one bin per *special* value: the configured sentinels (e.g. ``-1``, ``-999``) that the
+  reference holds;
 * the remaining values cut at the reference's quantiles into at most ``n_bins`` intervals
-  ``(-inf, e1], (e1, e2], …, (ek, inf)`` (duplicate cut points merged).
+  ``(-inf, e1], (e1, e2], …, (ek, inf)`` (duplicate cut points merged, so a value holding
+  much of the reference, such as ``0`` of a count, ends an interval of its own and a
+  feature with few distinct values gets about one bin per value).
 
 Categorical features get one bin per reference category plus ``missing`` and ``other``
 (a category the reference never saw).
@@ -110,7 +112,6 @@ def reference_bins(
     *,
     n_bins: int = 10,
     special_values: Sequence[float] = (),
-    point_mass: float = 0.05,
     categorical: bool | None = None,
 ) -> Bins:
     """Bins of a variable from its reference values (see the module docstring).
@@ -123,23 +124,19 @@ def reference_bins(
         Most quantile intervals for the non-special values.
     special_values : sequence of float
         Sentinels that always get their own bin when the reference holds them.
-    point_mass : float
-        A value holding at least this share of the reference gets its own bin (1 disables).
     categorical : bool, optional
         Default: True for category, text and boolean data.
 
     Examples
     --------
-    >>> b = reference_bins([0, 0, 0, 1, 2, 3, 4, None], n_bins=2, point_mass=0.3)
+    >>> b = reference_bins([0, 0, 0, 1, 2, 3, 4, None], n_bins=2, special_values=[0])
     >>> b.labels()
-    ['missing', '=0', '(-inf, 2]', '(2, inf]']
+    ['missing', '=0', '(-inf, 2.5]', '(2.5, inf]']
     >>> b.counts([0, 5, None, 1]).tolist()
     [1, 1, 1, 1]
     """
     if n_bins < 1:
         raise ConfigError(f"monitoring psi.bins must be at least 1; got {n_bins}")
-    if not 0 < point_mass <= 1:
-        raise ConfigError(f"monitoring psi.point_mass must be in (0, 1]; got {point_mass}")
     series = pd.Series(values).reset_index(drop=True)
     if categorical is None:
         dtype = series.dtype
@@ -151,18 +148,16 @@ def reference_bins(
         return Bins("categorical", categories=tuple(sorted(present.unique())))
     x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     x = x[~np.isnan(x)]
-    specials: list[float] = [float(v) for v in special_values if np.any(x == v)]
-    if len(x):
-        uniq, counts = np.unique(x, return_counts=True)
-        heavy = uniq[counts >= point_mass * len(x)] if point_mass < 1 else uniq[counts == len(x)]
-        specials += [float(v) for v in heavy if float(v) not in specials]
-    specials = sorted(specials)
+    specials = sorted({float(v) for v in special_values if np.any(x == v)})
     rest = x[~np.isin(x, specials)] if specials else x
     edges: tuple[float, ...] = ()
     if len(rest):
-        qs = np.quantile(rest, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower")
-        inner = np.unique(qs)
-        edges = tuple(float(e) for e in inner if e < rest.max())
+        qs = np.unique(np.quantile(rest, np.linspace(0, 1, n_bins + 1)[1:-1], method="lower"))
+        distinct = np.unique(rest)
+        nxt = np.searchsorted(distinct, qs, side="right")
+        keep = nxt < len(distinct)  # a cut at the maximum would leave an empty last interval
+        # cut half-way to the next distinct value: a value moving a little stays in its bin
+        edges = tuple(float(e) for e in (qs[keep] + distinct[nxt[keep]]) / 2)
     return Bins("numeric", edges=edges, specials=tuple(specials))
 
 

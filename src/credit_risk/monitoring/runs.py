@@ -291,7 +291,7 @@ def write_run_record(
         categorical = bool(getattr(info.get(name), "categorical", False)) or isinstance(col.dtype, pd.CategoricalDtype)
         values = col.astype(object).where(col.notna(), None) if categorical else pd.to_numeric(col, errors="coerce")
         bins = reference_bins(values, n_bins=config.psi.bins, special_values=config.psi.special_values,
-                              point_mass=config.psi.point_mass, categorical=categorical)
+                              categorical=categorical)
         idx = bins.assign(values)
         counts = np.bincount(idx, minlength=bins.n_bins)
         meta: dict[str, Any] = {
@@ -313,7 +313,7 @@ def write_run_record(
     snap = pd.concat([snap, pd.DataFrame(extra)], axis=1)
 
     p = snap["probability"].to_numpy(dtype=float)
-    score_bins = reference_bins(p, n_bins=config.psi.bins, special_values=(), point_mass=1.0, categorical=False)
+    score_bins = reference_bins(p, n_bins=config.psi.bins, special_values=(), categorical=False)
     tier_counts = snap["tier"].value_counts().sort_index()
     scores_sha = sha256_file(scores_path)
     digest = hashlib.sha256()
@@ -339,6 +339,8 @@ def write_run_record(
         "score_mean": float(p.mean()) if len(p) else None,
         "score": {"bins": score_bins.to_mapping(), "labels": score_bins.labels(),
                   "counts": score_bins.counts(p).tolist()},
+        "kind_names": {k: spec.name_zh for k, spec in dataset.catalog.kinds.items()
+                       if spec.polarity == "negative" and getattr(spec, "name_zh", None)},
         "segments": [c for c in SEGMENT_COLUMNS if c in snap.columns and snap[c].notna().any()],
         "contributions": bool(store_contrib),
         "features": feature_meta,

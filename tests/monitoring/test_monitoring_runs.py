@@ -1,0 +1,107 @@
+"""Run records and credit-risk monitor on tiny hand-made runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from monitoring_fixtures import FEATURES, make_dataset, make_run
+
+from credit_risk.exceptions import ConfigError, DataContractError
+from credit_risk.monitoring import load_run, write_run_record
+from credit_risk.monitoring.checks import monitor, verdict
+from credit_risk.monitoring.migration import migration_matrix
+
+
+def test_run_record_holds_what_comparisons_need(tmp_path, base_frames):
+    X, contributions, tiers = base_frames
+    ds = make_dataset()
+    run = make_run(tmp_path, ds, as_of="2025-01-01", X=X, contributions=contributions, tiers=tiers)
+    meta = run.meta
+    assert run.path.parent.name == "runs" and run.path.name.startswith("2025-01-01_")
+    assert meta["as_of"] == "2025-01-01" and meta["model"]["sha256"] == "ab" * 32
+    assert meta["data_fingerprint"] == ds.fingerprint()
+    assert sum(meta["tier_counts"].values()) == len(X) == meta["rows"]
+    assert list(meta["score_quantiles"]) == ["0.01", "0.05", "0.1", "0.25", "0.5", "0.75", "0.9", "0.95", "0.99"]
+    f = meta["features"]["log_capital"]
+    assert f["labels"][0] == "missing" and f["counts"][0] == 1 and sum(f["counts"]) == len(X)
+    assert len(f["mean_contribution"]) == len(f["counts"])
+    assert set(meta["segments"]) == {"region", "industry", "entity_type", "established_on"}
+    snap = run.snapshot
+    np.testing.assert_allclose(snap["c:penalty_count_365d"], contributions[:, 0], rtol=1e-6)
+    assert snap["departments"].notna().all()
+    # the same run recorded twice: the same folder and bytes
+    first = (run.path / "run.json").read_bytes()
+    again = make_run(tmp_path, ds, as_of="2025-01-01", X=X, contributions=contributions, tiers=tiers)
+    assert again.path == run.path and (again.path / "run.json").read_bytes() == first
+
+
+def test_altered_or_missing_records_are_refused(tmp_path, base_frames):
+    X, contributions, tiers = base_frames
+    run = make_run(tmp_path, make_dataset(), as_of="2025-01-01", X=X, contributions=contributions, tiers=tiers)
+    with pytest.raises(ConfigError, match="holds no run.json"):
+        load_run(tmp_path)
+    pd.DataFrame({"x": [1]}).to_parquet(run.path / "snapshot.parquet")
+    with pytest.raises(DataContractError, match="does not match the sha256"):
+        _ = load_run(run.path).snapshot
+    (run.path / "run.json").write_text(json.dumps({"format": "other"}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not 'credit_risk.run_record/1'"):
+        load_run(run.path / "run.json")
+    from credit_risk.features.matrix import FeatureMatrix
+    short = FeatureMatrix(pd.DataFrame({"credit_code": ["x"], "as_of": pd.Timestamp("2025-01-01")}), X.head(1), FEATURES)
+    with pytest.raises(DataContractError, match="has 40 rows but the features 1"):
+        write_run_record(tmp_path / "run" / "scores.parquet", features=short, dataset=make_dataset(),
+                         model_name="m", model_version="1", model_sha256="0" * 64)
+
+
+def test_identical_runs_are_stable_and_a_shift_is_caught(tmp_path, base_frames):
+    X, contributions, tiers = base_frames
+    ds = make_dataset()
+    ref = make_run(tmp_path, ds, as_of="2025-01-01", X=X, contributions=contributions, tiers=tiers, name="a")
+    same = make_run(tmp_path, ds, as_of="2025-02-01", X=X, contributions=contributions, tiers=tiers, name="b")
+    report = monitor(ref, same, dataset=ds)
+    assert (report.stability["psi"] == 0).all()
+    assert report.verdict == "stable" or set(report.checks["verdict"]) <= {"stable", "watch"}
+    assert report.checks.set_index("check").loc["score PSI", "verdict"] == "stable"
+    assert report.migration_counts.to_numpy().trace() == len(X) and report.movers.empty
+    assert {"region", "industry", "entity_type", "vintage"} == set(report.segments["segment"])
+    assert any("outcomes of run" in n for n in report.notes)  # no inspections after the runs
+    shifted = X.assign(penalty_count_365d=X["penalty_count_365d"] + 3)
+    c2 = contributions.copy()
+    c2[:, 0] = 0.3 * shifted["penalty_count_365d"]
+    moved = make_run(tmp_path, ds, as_of="2025-02-01", X=shifted, contributions=c2, tiers=np.full(len(X), "D"),
+                     name="c")
+    report = monitor(ref, moved)
+    row = report.stability.set_index("variable").loc["penalty_count_365d"]
+    assert row["psi"] > 0.25 and row["csi"] > 0.15 and row["verdict"] == "act"
+    checks = report.checks.set_index("check")
+    assert checks.loc["score PSI", "verdict"] == "act"
+    assert checks.loc["moved >= 2 tiers (share)", "verdict"] == "act"
+    assert (report.movers["steps"] >= 2).all() and len(report.movers) == int((tiers <= "B").sum())
+    written = report.write(tmp_path / "out")
+    assert {p.name for p in written} >= {"checks.csv", "stability.csv", "migration_counts.csv", "monitor.json"}
+    assert "score PSI" in report.text()
+
+
+def test_a_jurisdiction_without_regions_is_skipped_with_a_note(tmp_path, base_frames):
+    X, contributions, tiers = base_frames
+    ds = make_dataset(region=False)
+    a = make_run(tmp_path, ds, as_of="2025-01-01", X=X, contributions=contributions, tiers=tiers, name="a")
+    b = make_run(tmp_path, ds, as_of="2025-02-01", X=X, contributions=contributions, tiers=tiers, name="b")
+    report = monitor(a, b)
+    assert "region" not in set(report.segments["segment"])
+    assert any("segment 'region' skipped" in n for n in report.notes)
+
+
+def test_migration_matrix_counts_new_and_gone():
+    ref = pd.DataFrame({"credit_code": ["a", "b", "c", "d"], "tier": ["A", "B", "D", "C"]})
+    cur = pd.DataFrame({"credit_code": ["a", "b", "c", "e"], "tier": ["C", "B", "A", "B"]})
+    counts, shares, movers = migration_matrix(ref, cur, "ABCD")
+    assert counts.loc["A", "C"] == 1 and counts.loc["D", "A"] == 1 and counts.loc["(new)", "B"] == 1
+    assert counts.loc["C", "(gone)"] == 1 and shares.loc["A", "C"] == 1.0
+    assert movers["credit_code"].tolist() == ["a", "c"] and movers["steps"].tolist() == [2, -3]
+    assert [verdict(v, 0.1, 0.25) for v in (np.nan, 0.05, 0.2, 0.5)] == ["watch", "stable", "watch", "act"]
+    with pytest.raises(DataContractError, match="need credit_code and tier"):
+        migration_matrix(ref.drop(columns="tier"), cur, "ABCD")
