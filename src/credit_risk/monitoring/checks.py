@@ -32,6 +32,7 @@ from credit_risk.monitoring.config import MonitoringConfig, load_monitoring_conf
 from credit_risk.monitoring.migration import migration_matrix
 from credit_risk.monitoring.psi import Bins, csi, psi, psi_terms
 from credit_risk.monitoring.runs import FEATURE_PREFIX, Run
+from credit_risk.monitoring.warning import text_cells
 
 if TYPE_CHECKING:
     from credit_risk.data import CreditDataset
@@ -122,7 +123,7 @@ class MonitorReport:
                   "outcomes": self.outcomes}
         for name, table in tables.items():
             path = out / f"{name}.csv"
-            write_csv(table, path)
+            write_csv(text_cells(table), path)
             written.append(path)
         summary = {"reference": self.reference, "current": self.current, "verdict": self.verdict,
                    "checks": json.loads(self.checks.to_json(orient="records")), "notes": self.notes}

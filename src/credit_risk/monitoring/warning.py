@@ -32,7 +32,7 @@ from credit_risk.monitoring.config import MonitoringConfig, load_monitoring_conf
 from credit_risk.monitoring.migration import tier_steps
 from credit_risk.monitoring.runs import CONTRIB_PREFIX, FEATURE_PREFIX, Run
 
-__all__ = ["by_region", "early_warning", "write_warnings"]
+__all__ = ["by_region", "early_warning", "text_cells", "write_warnings"]
 
 
 def _fmt(value: Any) -> str:
@@ -162,8 +162,18 @@ def by_region(warnings: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+def text_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Missing text cells as empty strings (the same CSV; ``write_csv`` trips on an all-missing text column)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col].dtype) or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
+    return out
+
+
 def write_warnings(warnings: pd.DataFrame, folder: str | Path) -> list[Path]:
     """``warnings.csv`` and ``by_region/<region>.csv``, written atomically; returns the paths."""
+    warnings = text_cells(warnings)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "warnings.csv"]
