@@ -520,6 +520,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
     when = f"as of {args.as_of}" if cutoffs is None else f"at {cutoffs['as_of'].nunique():,} as-of dates"
     print(f"scored {len(scores):,} rows {when} with {name} {version} → {out}")
     print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
+    if not args.no_record and isinstance(getattr(bundle, "model", None), scoring.TrainedModels):
+        from credit_risk.monitoring import load_monitoring_config, record_run
+
+        run = record_run(out, bundle, dataset, model_name=name, model_version=version, model_sha256=sha,
+                         history=args.history, config=load_monitoring_config(configs_dir=_configs_dir(args)))
+        print(f"  run record → {run} (compare runs with credit-risk monitor / warn)")
     return EXIT_OK
 
 
@@ -602,6 +608,62 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         print(f"  {key:<32}{value:,.6g}")
     for name, digest in sorted(hashes.items()):
         print(f"  {name:<22}sha256 {digest}")
+    return EXIT_OK
+
+
+def _monitoring_config(args: argparse.Namespace):
+    from credit_risk.monitoring import load_monitoring_config
+
+    return load_monitoring_config(args.config, configs_dir=_configs_dir(args))
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    from credit_risk.monitoring import load_run
+    from credit_risk.monitoring.checks import monitor
+
+    if args.out is not None:
+        _check_output(args.out, "--out", kind="folder")
+    config = _monitoring_config(args)
+    reference, current = load_run(args.reference), load_run(args.current)
+    dataset = _load_dataset(args, args.data) if args.data else None
+    report = monitor(reference, current, dataset=dataset, config=config)
+    print(report.text())
+    if len(report.movers):
+        print(f"  {len(report.movers):,} subject(s) moved two tiers or more (movers.csv)")
+    if args.out is not None:
+        written = report.write(args.out)
+        print(f"wrote {len(written)} file(s) to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_warn(args: argparse.Namespace) -> int:
+    from credit_risk.monitoring import load_run
+    from credit_risk.monitoring.warning import by_region, early_warning, write_warnings
+
+    if args.out is not None:
+        _check_output(args.out, "--out", kind="folder")
+    config = _monitoring_config(args)
+    warnings = early_warning(load_run(args.reference), load_run(args.current), config=config)
+    regions = by_region(warnings) if len(warnings) else {}
+    print(f"early warning {args.reference.name} → {args.current.name}: {len(warnings):,} subject(s) flagged "
+          f"in {len(regions):,} region(s)")
+    for row in warnings.head(args.top).itertuples(index=False):
+        why = row.reason_1_text_zh if args.chinese else row.reason_1_text
+        print(f"  {row.rank:>4}. {row.credit_code}  {row.region}  {row.tier_reference}→{row.tier_current}  "
+              f"p {row.p_reference:.3f}→{row.p_current:.3f}  {row.department}  {why}")
+    if args.out is not None:
+        written = write_warnings(warnings, args.out)
+        print(f"wrote warnings.csv and {len(written) - 1} per-region list(s) (网格重点走访名单) to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_feedback(args: argparse.Namespace) -> int:
+    from credit_risk.monitoring.feedback import ingest_feedback
+
+    results = _read_table(args.results, "--results")
+    result = ingest_feedback(args.plan, results, args.data, catalog=_catalog(args), source_name=args.results.name)
+    print(f"feedback from {args.plan}: {result.added:,} inspection record(s) added to {result.records_file}, "
+          f"{result.already_present:,} already present")
     return EXIT_OK
 
 
@@ -712,6 +774,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="LightGBM prediction threads (default: as trained; results do not depend on it)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--history", default=None,
+                   help="run-history folder for the run record (default: runs/ beside --out)")
+    p.add_argument("--no-record", action="store_true", help="do not write the run record")
     p.set_defaults(func=_cmd_score)
 
     p = sub.add_parser("demo", parents=[common], help="the whole job on a dataset: train, score, tier, plan, report")
@@ -737,6 +802,36 @@ def build_parser() -> argparse.ArgumentParser:
                    help="policy YAML (default: inspection_policy.yaml in --configs, else packaged)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("monitor", parents=[common],
+                       help="compare two scoring runs: PSI/CSI, segments, tier migration, outcomes, verdicts")
+    p.add_argument("--reference", type=t.folder, required=True, help="reference run folder (runs/<run id>)")
+    p.add_argument("--current", type=t.folder, required=True, help="current run folder (runs/<run id>)")
+    p.add_argument("--data", type=t.folder, default=None,
+                   help="dataset folder: outcome metrics from the inspections after each run")
+    p.add_argument("--config", type=t.file, default=None,
+                   help="monitoring config (default: monitoring.yaml in --configs, else packaged)")
+    p.add_argument("--out", default=None, help="folder for the tables (checks, stability, bins, migration, …)")
+    p.set_defaults(func=_cmd_monitor)
+
+    p = sub.add_parser("warn", parents=[common],
+                       help="early warning: subjects whose risk jumped since the last run, with the reasons")
+    p.add_argument("--reference", type=t.folder, required=True, help="last run folder (runs/<run id>)")
+    p.add_argument("--current", type=t.folder, required=True, help="this run folder (runs/<run id>)")
+    p.add_argument("--config", type=t.file, default=None,
+                   help="monitoring config (default: monitoring.yaml in --configs, else packaged)")
+    p.add_argument("--out", default=None, help="folder for warnings.csv and by_region/<region>.csv")
+    p.add_argument("--top", type=t.nonneg, default=10, help="subjects printed (default 10)")
+    p.add_argument("--chinese", action="store_true", help="print the reasons in Chinese")
+    p.set_defaults(func=_cmd_warn)
+
+    p = sub.add_parser("feedback", parents=[common],
+                       help="append a plan's inspection results to the dataset's records (信息回流)")
+    p.add_argument("--plan", type=t.folder, required=True, help="plan folder written by credit-risk plan")
+    p.add_argument("--results", type=t.table, required=True,
+                   help="CSV/Parquet: credit_code, inspected_on, outcome [, department, domain, severity]")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder whose records receive them")
+    p.set_defaults(func=_cmd_feedback)
     return parser
 
 

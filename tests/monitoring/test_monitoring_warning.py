@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from monitoring_fixtures import make_dataset, make_run
 
 from credit_risk.monitoring.warning import by_region, early_warning, write_warnings
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def test_planted_jump_tops_the_list(tmp_path, base_frames):
@@ -54,24 +49,6 @@ def test_planted_jump_tops_the_list(tmp_path, base_frames):
     # nobody changed: an empty list with the documented columns
     quiet = early_warning(ref, ref)
     assert quiet.empty and "reason_1_text_zh" in quiet.columns
-
-
-@pytest.fixture(scope="module")
-def sample_model(tmp_path_factory):
-    if not SAMPLE.exists():
-        pytest.skip("committed sample not present")
-    from credit_risk.data import load_dataset
-    from credit_risk.train import load_train_config, train
-
-    tmp = tmp_path_factory.mktemp("warn")
-    (tmp / "model.yaml").write_text("n_estimators: 40\nnum_leaves: 7\n", encoding="utf-8")
-    (tmp / "train.yaml").write_text("domains: []\nmodel: model.yaml\n", encoding="utf-8")
-    config, _ = load_train_config(tmp / "train.yaml")
-    dataset = load_dataset(SAMPLE)
-    result = train(dataset, config, out_dir=tmp / "models", created_at="2026-01-01T00:00:00")
-    path = result.bundles["generic"]
-    sha = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["sha256"]
-    return dataset, path, sha, tmp
 
 
 def test_planted_listing_through_the_real_scoring_path(sample_model):
