@@ -684,6 +684,82 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_measures(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from credit_risk.measures import (
+        execution_rate,
+        ingest_feedback,
+        load_measures,
+        read_tasks,
+        update_tasks,
+        write_tasks,
+    )
+    from credit_risk.repair import apply_repairs, read_repair_log
+
+    _check_output(args.tasks, "--tasks", kind="file")
+    measures = load_measures(args.measures or _user_config(args, "measures.yaml"))
+    dataset = _load_dataset(args, args.data)
+    if args.repairs is not None:
+        dataset = apply_repairs(dataset, read_repair_log(args.repairs), source=str(args.repairs))
+    tiers = None
+    if args.scores is not None:
+        scores = _read_scores(args.scores, "--scores")
+        tiers = scores[["credit_code", "tier"]]
+    existing = read_tasks(args.tasks)
+    before = 0 if existing is None else len(existing)
+    lifted_before = 0 if existing is None else int((existing["status"] == "lifted").sum())
+    tasks = update_tasks(existing, dataset, measures, pd.Timestamp(args.as_of), tiers=tiers)
+    if args.feedback is not None:
+        tasks = ingest_feedback(tasks, _read_table(args.feedback, "--feedback"), source=args.feedback.name)
+    write_tasks(tasks, args.tasks)
+    print(f"tasks as of {args.as_of}: {len(tasks) - before:,} new, "
+          f"{int((tasks['status'] == 'lifted').sum()) - lifted_before:,} lifted, {len(tasks):,} in {args.tasks}")
+    for status, n in tasks["status"].value_counts().sort_index().items():
+        print(f"  {status:<16}{n:>10,}")
+    for by in args.rates_by:
+        rates = execution_rate(tasks, pd.Timestamp(args.as_of), by=(by,))
+        print(f"execution rate (restrictions executed on time / due) by {by}:")
+        for row in rates.itertuples(index=False):
+            rate = "   n/a" if pd.isna(row.rate) else f"{row.rate:6.1%}"
+            print(f"  {str(getattr(row, by)):<28}{row.on_time:>8,} / {row.due:<8,}{rate}")
+    return EXIT_OK
+
+
+def _cmd_repair(args: argparse.Namespace) -> int:
+    from credit_risk.repair import (
+        append_to_log,
+        apply_repairs,
+        decide_repairs,
+        load_repair_rules,
+        read_repair_log,
+        write_repair_log,
+    )
+
+    _check_output(args.log, "--log", kind="file")
+    if args.out is not None:
+        _check_output(args.out, "--out", kind="file")
+    rules = load_repair_rules(args.rules or _user_config(args, "repair.yaml"))
+    dataset = _load_dataset(args, args.data)
+    log = read_repair_log(args.log)
+    decisions = decide_repairs(apply_repairs(dataset, log, source=str(args.log)),
+                               _read_table(args.applications, "--applications"), rules, log=log,
+                               source=args.applications.name)
+    new_log = append_to_log(log, decisions)
+    write_repair_log(new_log, args.log)
+    if args.out is not None:
+        from credit_risk.atomic import escape_formulas, write_text
+
+        write_text(args.out, escape_formulas(decisions).to_csv(index=False))
+    counts = decisions["decision"].value_counts()
+    print(f"{len(decisions):,} application(s): " + ", ".join(f"{counts.get(d, 0):,} {d}" for d in
+                                                           ("approved", "rejected", "not_repairable"))
+          + f"; repair log {args.log} holds {len(new_log):,} repair(s)")
+    for row in decisions.loc[decisions["decision"] != "approved"].itertuples(index=False):
+        print(f"  {row.application_id} ({row.record_id}): {row.decision}: {row.unmet}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -802,6 +878,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="policy YAML (default: inspection_policy.yaml in --configs, else packaged)")
     p.add_argument("--out", required=True, help="output folder")
     p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("measures", parents=[common],
+                       help="turn listings and grades into measure tasks (失信联合惩戒), ingest feedback, execution rates")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
+    p.add_argument("--as-of", type=t.date, required=True, help="as-of date YYYY-MM-DD (listings known before it)")
+    p.add_argument("--tasks", required=True,
+                   help="task table Parquet, created or updated in place (a second run as of the same date adds nothing)")
+    p.add_argument("--feedback", type=t.table, default=None,
+                   help="departments' feedback CSV/Parquet: task_id, status (done|not_applicable|overdue), "
+                        "reported_on, reason")
+    p.add_argument("--repairs", type=t.file, default=None, help="repair log from credit-risk repair (applied first)")
+    p.add_argument("--scores", type=t.parquet, default=None, help="scores Parquet (credit_code, tier) for tier measures")
+    p.add_argument("--measures", type=t.file, default=None,
+                   help="measures YAML (default: measures.yaml in --configs, else packaged)")
+    p.add_argument("--rates-by", nargs="*", default=["department"], choices=["department", "region", "measure"],
+                   help="print execution rates by these (default: department)")
+    p.set_defaults(func=_cmd_measures)
+
+    p = sub.add_parser("repair", parents=[common],
+                       help="decide credit repair applications (信用修复) and append approvals to the repair log")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder")
+    p.add_argument("--applications", type=t.table, required=True,
+                   help="applications CSV/Parquet: application_id, credit_code, record_id, applied_on, "
+                        "penalty_paid, corrected, commitment_signed")
+    p.add_argument("--log", required=True, help="repair log Parquet, created or extended (source records never edited)")
+    p.add_argument("--rules", type=t.file, default=None,
+                   help="repair rules YAML (default: repair.yaml in --configs, else packaged)")
+    p.add_argument("--out", default=None, help="decisions CSV (every unmet rule named)")
+    p.set_defaults(func=_cmd_repair)
 
     p = sub.add_parser("monitor", parents=[common],
                        help="compare two scoring runs: PSI/CSI, segments, tier migration, outcomes, verdicts")
