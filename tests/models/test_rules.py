@@ -39,5 +39,7 @@ def test_tiers_and_scorecard_use_this_engine():
     from credit_risk.models import scorecard, tiers
 
     for module in (tiers, scorecard):
-        assert not hasattr(module, "_OPS")
-        assert module.rule_hits is _rules.rule_hits and module.check_op is _rules.check_op
+        assert not hasattr(module, "_OPS") and not hasattr(module, "_logit") and not hasattr(module, "_sigmoid")
+        assert module.check_op is _rules.check_op
+    assert tiers.rule_hits is _rules.rule_hits  # overrides
+    assert scorecard.cap_by_vetoes is _rules.cap_by_vetoes  # vetoes (through rule_hits)
