@@ -193,7 +193,8 @@ def _line(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--subjects", type=int, default=8000)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, nargs="+", default=[1],
+                    help="one province per seed (several seeds: a summary of coverage and bias at the end)")
     ap.add_argument("--cycles", type=int, default=4)
     ap.add_argument("--months", type=int, default=6, help="months per plan period")
     ap.add_argument("--start", default="2024-01-01", help="the loop's first period start")
@@ -201,17 +202,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="JSON file for the rows")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    province = generate_province(args.subjects, seed=args.seed)
-    print(f"province: {args.subjects:,} subjects, seed {args.seed} ({time.perf_counter() - t0:.0f} s)")
-    print("loop    cyc period                  visits  prevalence estimate [95 % CI]  truth covers  "
-          "tier rates A B C D (estimated | true)  calibration  population AUC  yield")
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, policy in _policies().items():
-            rows += run_loop(name, province, policy, args, Path(tmp))
-    weighted = [r for r in rows if r["loop"] == "weighted"]
-    print(f"weighted HT interval covers the truth in {sum(r['covers'] for r in weighted)} of {len(weighted)} cycles; "
-          f"total {time.perf_counter() - t0:.0f} s")
+    for seed in args.seed:
+        province = generate_province(args.subjects, seed=seed)
+        print(f"province: {args.subjects:,} subjects, seed {seed} ({time.perf_counter() - t0:.0f} s)")
+        print("loop    cyc period                  visits  prevalence estimate [95 % CI]  truth (all subjects, "
+              "p=0: capped) covers  tier rates A B C D (estimated | true)  calibration  population AUC  yield")
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, policy in _policies().items():
+                rows += [dict(r, seed=seed) for r in
+                         run_loop(name, province, policy, argparse.Namespace(**{**vars(args), "seed": seed}), Path(tmp))]
+    print("summary over all cycles and seeds (estimate − truth; mean predicted − truth):")
+    for name in ("naive", "weighted"):
+        part = [r for r in rows if r["loop"] == name]
+        bias = np.array([r["estimate"] - r["true_rate"] for r in part])
+        calib = np.array([r["mean_predicted"] - r["true_rate_population"] for r in part])
+        tier_err = np.array([np.nanmean(np.abs(np.subtract(r["est_tier_rates"], r["true_tier_rates"]))) for r in part])
+        cover = [r["covers"] for r in part if r["covers"] is not None]
+        print(f"  {name:<8} cycles {len(part):>3}  prevalence bias mean {bias.mean():+.3f} (|max| {np.abs(bias).max():.3f})"
+              f"  calibration mean {calib.mean():+.3f}  tier-rate error {tier_err.mean():.3f}"
+              f"  AUC {np.mean([r['population_auc'] for r in part]):.3f}"
+              f"  found/visit {np.mean([r['violations_per_visit'] for r in part]):.3f}"
+              + (f"  HT 95 % interval covers the truth in {sum(cover)} of {len(cover)} cycles" if cover else ""))
+    print(f"total {time.perf_counter() - t0:.0f} s")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return 0
