@@ -360,7 +360,7 @@ def monitor(
         k = feats["csi"].abs().idxmax() if feats["csi"].notna().any() else None
         if k is not None:
             row = feats.loc[k]
-            checks.append({"check": "feature CSI (largest |shift|)", "value": row["csi"],
+            checks.append({"check": "feature CSI (largest shift)", "value": row["csi"],
                            "verdict": verdict(abs(row["csi"]), p.csi_watch, p.csi_act),
                            "detail": f"{row['variable']}: mean score shift in log-odds"})
     for segment, g in segments.groupby("segment", sort=False):
