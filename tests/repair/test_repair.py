@@ -42,7 +42,7 @@ def test_a_repair_before_the_minimum_period_is_rejected_naming_the_rule(make_dat
     out = decide_repairs(ds, early, load_repair_rules())
     assert out["decision"].tolist() == ["rejected"]
     assert out["unmet"].iloc[0] == ("minimum period: a serious environmental_violation may be repaired 365 days "
-                                    "after its start 2024-01-01 (from 2024-12-31); 152 days elapsed")
+                                    "after its start 2024-01-01 (from 2024-12-31), 152 days elapsed")
     on_time = _apps({"credit_code": codes[0], "record_id": "r1", "applied_on": "2024-12-31", **ALL_EVIDENCE})
     assert decide_repairs(ds, on_time, load_repair_rules())["decision"].tolist() == ["approved"]
 

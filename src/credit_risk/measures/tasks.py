@@ -69,7 +69,8 @@ def _typed(tasks: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_tasks(dataset, measures: MeasuresConfig, as_of, *, tiers: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_tasks(dataset, measures: MeasuresConfig, as_of, *, tiers: pd.DataFrame | None = None,
+                since=None) -> pd.DataFrame:
     """Tasks for every list entry or grade counting as of ``as_of`` and every measure it triggers.
 
     Parameters
@@ -81,6 +82,9 @@ def build_tasks(dataset, measures: MeasuresConfig, as_of, *, tiers: pd.DataFrame
         it and not ended, expired or repaired (``credit_risk.data.publication.counts_at``).
     tiers : DataFrame, optional
         ``credit_code, tier`` as of ``as_of``, for tier triggers (e.g. tier A → fewer inspections).
+    since : date-like, optional
+        Only listings pushed (known) on or after this date become tasks: the day the joint
+        punishment system went live, so that years-old listings do not arrive overdue.
 
     Returns
     -------
@@ -93,64 +97,68 @@ def build_tasks(dataset, measures: MeasuresConfig, as_of, *, tiers: pd.DataFrame
     ent = dataset.enterprises
     region = pd.Series(ent["region"].astype(object).to_numpy(), index=ent["credit_code"].astype(str))
     live = counts_at(rec, dataset.catalog, t)
+    kind = rec["kind"].astype(object).to_numpy()
+    outcome = rec["outcome"].astype(object).to_numpy()
+    start = pd.to_datetime(rec["start"]).to_numpy(dtype="datetime64[ns]")
+    pushed = pd.to_datetime(rec["published_on"]).to_numpy(dtype="datetime64[ns]", copy=True)
+    pushed[np.isnat(pushed)] = start[np.isnat(pushed)]
     # Known as of t: the end of the publication period (a removal or repair date after t is not).
     days = publication_days(rec, dataset.catalog)
-    start_all = pd.to_datetime(rec["start"])
-    expiry = pd.Series(pd.NaT, index=rec.index, dtype="datetime64[ns]")
-    has = ~np.isnan(days)
-    expiry[has] = start_all[has] + pd.to_timedelta(days[has], unit="D")
+    expiry = np.where(np.isnan(days), np.datetime64("NaT", "ns"),
+                      start + np.nan_to_num(days).astype("timedelta64[D]")).astype("datetime64[ns]")
+    t64, since64 = np.datetime64(t, "ns"), None if since is None else np.datetime64(pd.Timestamp(since), "ns")
+    rows: dict[str, np.ndarray] = {}
+    for name, trig in measures.triggers.items():
+        if trig.kind is None:
+            continue
+        hit = live & (kind == trig.kind)
+        if trig.outcomes:
+            hit &= np.isin(outcome, list(trig.outcomes))
+        if since64 is not None:
+            hit &= pushed >= since64
+        rows[name] = np.flatnonzero(hit)
+    record_id = rec["record_id"].astype(str).to_numpy(dtype=object)
+    code = rec["credit_code"].astype(str).to_numpy(dtype=object)
     parts = []
     for m in measures.measures:
         for trig_name in m.triggers:
             trig = measures.triggers[trig_name]
             if trig.kind is not None:
-                hit = live & (rec["kind"].astype(object) == trig.kind).to_numpy()
-                if trig.outcomes:
-                    hit &= rec["outcome"].astype(object).isin(trig.outcomes).to_numpy()
-                sub = rec.loc[hit]
-                if sub.empty:
-                    continue
-                start = pd.to_datetime(sub["start"])
-                pushed = pd.to_datetime(sub["published_on"]).fillna(start)
-                ends = expiry[hit]
+                idx = rows[trig_name]
+                ends = expiry[idx]
                 if m.duration_days is not None:
-                    cap = start + pd.Timedelta(days=m.duration_days)
-                    ends = ends.where(ends.notna() & (ends < cap), cap)
-                frame = pd.DataFrame({
-                    "task_id": sub["record_id"].astype(str) + ":" + m.name,
-                    "credit_code": sub["credit_code"].astype(str).to_numpy(),
-                    "record_id": sub["record_id"].astype(str).to_numpy(),
-                    "listed_on": start.to_numpy(),
-                    "pushed_on": pushed.to_numpy(),
-                    "ends_on": ends.to_numpy(),
-                })
-                frame = frame.loc[frame["ends_on"].isna() | (frame["ends_on"] >= t)]
+                    cap = start[idx] + np.timedelta64(m.duration_days, "D")
+                    ends = np.where(np.isnat(ends) | (ends >= cap), cap, ends)
+                keep = np.isnat(ends) | (ends >= t64)
+                idx, ends = idx[keep], ends[keep]
+                if not len(idx):
+                    continue
+                part = {"task_id": record_id[idx] + (":" + m.name), "credit_code": code[idx],
+                        "record_id": record_id[idx], "listed_on": start[idx], "pushed_on": pushed[idx],
+                        "ends_on": ends}
             else:
                 if tiers is None:
                     continue
-                codes = tiers.loc[tiers["tier"].astype(str) == trig.tier, "credit_code"].astype(str)
-                if codes.empty:
+                codes = tiers.loc[tiers["tier"].astype(str) == trig.tier, "credit_code"].astype(str).to_numpy(dtype=object)
+                if not len(codes):
                     continue
                 rid = f"tier:{trig.tier}:{t.date().isoformat()}"
-                ends = t + pd.Timedelta(days=m.duration_days) if m.duration_days is not None else pd.NaT
-                frame = pd.DataFrame({
-                    "task_id": rid + ":" + codes.to_numpy(dtype=object) + ":" + m.name,
-                    "credit_code": codes.to_numpy(dtype=object),
-                    "record_id": rid,
-                    "listed_on": t, "pushed_on": t, "ends_on": ends,
-                })
-            frame["trigger"] = trig_name
-            frame["side"] = trig.side
-            frame["measure"] = m.name
-            frame["measure_zh"] = m.name_zh
-            frame["type"] = m.type
-            frame["department"] = m.department
-            frame["legal_basis"] = m.legal_basis
-            frame["due_on"] = pd.to_datetime(frame["pushed_on"]) + pd.Timedelta(days=m.deadline_days)
-            parts.append(frame)
+                n = len(codes)
+                ends = t64 + np.timedelta64(m.duration_days, "D") if m.duration_days is not None else np.datetime64("NaT", "ns")
+                part = {"task_id": rid + ":" + codes + (":" + m.name), "credit_code": codes,
+                        "record_id": np.full(n, rid, dtype=object), "listed_on": np.full(n, t64),
+                        "pushed_on": np.full(n, t64), "ends_on": np.full(n, ends, dtype="datetime64[ns]")}
+            n = len(part["task_id"])
+            part.update({"trigger": np.full(n, trig_name, dtype=object), "side": np.full(n, trig.side, dtype=object),
+                         "measure": np.full(n, m.name, dtype=object), "measure_zh": np.full(n, m.name_zh, dtype=object),
+                         "type": np.full(n, m.type, dtype=object),
+                         "department": np.full(n, m.department, dtype=object),
+                         "legal_basis": np.full(n, m.legal_basis, dtype=object),
+                         "due_on": part["pushed_on"] + np.timedelta64(m.deadline_days, "D")})
+            parts.append(part)
     if not parts:
         return _empty()
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.DataFrame({c: np.concatenate([p[c] for p in parts]) for c in parts[0]})
     # one task per (listing, measure) even when a measure names two triggers the record matches
     out = out.drop_duplicates("task_id", keep="first")
     out["region"] = region.reindex(out["credit_code"]).to_numpy()
@@ -189,13 +197,13 @@ def lift_tasks(tasks: pd.DataFrame, dataset, as_of) -> pd.DataFrame:
 
 
 def update_tasks(existing: pd.DataFrame | None, dataset, measures: MeasuresConfig, as_of, *,
-                 tiers: pd.DataFrame | None = None) -> pd.DataFrame:
+                 tiers: pd.DataFrame | None = None, since=None) -> pd.DataFrame:
     """Add the tasks of new listings as of ``as_of`` and lift those whose listing ended.
 
     Idempotent: tasks already in ``existing`` (same ``task_id``) are kept as they are, so a
     second run as of the same date adds nothing and changes nothing.
     """
-    new = build_tasks(dataset, measures, as_of, tiers=tiers)
+    new = build_tasks(dataset, measures, as_of, tiers=tiers, since=since)
     if existing is None or len(existing) == 0:
         merged = new
     else:

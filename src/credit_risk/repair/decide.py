@@ -128,7 +128,7 @@ def decide_repairs(dataset, applications: pd.DataFrame, rules: RepairRules, *,
             if elapsed < need_days:
                 unmet.append(
                     f"minimum period: a {severity} {kind} may be repaired {need_days} days after its start "
-                    f"{start.date()} (from {(start + pd.Timedelta(days=need_days)).date()}); {elapsed} days elapsed"
+                    f"{start.date()} (from {(start + pd.Timedelta(days=need_days)).date()}), {elapsed} days elapsed"
                 )
             for e in rule.evidence:
                 if not flags[e]:
