@@ -709,7 +709,9 @@ def _cmd_measures(args: argparse.Namespace) -> int:
     existing = read_tasks(args.tasks)
     before = 0 if existing is None else len(existing)
     lifted_before = 0 if existing is None else int((existing["status"] == "lifted").sum())
-    tasks = update_tasks(existing, dataset, measures, pd.Timestamp(args.as_of), tiers=tiers)
+    if args.since is not None and args.since > args.as_of:
+        raise UsageError(f"--since {args.since} is after --as-of {args.as_of}; give a start on or before the as-of date")
+    tasks = update_tasks(existing, dataset, measures, pd.Timestamp(args.as_of), tiers=tiers, since=args.since)
     if args.feedback is not None:
         tasks = ingest_feedback(tasks, _read_table(args.feedback, "--feedback"), source=args.feedback.name)
     write_tasks(tasks, args.tasks)
@@ -885,6 +887,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=t.date, required=True, help="as-of date YYYY-MM-DD (listings known before it)")
     p.add_argument("--tasks", required=True,
                    help="task table Parquet, created or updated in place (a second run as of the same date adds nothing)")
+    p.add_argument("--since", type=t.date, default=None,
+                   help="only listings pushed on or after this date become tasks (when the system went live)")
     p.add_argument("--feedback", type=t.table, default=None,
                    help="departments' feedback CSV/Parquet: task_id, status (done|not_applicable|overdue), "
                         "reported_on, reason")

@@ -63,3 +63,9 @@ def test_bad_feedback_exits_1_and_a_bad_date_exits_2(make_dataset, codes, tmp_pa
     assert "column 'reason': is empty for a not_applicable report" in capsys.readouterr().err
     assert not tasks.exists()
     assert main(["measures", "--data", str(data), "--as-of", "2024-13-01", "--tasks", str(tasks)]) == EXIT_USAGE
+    assert main(["measures", "--data", str(data), "--as-of", "2024-03-01", "--since", "2024-04-01",
+                 "--tasks", str(tasks)]) == EXIT_USAGE
+    assert "--since 2024-04-01 is after --as-of 2024-03-01" in capsys.readouterr().err
+    assert main(["measures", "--data", str(data), "--as-of", "2024-03-01", "--since", "2024-02-15",
+                 "--tasks", str(tasks)]) == EXIT_OK
+    assert read_tasks(tasks) is not None and len(read_tasks(tasks)) == 0  # the listing was pushed on 1 Feb

@@ -55,7 +55,7 @@ def evaluate_environment(dataset, as_of, rules: RuleSet | None = None, codes=Non
     >>> result = evaluate_environment(ds, "2024-01-01")
     >>> row = result.iloc[0]
     >>> float(row["points"]), row["level_by_points"], row["level"], row["veto"]
-    (90.0, 'green', 'red', 'serious_violation')
+    (70.0, 'yellow', 'red', 'serious_violation')
     """
     rules = rules if rules is not None else load_environment_rules()
     spec = dataset.catalog.kinds.get(RATING_KIND)
