@@ -138,3 +138,17 @@ def test_feedback_is_refused_row_by_row(make_dataset, codes, two_measures):
         ingest_feedback(tasks, bad)
     text = str(info.value.problems)
     assert "r9:m_court" in text and "finished" in text and "not a date" in text
+
+
+def test_expiry_lifts_from_the_end_of_the_measure(make_dataset, codes):
+    """A tax rating D: the invoice-limit measure lasts the rating year (duration_days 365), then it is lifted."""
+    ds = make_dataset([{"credit_code": codes[0], "kind": "tax_rating", "domain": "tax", "start": "2024-01-10",
+                        "outcome": "D"}])
+    measures = load_measures()
+    tasks = update_tasks(None, ds, measures, "2024-02-01")
+    row = tasks.set_index("task_id").loc["r1:tax_invoice_limits"]
+    assert (row["status"], row["ends_on"]) == ("open", pd.Timestamp("2025-01-09"))
+    later = update_tasks(tasks, ds, measures, "2025-02-01").set_index("task_id").loc["r1:tax_invoice_limits"]
+    assert (later["status"], later["closed_on"]) == ("lifted", pd.Timestamp("2025-01-09"))
+    # the catalogue's publication period (730 days) alone would not have ended it yet
+    assert execution_rate(update_tasks(tasks, ds, measures, "2025-02-01"), "2025-02-01", by=())["due"].iloc[0] == 1

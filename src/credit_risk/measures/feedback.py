@@ -78,4 +78,4 @@ def ingest_feedback(tasks: pd.DataFrame, feedback: pd.DataFrame, *, source: str 
     closed[pos] = fb["reported_on"].to_numpy(dtype="datetime64[ns]")
     why[pos] = fb["reason"].to_numpy(dtype=object)
     out["status"], out["closed_on"], out["reason"] = status, closed, why
-    return out
+    return _typed(out)

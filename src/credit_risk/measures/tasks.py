@@ -185,15 +185,16 @@ def lift_tasks(tasks: pd.DataFrame, dataset, as_of) -> pd.DataFrame:
     record_end = end.reindex(out["record_id"]).to_numpy(dtype="datetime64[ns]")
     ends = out["ends_on"].to_numpy(dtype="datetime64[ns]", copy=True)
     stop = np.where(np.isnat(record_end), ends, np.where(np.isnat(ends) | (record_end < ends), record_end, ends))
-    stop = pd.to_datetime(pd.Series(stop))
-    lift = (out["status"] == "open").to_numpy() & stop.notna().to_numpy() & (stop < t).to_numpy()
-    out.loc[lift, "status"] = "lifted"
-    out.loc[lift, "closed_on"] = stop[lift].to_numpy()
-    out.loc[lift, "reason"] = "listing removed, expired or repaired"
-    out.loc[:, "ends_on"] = pd.to_datetime(pd.Series(np.where(lift, stop, out["ends_on"]))).to_numpy()
+    lift = (out["status"] == "open").to_numpy() & ~np.isnat(stop) & (stop < np.datetime64(t, "ns"))
+    status = out["status"].to_numpy(dtype=object, copy=True)
+    closed = out["closed_on"].to_numpy(dtype="datetime64[ns]", copy=True)
+    reason = out["reason"].to_numpy(dtype=object, copy=True)
+    status[lift], closed[lift], reason[lift] = "lifted", stop[lift], "listing removed, expired or repaired"
+    ends[lift] = stop[lift]
+    out["status"], out["closed_on"], out["reason"], out["ends_on"] = status, closed, reason, ends
     if lift.any():
         logger.info("lifted %s task(s) as of %s", f"{int(lift.sum()):,}", t.date())
-    return out
+    return _typed(out)
 
 
 def update_tasks(existing: pd.DataFrame | None, dataset, measures: MeasuresConfig, as_of, *,
