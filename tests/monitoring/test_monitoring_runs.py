@@ -105,3 +105,23 @@ def test_migration_matrix_counts_new_and_gone():
     assert [verdict(v, 0.1, 0.25) for v in (np.nan, 0.05, 0.2, 0.5)] == ["watch", "stable", "watch", "act"]
     with pytest.raises(DataContractError, match="need credit_code and tier"):
         migration_matrix(ref.drop(columns="tier"), cur, "ABCD")
+
+
+def test_outcome_metrics_agree_with_the_evaluation_module():
+    from credit_risk.evaluation import binary_metrics
+    from credit_risk.monitoring.checks import auc_ks, outcome_metrics
+
+    rng = np.random.default_rng(4)
+    p = np.round(rng.random(400), 2)  # ties
+    y = (rng.random(400) < p).astype(float)
+    w = rng.uniform(1, 5, 400)
+    auc, ks = auc_ks(y, p, w[None, :])
+    ref = binary_metrics(y, p, w)
+    assert auc[0] == pytest.approx(ref["auc"]) and ks[0] == pytest.approx(ref["ks"])
+    table = outcome_metrics(y, p, np.array(list("ABCD"))[np.minimum((p * 4).astype(int), 3)], w, bootstrap=100)
+    overall = table.iloc[0]
+    assert overall["auc_low"] < overall["auc"] < overall["auc_high"]
+    assert overall["gini"] == pytest.approx(2 * overall["auc"] - 1)
+    tiers = table.iloc[1:]
+    assert (tiers["event_rate_low"] <= tiers["event_rate"]).all() and (tiers["event_rate"] <= tiers["event_rate_high"]).all()
+    assert tiers["event_rate"].iloc[-1] > tiers["event_rate"].iloc[0]

@@ -37,7 +37,7 @@ from credit_risk.monitoring.warning import text_cells
 if TYPE_CHECKING:
     from credit_risk.data import CreditDataset
 
-__all__ = ["VERDICTS", "MonitorReport", "monitor", "outcome_metrics", "verdict"]
+__all__ = ["VERDICTS", "MonitorReport", "auc_ks", "monitor", "outcome_metrics", "verdict"]
 
 VERDICTS = ("stable", "watch", "act")
 
@@ -197,44 +197,72 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(np.quantile(values, a)), float(np.quantile(values, 1 - a))
 
 
+def auc_ks(y, p, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted AUC (ties count one half) and KS of one score under each row of ``weights`` (B, n).
+
+    Examples
+    --------
+    >>> auc, ks = auc_ks([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], np.ones((1, 4)))
+    >>> float(auc[0]), float(ks[0])
+    (0.75, 0.5)
+    """
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    order = np.argsort(p, kind="stable")
+    y, p, weights = y[order], p[order], weights[:, order]
+    starts = np.flatnonzero(np.r_[True, p[1:] != p[:-1]]) if len(p) else np.zeros(0, dtype=np.int64)
+    if not len(p):
+        return np.full(len(weights), np.nan), np.full(len(weights), np.nan)
+    pos = np.add.reduceat(weights * y, starts, axis=1)
+    neg = np.add.reduceat(weights * (1 - y), starts, axis=1)
+    tot_pos, tot_neg = pos.sum(axis=1), neg.sum(axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        auc = (pos * (below + 0.5 * neg)).sum(axis=1) / (tot_pos * tot_neg)
+        ks = np.max(np.abs(np.cumsum(pos, axis=1) / tot_pos[:, None] - np.cumsum(neg, axis=1) / tot_neg[:, None]),
+                    axis=1)
+    bad = (tot_pos <= 0) | (tot_neg <= 0)
+    return np.where(bad, np.nan, auc), np.where(bad, np.nan, ks)
+
+
 def outcome_metrics(y, p, tiers, weight=None, *, order=("A", "B", "C", "D"), bootstrap: int = 200,
                     confidence: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """AUC, Gini, KS and event rate (overall and per tier) with percentile bootstrap intervals.
+    """AUC, Gini, KS and event rate (overall and per tier) with bootstrap intervals.
 
     Returns one row per tier plus ``all``: ``tier, n, events, event_rate, event_rate_low,
-    event_rate_high`` and, for ``all``, ``auc, auc_low, auc_high, gini, gini_low,
-    gini_high, ks, ks_low, ks_high``. Rows are resampled with replacement (weights kept).
+    event_rate_high`` (``events`` counted, the rate weighted) and, for ``all``, ``auc,
+    auc_low, auc_high, gini, gini_low, gini_high, ks, ks_low, ks_high``. The intervals are
+    percentiles of a Poisson bootstrap (every row gets a Poisson(1) count times its weight).
     """
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     t = np.asarray(tiers, dtype=object)
     w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=float)
     rng = np.random.Generator(np.random.PCG64(seed))
-    draws = [rng.integers(0, len(y), len(y)) for _ in range(bootstrap)] if len(y) else []
-    rows = []
+    W = rng.poisson(1.0, (bootstrap, len(y))) * w if bootstrap else np.zeros((0, len(y)))
     m = binary_metrics(y, p, w) if len(y) else {"auc": np.nan, "ks": np.nan}
-    boot = np.array([[binary_metrics(y[i], p[i], w[i])[k] for k in ("auc", "ks")] for i in draws]).reshape(-1, 2)
+    b_auc, b_ks = auc_ks(y, p, W) if bootstrap else (np.zeros(0), np.zeros(0))
+
+    def rates(mask: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (W[:, mask] * y[mask]).sum(axis=1) / W[:, mask].sum(axis=1)
+
     row: dict[str, Any] = {"tier": "all", "n": len(y), "events": int(y.sum()),
                            "event_rate": float(np.average(y, weights=w)) if len(y) else np.nan}
-    rates = np.array([np.average(y[i], weights=w[i]) for i in draws])
-    row["event_rate_low"], row["event_rate_high"] = _interval(rates, confidence)
+    row["event_rate_low"], row["event_rate_high"] = _interval(rates(np.ones(len(y), dtype=bool)), confidence)
     row["auc"] = m["auc"]
-    row["auc_low"], row["auc_high"] = _interval(boot[:, 0], confidence)
+    row["auc_low"], row["auc_high"] = _interval(b_auc, confidence)
     row["gini"] = 2 * m["auc"] - 1
     row["gini_low"], row["gini_high"] = 2 * row["auc_low"] - 1, 2 * row["auc_high"] - 1
     row["ks"] = m["ks"]
-    row["ks_low"], row["ks_high"] = _interval(boot[:, 1], confidence)
-    rows.append(row)
+    row["ks_low"], row["ks_high"] = _interval(b_ks, confidence)
+    rows = [row]
     for tier in order:
         mask = t == tier
-        yy, ww = y[mask], w[mask]
-        r: dict[str, Any] = {"tier": tier, "n": int(mask.sum()), "events": int(yy.sum()),
-                             "event_rate": float(np.average(yy, weights=ww)) if mask.any() else np.nan}
-        idx = np.flatnonzero(mask)
-        tr = np.array([np.average(yy[j], weights=ww[j]) for j in
-                       (rng.integers(0, len(idx), len(idx)) for _ in range(bootstrap))]) if len(idx) else np.zeros(0)
-        r["event_rate_low"], r["event_rate_high"] = _interval(tr, confidence)
-        rows.append(r)
+        rows.append({"tier": tier, "n": int(mask.sum()), "events": int(y[mask].sum()),
+                     "event_rate": float(np.average(y[mask], weights=w[mask])) if mask.any() else np.nan})
+        rows[-1]["event_rate_low"], rows[-1]["event_rate_high"] = _interval(rates(mask), confidence)
     return pd.DataFrame(rows)
 
 
