@@ -7,8 +7,8 @@ import pytest
 
 from credit_risk.data.publication import counts_at
 from credit_risk.data.synthetic import generate_province
-from credit_risk.measures import build_tasks, load_measures
-from credit_risk.measures.loop import run_loop
+from credit_risk.measures import build_tasks, load_measures, read_tasks
+from credit_risk.measures.loop import run_loop, write_loop
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def _score(dataset, codes, as_of):
     return pd.DataFrame({"credit_code": codes, "tier": tier.to_numpy()})
 
 
-def test_one_turn_of_the_loop(province):
+def test_one_turn_of_the_loop(province, tmp_path):
     result = run_loop(province.dataset, as_of="2025-12-01", seed=3, score=_score)
     again = run_loop(province.dataset, as_of="2025-12-01", seed=3, score=_score)
     pd.testing.assert_frame_equal(result.tasks, again.tasks)  # seeded: the same turn twice
@@ -44,6 +44,9 @@ def test_one_turn_of_the_loop(province):
                     "Effect of the approved repairs"):
         assert heading in text
     assert set(result.figures()) >= {"tasks", "execution_rate", "repairs_approved", "repaired_tier_improved"}
+    paths = write_loop(result, tmp_path / "supervision")
+    assert set(paths) == {"tasks", "repair_log", "repair_decisions", "feedback", "environment", "execution_rate"}
+    pd.testing.assert_frame_equal(read_tasks(paths["tasks"]), result.tasks)
     # the evaluation's ratings are in the dataset the loop returns
     rated = result.dataset.records
     assert (rated["record_id"].str.startswith("ENV") & (rated["kind"] == "environmental_rating")).sum() == len(

@@ -18,10 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from credit_risk.atomic import escape_formulas, write_text
 from credit_risk.evaluations import (
     evaluate_environment,
     load_environment_rules,
@@ -33,12 +35,19 @@ from credit_risk.measures.config import MeasuresConfig, load_measures
 from credit_risk.measures.execution import execution_rate
 from credit_risk.measures.feedback import ingest_feedback
 from credit_risk.measures.simulate import simulate_feedback
+from credit_risk.measures.store import write_tasks
 from credit_risk.measures.tasks import update_tasks
-from credit_risk.repair import append_to_log, apply_repairs, decide_repairs, load_repair_rules
+from credit_risk.repair import (
+    append_to_log,
+    apply_repairs,
+    decide_repairs,
+    load_repair_rules,
+    write_repair_log,
+)
 from credit_risk.repair.rules import RepairRules
 from credit_risk.repair.simulate import simulate_applications
 
-__all__ = ["LoopResult", "run_loop"]
+__all__ = ["LoopResult", "run_loop", "write_loop"]
 
 logger = logging.getLogger(__name__)
 
@@ -216,3 +225,22 @@ def run_loop(dataset, *, as_of, seed: int, start=None, measures: MeasuresConfig 
     return LoopResult(start=t0, as_of=t, seed=seed, dataset=repaired, environment=environment, tasks=tasks,
                       feedback=feedback, decisions=decisions, repair_log=log, execution=execution,
                       tier_effect=effect)
+
+
+def write_loop(result: LoopResult, out_dir) -> dict[str, Path]:
+    """Write the loop's tables under ``out_dir`` (each file atomically); return them by name.
+
+    ``tasks.parquet`` (the task table), ``repair_log.parquet``, ``repair_decisions.csv``,
+    ``feedback.csv`` (simulated), ``environment.csv`` (the evaluation) and
+    ``execution_rate.csv`` (by department).
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"tasks": out / "tasks.parquet", "repair_log": out / "repair_log.parquet"}
+    write_tasks(result.tasks, paths["tasks"])
+    write_repair_log(result.repair_log, paths["repair_log"])
+    for name, frame, index in (("repair_decisions", result.decisions, False), ("feedback", result.feedback, False),
+                               ("environment", result.environment, True), ("execution_rate", result.execution, False)):
+        paths[name] = out / f"{name}.csv"
+        write_text(paths[name], escape_formulas(frame.reset_index() if index else frame).to_csv(index=False))
+    return paths
