@@ -37,6 +37,10 @@ def test_score_records_runs_that_monitor_and_warn_compare(sample_model, tmp_path
     printed = capsys.readouterr().out
     assert code == 0 and "subject(s) flagged" in printed
     assert (tmp_path / "warn" / "warnings.csv").exists() and any((tmp_path / "warn" / "by_region").iterdir())
+    # --no-record writes the scores only
+    assert main(["score", "--model", str(path), "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2025-04-01",
+                 "--out", str(tmp_path / "x" / "s.parquet"), "--quiet", "--no-record"]) == 0
+    assert "run record" not in capsys.readouterr().out and not (tmp_path / "x" / "runs").exists()
     # a folder that is not a run: a usage error
     assert main(["monitor", "--reference", str(tmp_path), "--current", str(runs[1])]) == 2
     assert "holds no run.json" in capsys.readouterr().err

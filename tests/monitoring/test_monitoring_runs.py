@@ -125,3 +125,36 @@ def test_outcome_metrics_agree_with_the_evaluation_module():
     tiers = table.iloc[1:]
     assert (tiers["event_rate_low"] <= tiers["event_rate"]).all() and (tiers["event_rate"] <= tiers["event_rate_high"]).all()
     assert tiers["event_rate"].iloc[-1] > tiers["event_rate"].iloc[0]
+
+
+def test_categorical_features_and_runs_without_contributions(tmp_path, base_frames):
+    from monitoring_fixtures import FEATURES
+
+    from credit_risk.features.matrix import FeatureInfo, FeatureMatrix
+    from credit_risk.monitoring import MonitoringConfig
+    from credit_risk.monitoring.config import RunSettings
+    from credit_risk.monitoring.warning import early_warning
+
+    X, contributions, tiers = base_frames
+    ds = make_dataset()
+    codes = ds.enterprises["credit_code"].astype(str).to_numpy()
+    info = (*FEATURES, FeatureInfo("size_class", "commercial", 0, "size class", "规模", categorical=True))
+    config = MonitoringConfig(runs=RunSettings(contributions=False))
+    runs = []
+    for name, sizes in (("a", ["small", "large"]), ("b", ["small", "micro"])):
+        Xc = X.assign(size_class=pd.Categorical(np.resize(sizes, len(X))))
+        folder = tmp_path / name
+        folder.mkdir()
+        pd.DataFrame({"credit_code": codes, "as_of": pd.Timestamp("2025-01-01"), "probability": 0.1,
+                      "tier": tiers}).to_parquet(folder / "s.parquet")
+        fm = FeatureMatrix(pd.DataFrame({"credit_code": codes, "as_of": pd.Timestamp("2025-01-01")}), Xc, info)
+        runs.append(load_run(write_run_record(folder / "s.parquet", features=fm, dataset=ds, model_name="m",
+                                              model_version="1", model_sha256="0" * 64,
+                                              contributions=np.c_[contributions[:, :3], np.zeros(len(X)),
+                                                                  contributions[:, 3]], config=config)))
+    assert runs[0].meta["features"]["size_class"]["labels"] == ["missing", "large", "small", "other"]
+    assert not runs[0].meta["contributions"] and "c:log_capital" not in runs[0].snapshot.columns
+    report = monitor(*runs, config=config)
+    row = report.bins[(report.bins["variable"] == "size_class") & (report.bins["bin"] == "other")]
+    assert float(row["current_share"].iloc[0]) == 0.5  # "micro" was never seen by the reference
+    assert early_warning(*runs, config=config).empty  # nothing rose; no contributions needed to say so
