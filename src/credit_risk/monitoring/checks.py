@@ -399,10 +399,10 @@ def monitor(
     checks.append({"check": "moved >= 2 tiers (share)", "value": share_far,
                    "verdict": verdict(share_far, m.watch_share, m.act_share) if both else "watch",
                    "detail": f"{moved_far} of {both} subjects in both runs"})
+    o = config.outcomes
     if len(outcomes):
         for run_id, g in outcomes.groupby("run", sort=False):
             overall = g[g["tier"] == "all"].iloc[0]
-            o = config.outcomes
             if overall["events"] < o.min_events or not np.isfinite(overall["auc"]):
                 v, detail = "watch", f"too few events ({overall['events']:.0f} < {o.min_events})"
             else:
@@ -412,9 +412,11 @@ def monitor(
             checks.append({"check": f"AUC {run_id}", "value": overall["auc"], "verdict": v, "detail": detail})
             rates = g[g["tier"] != "all"]["event_rate"].to_numpy(dtype=float)
             ok = np.all(np.diff(rates[np.isfinite(rates)]) > 0)
+            few = overall["events"] < o.min_events
             checks.append({"check": f"tier event rates rise {run_id}", "value": float(ok),
-                           "verdict": "stable" if ok else "watch",
-                           "detail": ", ".join(f"{t} {r:.3f}" for t, r in zip(g['tier'][1:], rates, strict=True))})
+                           "verdict": "stable" if ok and not few else "watch",
+                           "detail": ", ".join(f"{t} {r:.3f}" for t, r in zip(g['tier'][1:], rates, strict=True))
+                           + (f" (too few events: {overall['events']:.0f})" if few else "")})
     return MonitorReport(
         reference=reference.run_id, current=current.run_id, checks=pd.DataFrame(checks),
         stability=stability, bins=bins_table, segments=segments, migration_counts=counts,
