@@ -34,6 +34,19 @@ Printed per cycle, against the truth: the prevalence estimate (with the interval
 weighted loop) and the true rate, the tier event rates estimated and true, the mean
 predicted probability (calibration), the current model's AUC on the whole population
 (truth: in violation at some time in the period), and violations found per visit.
+
+Measured (``--seed 1 2 3 4 5``, 8,000 subjects, 4 half-year cycles, 80 trees; 315 s on 2 cores;
+estimate − truth and mean predicted − truth averaged over the 20 cycles of each loop)::
+
+    naive     prevalence bias +0.095 (|max| 0.120)  calibration +0.015  AUC 0.664  found/visit 0.197
+    weighted  prevalence bias -0.001 (|max| 0.040)  calibration +0.003  AUC 0.653  found/visit 0.172
+              HT 95 % interval covers the truth in 19 of 20 cycles (seed 3, cycle 4: 0.054 [0.040, 0.068]
+              against 0.094 — tier A's visits found almost nothing and its variance estimate collapsed)
+
+The naive estimate is about twice the truth in every cycle; the weighted one is unbiased and
+its interval covers at about the nominal rate. The naive plan finds ~15 % more per visit
+because it never visits tier A, the price of being able to measure the whole population; a
+uniform draw finds ~0.10 per visit (the true rate).
 """
 
 from __future__ import annotations
