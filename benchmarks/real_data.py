@@ -65,6 +65,18 @@ figure has a 95 % percentile interval from a paired bootstrap (the same resample
 every scorer; ``--n-boot`` replicates); AUC differences use
 :func:`credit_risk.evaluation.auc_difference`.
 
+What it shows (seed 0, 500 replicates, about 1–2.5 minutes on 2 shared cores): test from
+2017-01-30, 3,479 routine visits, 1,059 with a High Risk violation. The plain baseline reaches
+AUC 0.739 [0.719, 0.755] and finds adverse visits 54.1 days earlier [47.3, 60.2] over the whole
+test period (4.8 [4.3, 5.4] re-ordered month by month; random order 5.1 and 0.4). The library
+with init defaults: AUC 0.730, library − baseline −0.009 [−0.016, −0.002], days earlier −2.0
+[−3.4, −0.6] (monthly −0.2 [−0.4, −0.1]): behind. Its feature matrix under the plain LightGBM
+ties the baseline (−0.002 [−0.007, 0.003]); refitting its own model on every row before the
+test start closes half of the gap (−0.004 [−0.009, 0.001]); the remainder is the model's
+parameters (the baseline's lr 0.03 / bagging 0.8 / colsample 0.8 / min_child 40 / lambda 1 give
++0.003 on the library's features). The baseline's signal is the score history (mean and last
+score carry 45 % of the gain); its business attributes add nothing out of time.
+
 **Synthetic figures** (``--synthetic``, on by default): the committed ``data/sample`` province
 trained with the packaged defaults, its generic and oracle AUC and targeting figures, beside
 the real ones (``benchmarks/learning_curve.py`` has the full synthetic study).
