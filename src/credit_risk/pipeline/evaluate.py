@@ -20,7 +20,10 @@ from credit_risk import evaluation as ev
 from credit_risk.explain import global_importance, importance_figure
 from credit_risk.features.matrix import FeatureMatrix
 
-__all__ = ["HeldOut", "ModelReport", "generic_report", "holdout_report", "size_class", "tiers_report"]
+__all__ = [
+    "HeldOut", "ModelReport", "backtest_report", "generic_report", "holdout_report", "size_class", "split_report",
+    "tiers_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,27 @@ class ModelReport:
 
 _REPORT_FIELDS = tuple(f.name for f in fields(ModelReport))
 _ABSENT_WHEN_NONE = frozenset({"test_scores", "targeting", "constraints", "label"})
+
+
+def split_report(split: dict[str, Any], y: np.ndarray) -> dict[str, Any]:
+    """The report's ``split`` part for a time or column split (``split``: :func:`~credit_risk.pipeline.splits.split_masks`)."""
+    tr, va, te = split["train"], split["validation"], split["test"]
+    return {
+        "method": split["method"],
+        "valid_start": None if split["valid_start"] is None else str(split["valid_start"].date()),
+        "test_start": None if split["test_start"] is None else str(split["test_start"].date()),
+        "rows": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
+        "events": {"train": int(y[tr].sum()), "validation": int(y[va].sum()), "test": int(y[te].sum())},
+    }
+
+
+def backtest_report(y: np.ndarray, probability: np.ndarray, as_of: pd.Series, tiers: np.ndarray,
+                    sample_weight: np.ndarray | None, *, test_start: pd.Timestamp | None) -> pd.DataFrame:
+    """Metrics per as-of date of the validation and test rows, each row marked with its ``slice``."""
+    backtest = ev.backtest(y, probability, as_of, tiers=tiers, sample_weight=sample_weight)
+    backtest["slice"] = (np.where(backtest["as_of"] >= test_start, "test", "validation")
+                         if test_start is not None else "validation and test")
+    return backtest
 
 
 def tiers_report(tiers: Any, evaluation: dict[str, Any], tier_frame: pd.DataFrame) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from credit_risk import evaluation as ev
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features import check_directions
 from credit_risk.features.matrix import FeatureMatrix
@@ -39,9 +38,11 @@ from credit_risk.pipeline.domains import out_of_fold_generic as _out_of_fold_gen
 from credit_risk.pipeline.evaluate import (
     HeldOut,
     ModelReport,
+    backtest_report,
     generic_report,
     holdout_report,
     size_class,
+    split_report,
     tiers_report,
 )
 from credit_risk.pipeline.score import TrainedModels, event_probability
@@ -315,10 +316,8 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     )
     evaluation, figures = holdout_report(held, generic, enterprises=enterprises, n_boot=n_boot, targeting=targeting)
     p_vt = event_probability(generic, fg.rows(va | te))
-    backtest = ev.backtest(y[va | te], p_vt, fm.keys["as_of"][va | te], tiers=tiers.predict(p_vt),
-                           sample_weight=sub(w, va | te))
-    backtest["slice"] = (np.where(backtest["as_of"] >= s["test_start"], "test", "validation")
-                         if s["test_start"] is not None else "validation and test")
+    backtest = backtest_report(y[va | te], p_vt, fm.keys["as_of"][va | te], tiers.predict(p_vt), sub(w, va | te),
+                               test_start=s["test_start"])
 
     # ---- domain models
     domains, domain_report = fit_domains(
@@ -342,16 +341,9 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
                         "tier cut-offs chosen out of time; domain models and scorecards are not refit"
                         if refit else "the out-of-time model, fitted on the training slice only"),
     }
-    split_report = {
-        "method": s["method"],
-        "valid_start": None if s["valid_start"] is None else str(s["valid_start"].date()),
-        "test_start": None if s["test_start"] is None else str(s["test_start"].date()),
-        "rows": {"train": int(tr.sum()), "validation": int(va.sum()), "test": int(te.sum())},
-        "events": {"train": int(y[tr].sum()), "validation": int(y[va].sum()), "test": int(y[te].sum())},
-    }
     tiers_part = tiers_report(tiers, evaluation, tier_te)  # takes the tier tables out of evaluation
     report = ModelReport(
-        split=split_report, **evaluation, tiers=tiers_part, backtest=backtest,
+        split=split_report(s, y), **evaluation, tiers=tiers_part, backtest=backtest,
         domains=domain_report,
         generic_model=generic_report(generic, fg, cross_fit_folds if cross_fitted else 0, generic.get_params()),
         refit=refit_report, constraints=constraints,
