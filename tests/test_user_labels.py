@@ -130,7 +130,9 @@ def test_a_labels_file_with_a_split_column_from_the_config(sample, tmp_path):
     assert r["split"]["method"] == "column"
     assert r["split"]["rows"] == {"train": int((split == "train").sum()), "validation": int((split == "validation").sum()),
                                   "test": int((split == "test").sum())}
-    assert r["refit"]["refit"] is False and r["refit"]["rows"] == int((split == "train").sum())
+    # refit: false keeps the model the test figures describe: refit on train + validation (refit_before_test)
+    assert r["refit"]["refit"] is False and r["refit"]["refit_before_test"] is True
+    assert r["refit"]["rows"] == r["refit"]["test_model_rows"] == int((split != "test").sum())
     assert r["domains"]["food"]["skipped"] and "label column 'y_food' is not in the labels" in r["domains"]["food"]["reason"]
 
 

@@ -228,6 +228,28 @@ def test_report_tiers_equal_the_tiers_of_scoring_the_same_rows(kept_out_of_time)
     assert models.report["tiers"]["realised_shares"] == dict(zip("ABCD", shares.tolist(), strict=True))
 
 
+def test_test_figures_come_from_the_model_refit_before_the_test_start(kept_out_of_time):
+    """Select on validation, refit on train + validation, report on the untouched test slice (default)."""
+    models, fm = kept_out_of_time
+    r = models.report
+    rows = r["split"]["rows"]
+    assert r["refit"]["refit_before_test"] is True and "refit on train + validation" in r["refit"]["figures_from"]
+    assert r["refit"]["test_model_rows"] == r["refit"]["rows"] == rows["train"] + rows["validation"]
+    # the saved model (refit: false) is the one the test figures describe: the trees and the
+    # calibration chosen on validation, no early stopping on the rows it learned from
+    assert models.generic.n_estimators == r["generic_model"]["best_iteration"]
+    assert models.generic.calibration_method_ == r["generic_model"]["calibration_method"] == "isotonic"
+    # switched off, the test figures come from the model fitted on the training slice only
+    fm2, labels, enterprises, _ = _data(n=3000, seed=4)
+    old = fit_models(fm2, labels, enterprises=enterprises, tier_config=TIERS, refit=False, refit_before_test=False,
+                     n_boot=50, model_params={"n_estimators": 60, "num_leaves": 4, "max_depth": 2,
+                                              "calibration": "isotonic"}).report
+    assert old["refit"]["refit_before_test"] is False and old["refit"]["rows"] == rows["train"]
+    assert old["generic_model"] == r["generic_model"]  # the same choices on validation
+    assert not np.array_equal(old["test_scores"]["probability"].to_numpy(), r["test_scores"]["probability"].to_numpy())
+    np.testing.assert_array_equal(old["test_scores"]["y"].to_numpy(), r["test_scores"]["y"].to_numpy())
+
+
 def test_refit_is_on_by_default_and_recorded(trained):
     models, fm = trained
     r = models.report

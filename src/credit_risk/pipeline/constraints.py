@@ -18,6 +18,7 @@ from credit_risk import evaluation as ev
 from credit_risk.features import check_directions
 from credit_risk.features.matrix import FeatureMatrix
 from credit_risk.models.generic import GenericRiskModel
+from credit_risk.models.refit import refit_generic
 
 __all__ = ["constraints_report"]
 
@@ -34,6 +35,7 @@ def constraints_report(
     p_test: np.ndarray,
     *,
     n_boot: int,
+    refit_before_test: bool = False,
 ) -> dict[str, Any]:
     """Contradicted directions (on train + validation) and the held-out cost of the constraints.
 
@@ -48,6 +50,9 @@ def constraints_report(
     masks : (train, validation, test)
     p_test : array
         The constrained model's probabilities on the test rows.
+    refit_before_test : bool
+        The unconstrained twin is scored on test as ``p_test`` was: after choosing its trees
+        on validation, refit on train + validation (:func:`~credit_risk.models.refit.refit_generic`).
 
     Returns
     -------
@@ -73,7 +78,8 @@ def constraints_report(
 
     free = GenericRiskModel(**{**generic.get_params(), "monotone": False})
     free.fit(fg.rows(tr), y[tr], sub(wt, tr), eval_set=(fg.rows(va), y[va], sub(wt, va)))
-    p_free = free.predict_proba(fg.rows(te))[:, 1]
+    tested = refit_generic(free, fg.rows(seen), y[seen], sub(wt, seen)) if refit_before_test else free
+    p_free = tested.predict_proba(fg.rows(te))[:, 1]
     diff = ev.auc_difference(y[te], p_free, p_test, sub(w, te), n_boot=max(n_boot, 50))
     out.update(auc_constrained=diff["auc_b"], auc_unconstrained=diff["auc_a"], cost=diff["difference"],
                cost_se=diff["se"], cost_ci=(diff["ci_low"], diff["ci_high"]),

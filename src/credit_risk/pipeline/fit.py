@@ -4,7 +4,9 @@
 and the risk tiers. With an out-of-time split (:class:`TimeSplit`, train < validation < test
 by ``as_of``) or the labels' own ``split`` column (:class:`ColumnSplit`), early stopping,
 calibration choice, tier cut-offs and the domain combination use the validation slice and
-every reported figure comes from the test slice. For labels that share one as-of date,
+every reported figure comes from the test slice, scored (``refit_before_test``, default) by
+the generic model refit on train + validation with the trees chosen on validation — the
+select-on-validation, refit-before-test protocol; the test slice is never learned from. For labels that share one as-of date,
 :class:`GroupedKFold` gives out-of-fold figures instead. By default the saved generic model
 is then refit on all labelled rows with the choices made (``refit``); the report's figures
 stay the held-out ones. It returns a :class:`TrainedModels` with a plain ``report`` dict
@@ -175,6 +177,7 @@ def fit_models(
     n_boot: int = 500,
     cross_fit_folds: int = 4,
     refit: bool = True,
+    refit_before_test: bool = True,
     targeting: bool = False,
     constraints_cost: bool = False,
 ) -> TrainedModels:
@@ -226,6 +229,16 @@ def fit_models(
         the saved generic model on all labelled rows (:func:`~credit_risk.models.refit.refit_generic`);
         False keeps the out-of-time model. Domain models and the scorecards are not refit.
         The report's figures are those of the out-of-time model either way.
+    refit_before_test : bool
+        Time or column split: the test figures (metrics, tiers on test, targeting, backtest
+        test dates, ``test_scores``) come from the generic model refit on every training and
+        validation row (for a time split: every row before the test start) with the trees
+        and calibration chosen on validation and the tier cut-offs set on the validation
+        slice (:func:`~credit_risk.models.refit.refit_generic`), as the final ``refit`` does;
+        the test slice stays untouched. False: from the model fitted on the training slice
+        only. With ``refit: false`` the saved model is the one the test figures describe.
+        Domain models and the learned scorecard are unchanged (the scorecard already learns
+        from train + validation); the constraints' cost compares twins refit alike.
     constraints_cost : bool
         (``credit_risk.pipeline.train.train`` turns it on.) Report the declared directions the training rows contradict and, with a time or
         column split, what the monotone constraints cost: the generic model refitted without
@@ -277,12 +290,14 @@ def fit_models(
               "targeting": targeting, "constraints_cost": constraints_cost}
     if isinstance(split, GroupedKFold):
         return _fit_kfold(split, domain_configs, refit=refit, **common)
-    return _fit_split(split, domain_configs, refit=refit, cross_fit_folds=cross_fit_folds, **common)
+    return _fit_split(split, domain_configs, refit=refit, refit_before_test=refit_before_test,
+                      cross_fit_folds=cross_fit_folds, **common)
 
 
 def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learned_params, truth_risk, tier_config,
-               model_params, enterprises, n_boot, targeting, constraints_cost, refit, cross_fit_folds) -> TrainedModels:
-    """Time or column split: fit on train, choose on validation, report on test, then refit."""
+               model_params, enterprises, n_boot, targeting, constraints_cost, refit, refit_before_test,
+               cross_fit_folds) -> TrainedModels:
+    """Time or column split: fit on train, choose on validation, refit on train + validation, report on test, then refit."""
     s = split_masks(split, fm.keys["as_of"], merged.get("split"))
     tr, va, te = s["train"], s["validation"], s["test"]
     fix = "move the split dates" if s["method"] == "time" else "mark more rows of each label in the split column"
@@ -296,7 +311,10 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     generic = GenericRiskModel(**model_params)
     generic.fit(fg.rows(tr), y[tr], sub(wt, tr), eval_set=(fg.rows(va), y[va], sub(wt, va)))
     p_va = event_probability(generic, fg.rows(va))
-    p_te = event_probability(generic, fg.rows(te))
+    seen = tr | va
+    # the model the test figures describe: refit before the test start with the choices made on validation
+    tested = refit_generic(generic, fg.rows(seen), y[seen], sub(wt, seen)) if refit_before_test else generic
+    p_te = event_probability(tested, fg.rows(te))
 
     # ---- tiers (cut-offs on validation), evaluated on test with overrides
     tiers = RiskTiers.from_config(tier_config).fit(p_va, y[va], sub(w, va))
@@ -314,8 +332,10 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
         oracle=truth_risk["latent_risk"][te] if "latent_risk" in truth_risk else None,
         generic_features=fg.rows(te),
     )
-    evaluation, figures = holdout_report(held, generic, enterprises=enterprises, n_boot=n_boot, targeting=targeting)
-    p_vt = event_probability(generic, fg.rows(va | te))
+    evaluation, figures = holdout_report(held, tested, enterprises=enterprises, n_boot=n_boot, targeting=targeting)
+    p_all = np.full(len(y), np.nan)
+    p_all[va], p_all[te] = p_va, p_te  # each row scored by a model that did not learn from it
+    p_vt = p_all[va | te]
     backtest = backtest_report(y[va | te], p_vt, fm.keys["as_of"][va | te], tiers.predict(p_vt), sub(w, va | te),
                                test_start=s["test_start"])
 
@@ -328,18 +348,25 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     )
     cross_fitted = any(e.get("cross_fitted") for e in domain_report.values())
 
-    constraints = (constraints_report(generic, fg, y, w, wt, (tr, va, te), p_te, n_boot=n_boot)
+    constraints = (constraints_report(generic, fg, y, w, wt, (tr, va, te), p_te, n_boot=n_boot,
+                                      refit_before_test=refit_before_test)
                    if constraints_cost else None)
 
     # ---- refit on every labelled row with the choices made out of time
-    saved = refit_generic(generic, fg, y, wt) if refit else generic
+    saved = refit_generic(generic, fg, y, wt) if refit else tested
     where = "the out-of-time test slice" if s["method"] == "time" else "the rows marked 'test' in the split column"
+    scored_by = ("the generic model refit on train + validation (every row before the test start) with the trees, "
+                 "calibration and tier cut-offs chosen on validation" if refit_before_test
+                 else "the generic model fitted on the training slice only")
+    kept = "train + validation" if refit_before_test else "the training slice only"
     refit_report = {
-        "refit": bool(refit), "rows": int(len(y) if refit else tr.sum()), "trees": int(saved.best_iteration_),
-        "figures_from": where,
+        "refit": bool(refit), "rows": int(len(y) if refit else (seen if refit_before_test else tr).sum()),
+        "trees": int(saved.best_iteration_),
+        "refit_before_test": bool(refit_before_test), "test_model_rows": int((seen if refit_before_test else tr).sum()),
+        "figures_from": f"{where}, scored by {scored_by}",
         "saved_model": ("refit on all labelled rows (train, validation and test) with the trees, calibration and "
                         "tier cut-offs chosen out of time; domain models and scorecards are not refit"
-                        if refit else "the out-of-time model, fitted on the training slice only"),
+                        if refit else f"the out-of-time model, fitted on {kept}"),
     }
     tiers_part = tiers_report(tiers, evaluation, tier_te)  # takes the tier tables out of evaluation
     report = ModelReport(

@@ -56,7 +56,9 @@ class SplitConfig:
     ``method``: ``time`` (out of time, by dates or fractions), ``column`` (the labels'
     ``split`` column), ``kfold`` (stratified K-fold grouped by subject or ``group``, out-of-fold
     figures) or ``auto``: ``column`` when the labels have a ``split`` column, ``kfold`` when
-    they span fewer than 3 as-of dates, else ``time``.
+    they span fewer than 3 as-of dates, else ``time``. ``refit_before_test`` (time and column
+    splits, default true): the test figures come from the generic model refit on train +
+    validation with the trees and calibration chosen on validation (false: fitted on train only).
     """
 
     method: Literal["auto", "time", "column", "kfold"] = "auto"
@@ -66,6 +68,7 @@ class SplitConfig:
     test_fraction: float = 0.2
     folds: int = 5
     seed: int = 0
+    refit_before_test: bool = True
 
     def resolve(self, table: pd.DataFrame) -> TimeSplit | ColumnSplit | GroupedKFold:
         """The split for a labels table (``auto`` decided by its columns and dates)."""
@@ -212,6 +215,7 @@ def train(
         split=config.split.resolve(table),
         truth=None if truth is None else truth_for_cutoffs(truth, labels.cutoffs),
         refit=config.refit,
+        refit_before_test=config.split.refit_before_test,
         targeting=target == "inspection_outcome",
         constraints_cost=True,
     )
@@ -373,12 +377,14 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         "refit": bool(refit.get("refit", False)),
         "refit_rows": refit.get("rows"),
         "refit_trees": refit.get("trees"),
+        "refit_before_test": bool(refit.get("refit_before_test", False)),
         "figures_from": refit.get("figures_from", "the out-of-time test slice"),
     }
     tags = {
         "credit_risk.refit": str(bool(refit.get("refit", False))).lower(),
         "credit_risk.saved_model": str(refit.get("saved_model", ""))[:500],
         "credit_risk.figures_from": str(refit.get("figures_from", ""))[:500],
+        "credit_risk.refit_before_test": str(bool(refit.get("refit_before_test", False))).lower(),
         "credit_risk.directions_contradicted": ", ".join(constraints.get("contradicted", []))[:500],
         **{f"credit_risk.domain_skipped.{name}": str(info.get("reason", ""))[:500]
            for name, info in report.domains.items() if info.get("skipped")},
