@@ -314,16 +314,8 @@ CASES: list[Case] = [
     Case("dataset-id-scheme-foo", "7", _dataset_yaml("id_scheme: foo\n"), 2, r"dataset\.yaml\.id_scheme: 'foo' is not one of \['gb32100', 'any'\]"),
 ]
 
-#: Cases whose fix lies in a module another helper owns (see the report); strict, so a fix is noticed.
-OWNED_ELSEWHERE = {
-    "model-n-estimators-negative": "F: ModelParams (models/training.py) does not check n_estimators ≥ 1",
-}
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_hostile_cli_and_config_input(case: Case, world: World, run_cli, record, request):
-    if case.id in OWNED_ELSEWHERE:
-        request.applymarker(pytest.mark.xfail(reason=OWNED_ELSEWHERE[case.id], strict=False))
+def test_hostile_cli_and_config_input(case: Case, world: World, run_cli, record):
     run = run_cli(case.argv(world), seconds=case.seconds + 5)
     record(case.id, run.outcome)
     assert run.outcome == "clean error", (run.code, run.err[-2000:], run.escaped)
