@@ -35,6 +35,7 @@ __all__ = [
     "check_writable",
     "escape_formulas",
     "output_error",
+    "process_alive",
     "sha256_file",
     "write_csv",
     "write_parquet",
@@ -94,14 +95,15 @@ def _remove_stale_temporaries(path: Path) -> None:
         return
     for stale in candidates:
         pid_text = stale.name[len(prefix):].split(".", 1)[0]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        if not pid_text.isdigit() or process_alive(int(pid_text)):
             continue
         with contextlib.suppress(OSError):
             stale.unlink()
             logger.info("removed %s, left by a killed writer (pid %s)", stale, pid_text)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (ours, or someone else's we may not signal)."""
     if pid == os.getpid():
         return True
     try:

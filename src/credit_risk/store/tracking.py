@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from credit_risk.atomic import escape_formulas, sha256_file
+from credit_risk.atomic import escape_formulas, process_alive, sha256_file
 from credit_risk.exceptions import ModelError
 from credit_risk.store.bundle import BUNDLE_FILE, load_bundle, manifest_path
 
@@ -468,18 +468,6 @@ def _signals_end_the_run() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _fail_abandoned_runs(client, experiment_id: str) -> list[str]:
     """Mark FAILED the RUNNING runs whose process, on this machine, no longer exists."""
     from mlflow.entities import RunStatus
@@ -489,7 +477,7 @@ def _fail_abandoned_runs(client, experiment_id: str) -> list[str]:
     for r in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000):
         tags = r.data.tags
         pid = tags.get("credit_risk.pid", "")
-        if tags.get("credit_risk.host") != host or not pid.isdigit() or _process_alive(int(pid)):
+        if tags.get("credit_risk.host") != host or not pid.isdigit() or process_alive(int(pid)):
             continue
         client.set_tag(r.info.run_id, "credit_risk.ended_by", f"cleanup: process {pid} no longer runs")
         client.set_terminated(r.info.run_id, status=RunStatus.to_string(RunStatus.FAILED))
