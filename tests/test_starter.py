@@ -99,6 +99,7 @@ def test_starter_configs_load_validate_and_build(lives_like, tmp_path):
     fm = build_features(ds, labels.cutoffs, spec)
     names = set(fm.feature_names)
     assert {"inspection_adverse_count_365d", "inspection_adverse_share_1095d", "inspection_score_mean_365d",
+            "inspection_score_last_value",
             "violation_high_count_1095d", "violation_max_severity_1095d", "region_code", "postal_code",
             "opened_age_years", "chain"} <= names
     assert not any(n.startswith(("annual_report", "related_", "industry_", "penalty")) for n in names)

@@ -82,6 +82,12 @@ def naive_aggregates(ds: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec
                     v = float(len(in_window(w)))
                 elif agg == "sum":
                     v = float(in_window(w)["value"].fillna(0).sum())
+                elif agg == "mean":
+                    vals = in_window(w)["value"].dropna()
+                    v = float(vals.mean()) if len(vals) else np.nan
+                elif agg == "last_value":
+                    r = _last(sel[sel["value"].notna()], t)
+                    v = np.nan if r is None else float(r.value)
                 elif agg == "max_severity":
                     win = in_window(w)
                     v = float(max(sev_rank[s] for s in win["severity"])) if len(win) else np.nan

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credit_risk.features import build_features, load_feature_spec
+from credit_risk.features.spec import AggregateGroup, RecordFilter
 
 SPEC = load_feature_spec()
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -47,6 +48,24 @@ def test_aggregates_equal_reference(seed, n_subjects, n_records):
     ds, cut = _case(seed, n_subjects, n_records, 12)
     fm = build_features(ds, cut, views=["commercial", "compliance", "social", "lifecycle"])
     assert_frame_matches(fm.X, naive_aggregates(ds, cut, SPEC))
+
+
+VALUED = replace(SPEC, aggregates=tuple(
+    AggregateGroup(f"{kind}_score", "compliance", 0, f"{kind} records (score)", kind, RecordFilter(kinds=(kind,)),
+                   ("mean", "last_value"), (365, 1095))
+    for kind in ("penalty", "inspection")
+))
+
+
+@SETTINGS
+@given(seed=st.integers(0, 10_000), n_subjects=st.integers(1, 8), n_records=st.integers(0, 60))
+def test_value_mean_and_last_value_equal_reference(seed, n_subjects, n_records):
+    """``last_value``: the value of the most recent record with a value that still counts (else missing)."""
+    ds, cut = _case(seed, n_subjects, n_records, 12)
+    fm = build_features(ds, cut, VALUED, views=["compliance"])
+    naive = naive_aggregates(ds, cut, VALUED)
+    assert {"penalty_score_last_value", "inspection_score_mean_365d"} <= set(naive.columns)
+    assert_frame_matches(fm.X, naive)
 
 
 @SETTINGS

@@ -13,7 +13,8 @@ features a person would write first, reading what the catalogue says the kind me
 - ``{kind}_{severity}``: count per severity above the lowest of the kind's own
   ``severity_scale`` — as ``{kind}``;
 - ``{kind}_amount`` / ``{kind}_value``: ``sum`` of the value for ``amount`` / ``count`` — as
-  ``{kind}``; ``{kind}_score`` / ``{kind}_share``: ``mean`` of the value — direction 0.
+  ``{kind}``; ``{kind}_score`` / ``{kind}_share``: ``mean`` of the value in each window and
+  the ``last_value`` (of the most recent record with a value) — direction 0.
 
 A direction is declared only where it is a rule (more records of a negative kind, more
 adverse outcomes never lower the risk); everything else is left to the model and checked
@@ -106,7 +107,7 @@ def _kind_groups(name: str, spec, windows: tuple[int, ...], *, valued: bool = Tr
     elif value in ("score", "share"):
         groups.append(AggregateGroup(
             f"{name}_{value}", view, 0, f"{_words(name)} records ({value})", zh,
-            RecordFilter(kinds=(name,)), ("mean",), windows,
+            RecordFilter(kinds=(name,)), ("mean", "last_value"), windows,
         ))
     return groups
 

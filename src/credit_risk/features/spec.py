@@ -50,14 +50,14 @@ logger = logging.getLogger(__name__)
 
 Aggregation = Literal[
     "count", "sum", "mean", "max_severity", "decayed_count", "adverse_share", "trend", "active",
-    "active_count", "last", "days_since_last",
+    "active_count", "last", "days_since_last", "last_value",
 ]
 
 #: Aggregations that take a window; the others look at every record that counts at ``t``.
 WINDOWED: frozenset[str] = frozenset({"count", "sum", "mean", "max_severity", "decayed_count", "adverse_share"})
 AGGREGATIONS: tuple[str, ...] = (
     "count", "sum", "mean", "max_severity", "decayed_count", "adverse_share", "trend", "active",
-    "active_count", "last", "days_since_last",
+    "active_count", "last", "days_since_last", "last_value",
 )
 
 #: ``extends:`` chains longer than this are refused (almost certainly a cycle).
@@ -92,6 +92,10 @@ _AGG_TEXT = {
     "active_count": ("number of {d} that count at t (whenever they started)", "当前有效{z}数量", 1),
     "active": ("1 if at least one of {d} counts at t (listed, not removed, repaired or expired)", "当前存在有效{z}", 1),
     "last": ("outcome of the most recent of {d} known before t, if it still counts", "最近一次{z}结果", 0),
+    "last_value": (
+        "value of the most recent of {d} with a value known before t, if it still counts (missing if none)",
+        "最近一次{z}数值", 1,
+    ),
     "days_since_last": (
         "days from the most recent of {d} known before t to t, if it still counts (else missing)",
         "距最近一次{z}天数", -1,

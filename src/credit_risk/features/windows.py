@@ -85,6 +85,7 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
         return counts[w]
 
     last_pos = None
+    valued = None
     out = []
     for agg, w, info in group.expand(tau):
         if agg == "count":
@@ -92,8 +93,13 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
         elif agg == "sum":
             values = p.total(rs, w)
         elif agg == "mean":
-            valued = rs.take(~np.isnan(rs.value))
+            valued = rs.take(~np.isnan(rs.value)) if valued is None else valued
             values = share(p.total(valued, w), p.count(valued, w).astype(float))
+        elif agg == "last_value":
+            valued = rs.take(~np.isnan(rs.value)) if valued is None else valued
+            pos = p.last(valued)
+            values = np.full(len(pos), np.nan)
+            values[pos >= 0] = valued.value[pos[pos >= 0]]
         elif agg == "adverse_share":
             values = adverse_share(p, f.kinds, w, domains=f.domains, severities=f.severities)
         elif agg == "max_severity":
