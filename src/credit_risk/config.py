@@ -104,6 +104,7 @@ def _parse(text: str) -> Any:
             return None
         if aliases:  # without aliases the expansion is the document itself, already bounded
             _check_expansion(node)
+        _check_duplicate_keys(node)
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -119,6 +120,30 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [n for pair in node.value for n in pair]
     return []
+
+
+def _check_duplicate_keys(root: yaml.Node) -> None:
+    """Raise ``yaml.YAMLError`` when a mapping repeats a key (YAML would keep the last silently)."""
+    seen_nodes: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, _ in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.value == "<<":
+                    continue
+                line = key.start_mark.line + 1
+                if (key.tag, key.value) in first:
+                    raise yaml.YAMLError(
+                        f"key {key.value[:80]!r} appears twice in one mapping (lines "
+                        f"{first[(key.tag, key.value)]} and {line}); keep one of them"
+                    )
+                first[(key.tag, key.value)] = line
+        stack.extend(_children(node))
 
 
 def _check_expansion(root: yaml.Node) -> None:

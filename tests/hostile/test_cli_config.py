@@ -196,6 +196,9 @@ CASES: list[Case] = [
     # item 5: alias bombs, and other YAML that costs without limit
     Case("alias-bomb-dataset-yaml", "5", _dataset_yaml(BOMB), 2, r"dataset\.yaml: invalid YAML .*alias bomb", 2),
     Case("alias-bomb-train-yaml", "5", _train_yaml(BOMB), 2, r"train\.yaml: invalid YAML .*alias bomb", 2),
+    # a repeated key is a silent rewrite in plain YAML (the last one wins): refused, naming both lines
+    Case("duplicate-key-train-yaml", "18", _train_yaml("refit: true\nrefit: false\n"), 2,
+         r"train\.yaml: invalid YAML \(key 'refit' appears twice in one mapping \(lines 1 and 2\)"),
     Case("alias-bomb-feature-spec", "5", _train_yaml("features: features.yaml\n", **{"features.yaml": BOMB}),
          2, r"features\.yaml: invalid YAML .*alias bomb", 2),
     Case("recursive-anchor", "5", _dataset_yaml("catalog: &a [*a]\n"), 2, r"recursive anchor", 2),
