@@ -55,3 +55,25 @@ def test_an_unverified_champion_is_not_replaced_by_a_non_finite_version():
         version=3, value=math.nan, champion_version=2, champion_value=0.9, champion_verified=False, **RULE
     )
     assert not moved and "cannot become champion" in decision
+
+
+@pytest.mark.parametrize("champion_schema", ["other-schema", None])
+def test_champion_of_another_schema_is_replaced_even_by_a_worse_version(champion_schema):
+    # A champion trained on other tables or features cannot score this data, and its metric
+    # was measured on other data: it must not block every new version (alias stuck for good).
+    moved, decision = champion_decision(
+        version=3, value=0.60, champion_version=2, champion_value=0.90,
+        schema="this-schema", champion_schema=champion_schema, **RULE
+    )
+    assert moved
+    assert decision == ("champion v2 was trained on another data schema or feature set, so its test_auc "
+                        "is not comparable and it cannot score this data; version 3 (test_auc=0.6000) "
+                        "replaces it: alias moved")
+
+
+def test_champion_of_the_same_schema_is_compared_on_the_metric():
+    moved, decision = champion_decision(
+        version=3, value=0.60, champion_version=2, champion_value=0.90,
+        schema="s", champion_schema="s", **RULE
+    )
+    assert not moved and "does not beat champion v2" in decision

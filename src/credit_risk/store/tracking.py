@@ -40,6 +40,7 @@ The tracking URI is an argument: the CLI resolves ``--tracking-uri``, then
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import math
@@ -80,6 +81,10 @@ REGISTRY_PREFIX = "credit_risk_"
 PYFUNC_LOADER = "credit_risk.tracking"
 #: Registry tag holding the sha256 of the registered bundle's bytes.
 SHA_TAG = "bundle_sha256"
+#: Version tag: hash of the data schema and feature names a model was trained on. A champion
+#: trained on another schema is not comparable (its metric was measured on other data) and
+#: cannot score data of the new schema, so it never blocks a new version.
+SCHEMA_TAG = "credit_risk.input_schema"
 
 
 def bundle_probability(bundle, frame: pd.DataFrame) -> np.ndarray:
@@ -335,6 +340,7 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
         tmp_path = Path(tmp)
         # Stage first: the hash pinned in the registry is that of the bytes uploaded.
         staged, sha = _stage_bundle(run, tmp_path / "bundle")
+        schema = _input_schema(staged)
         with mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}") as active:
             mlflow.set_tags(
                 {
@@ -378,14 +384,18 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
                 pip_requirements=[f"credit-risk=={_version()}"],
             )
             # The version is created with its tags in one registry transaction.
-            mv = mlflow.register_model(info.model_uri, registered_name, tags={SHA_TAG: sha, metric: repr(value)})
+            mv = mlflow.register_model(info.model_uri, registered_name,
+                                       tags={SHA_TAG: sha, SCHEMA_TAG: schema, metric: repr(value)})
             version = int(mv.version)
             with _store_lock(tracking_uri):
-                champion_version, champion_value, verified = _current_champion(client, registered_name, alias, metric)
+                champion_version, champion_value, verified, champion_schema = _current_champion(
+                    client, registered_name, alias, metric
+                )
                 moved, decision = champion_decision(
                     version=version, value=value, champion_version=champion_version,
                     champion_value=champion_value, alias=alias, metric=metric,
                     greater_is_better=greater_is_better, champion_verified=verified,
+                    schema=schema, champion_schema=champion_schema,
                 )
                 if moved:
                     _move_alias(client, registered_name, alias, version, sha)
@@ -403,6 +413,14 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
                 decision=decision,
                 bundle_sha256=sha,
             )
+
+
+def _input_schema(staged: Path) -> str:
+    """Hash of the training data's schema fingerprint and the feature names, from a staged manifest."""
+    manifest = json.loads(manifest_path(staged / BUNDLE_FILE).read_text(encoding="utf-8"))
+    names = [f.get("name") for f in manifest.get("features", [])]
+    text = json.dumps([manifest.get("schema_fingerprint", ""), names], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _stage_bundle(run: ModelRun, dest: Path) -> tuple[Path, str]:
@@ -490,13 +508,17 @@ def _fail_abandoned_runs(client, experiment_id: str) -> list[str]:
 def champion_decision(
     *, version: int, value: float, champion_version: int | None, champion_value: float | None,
     alias: str, metric: str, greater_is_better: bool, champion_verified: bool = True,
+    schema: str | None = None, champion_schema: str | None = None,
 ) -> tuple[bool, str]:
     """Whether ``alias`` moves to ``version``, and the sentence the run records.
 
     A version whose metric is not finite (e.g. NaN AUC on a one-class test slice) never
     becomes champion. A champion without a comparable value (metric changed, or not finite)
     is replaced by a finite new version, and the decision says so; so is a champion that
-    carries no ``bundle_sha256`` tag (``champion_verified=False``), since it cannot be scored.
+    carries no ``bundle_sha256`` tag (``champion_verified=False``), since it cannot be scored,
+    and so is a champion trained on another data schema or feature set (``schema`` given and
+    ``champion_schema`` different or unknown): its metric was measured on other data and it
+    cannot score data of the new schema.
     """
     shown = f"{metric}={value:.4f}" if math.isfinite(value) else f"{metric}={value}"
     if not math.isfinite(value):
@@ -510,6 +532,12 @@ def champion_decision(
             f"{alias} v{champion_version} carries no {SHA_TAG} tag, so it cannot be verified or scored; "
             f"version {version} ({shown}) replaces it: alias moved"
         )
+    if schema is not None and champion_schema != schema:
+        return True, (
+            f"{alias} v{champion_version} was trained on another data schema or feature set, so its "
+            f"{metric} is not comparable and it cannot score this data; version {version} ({shown}) "
+            "replaces it: alias moved"
+        )
     if champion_value is None or not math.isfinite(champion_value):
         return True, (
             f"{alias} v{champion_version} has no comparable {metric} ({champion_value}); "
@@ -522,9 +550,11 @@ def champion_decision(
     )
 
 
-def _current_champion(client, name: str, alias: str, metric: str) -> tuple[int | None, float | None, bool]:
-    """The champion's version, its value of ``metric`` (version tag, else its run's metric), and
-    whether it carries its ``bundle_sha256`` tag."""
+def _current_champion(
+    client, name: str, alias: str, metric: str
+) -> tuple[int | None, float | None, bool, str | None]:
+    """The champion's version, its value of ``metric`` (version tag, else its run's metric),
+    whether it carries its ``bundle_sha256`` tag, and its input-schema tag (None if absent)."""
     from mlflow.exceptions import MlflowException
     from mlflow.protos.databricks_pb2 import (
         INVALID_PARAMETER_VALUE,
@@ -537,15 +567,16 @@ def _current_champion(client, name: str, alias: str, metric: str) -> tuple[int |
     except MlflowException as exc:
         # Only "no such model / alias" means there is no champion; anything else is an error.
         if exc.error_code in (ErrorCode.Name(RESOURCE_DOES_NOT_EXIST), ErrorCode.Name(INVALID_PARAMETER_VALUE)):
-            return None, None, True
+            return None, None, True, None
         raise
     tags = mv.tags or {}
     verified = bool(tags.get(SHA_TAG))
+    schema = tags.get(SCHEMA_TAG)
     tag = tags.get(metric)
     if tag is not None:
-        return int(mv.version), float(tag), verified
+        return int(mv.version), float(tag), verified, schema
     logged = client.get_run(mv.run_id).data.metrics.get(metric) if mv.run_id else None
-    return int(mv.version), (float(logged) if logged is not None else None), verified
+    return int(mv.version), (float(logged) if logged is not None else None), verified, schema
 
 
 def _version() -> str:
