@@ -31,6 +31,7 @@ from credit_risk.pipeline.score import (
     score_frame,
 )
 from credit_risk.pipeline.train import load_train_config, train_and_track
+from credit_risk.measures.loop import run_loop, write_loop
 from credit_risk.scheduler import (
     InspectionPolicy,
     compare_yield,
@@ -171,6 +172,17 @@ def run_demo(
             f"{'covered' if ht.covers(true_rate) else 'NOT covered'}\n"
         )
 
+    say("closing the loop: environmental credit, measure tasks, simulated feedback and credit repairs")
+
+    def _tiers_of(ds: CreditDataset, codes: list, t: pd.Timestamp) -> pd.DataFrame:
+        cut = pd.DataFrame({"credit_code": codes, "as_of": t})
+        fm = build_features(ds, cut, bundle_feature_spec(bundle)).select(bundle.feature_names)
+        return score_frame(bundle.model, fm, industry=industry_of(cut["credit_code"], ds.enterprises))
+
+    loop = run_loop(dataset, as_of=as_of, seed=seed, score=_tiers_of)
+    write_loop(loop, out / "supervision")
+    figures.update({f"loop_{k}": v for k, v in loop.figures().items()})
+
     metrics = pd.DataFrame(report.metrics).T
     metrics = metrics[[c for c in ("n", "auc", "ks", "gini", "brier", "log_loss") if c in metrics.columns]]
     metrics.insert(0, "model", metrics.index)
@@ -271,6 +283,9 @@ def run_demo(
         "## Back-test of the plan on the ground truth",
         "",
         backtest_md,
+        "",
+        loop.markdown(),
+        f"Tables in `{out / 'supervision'}`.",
     ])
     report_path = out / "report.md"
     write_text(report_path, md)
