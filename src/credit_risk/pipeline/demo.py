@@ -22,6 +22,7 @@ from credit_risk.atomic import write_text
 from credit_risk.data import CreditDataset, load_dataset
 from credit_risk.data.synthetic.roster import synthetic_roster
 from credit_risk.features import build_features
+from credit_risk.measures.loop import run_loop, write_loop
 from credit_risk.models.domain import industry_of
 from credit_risk.pipeline.score import (
     active_cutoffs,
@@ -31,7 +32,6 @@ from credit_risk.pipeline.score import (
     score_frame,
 )
 from credit_risk.pipeline.train import load_train_config, train_and_track
-from credit_risk.measures.loop import run_loop, write_loop
 from credit_risk.scheduler import (
     InspectionPolicy,
     compare_yield,
