@@ -557,6 +557,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"  report           {result.report}")
     print(f"  scores           {result.scores}")
     print(f"  inspection plan  {result.plan_dir}")
+    print(f"  monitoring       {result.out_dir / 'monitoring'} (two months compared; run records in runs/)")
+    print(f"  early warning    {result.out_dir / 'warnings'} (per-region lists in by_region/)")
     for name, path in result.bundles.items():
         print(f"  bundle {name:<12}{path}")
     store = uri.removeprefix("sqlite:///")
