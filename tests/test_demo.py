@@ -34,6 +34,11 @@ def test_demo_writes_every_output(demo, capsys):
                     "## Inspection plan", "## Back-test of the plan on the ground truth"):
         assert heading in report
     assert "violations found per visit: plan" in report
+    # the supervision loop (issue 15): tasks, execution rates, repairs and their effect on tiers
+    assert "## Supervision loop" in report and "Execution rate of restrictions" in report
+    assert "Effect of the approved repairs" in report
+    for name in ("tasks.parquet", "repair_log.parquet", "repair_decisions.csv", "execution_rate.csv"):
+        assert (out / "supervision" / name).exists(), name
     manifest = json.loads((out / "plan" / "manifest.json").read_text())
     assert manifest["seed"] == 2026
     disclosure = pd.read_csv(out / "plan" / "disclosure.csv")
