@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from credit_risk.exceptions import OutputError
@@ -220,10 +221,14 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[col]
         if not (pd.api.types.is_object_dtype(values.dtype) or pd.api.types.is_string_dtype(values.dtype)):
             continue
-        risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES), na_action="ignore")
-        risky = risky.fillna(False).astype(bool)
+        cells = values.to_numpy(dtype=object, na_value=None)  # all-missing columns included
+        risky = np.fromiter(
+            (isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in cells), dtype=bool, count=len(cells)
+        )
         if risky.any():
-            out[col] = values.where(~risky, "'" + values[risky].astype(str))
+            cells = cells.copy()
+            cells[risky] = ["'" + v for v in cells[risky]]
+            out[col] = pd.Series(cells, index=out.index, dtype=values.dtype)
     return out
 
 
