@@ -1,4 +1,4 @@
-"""A tiny dataset factory: subjects in Hangzhou Xihu (330106) and the records a test gives."""
+"""Shared by the supervision-loop tests (measures, repair, evaluations): subjects in Hangzhou and the records a test gives."""
 
 from __future__ import annotations
 
