@@ -40,7 +40,9 @@ __all__ = [
     "AttributeSpec",
     "BuilderParams",
     "FeatureSpec",
+    "NOT_ACTIONABLE",
     "RecordFilter",
+    "default_actionable",
     "default_spec_path",
     "load_feature_spec",
     "spec_mapping",
@@ -59,6 +61,31 @@ AGGREGATIONS: tuple[str, ...] = (
     "count", "sum", "mean", "max_severity", "decayed_count", "adverse_share", "trend", "active",
     "active_count", "last", "days_since_last", "last_value",
 )
+
+#: Features a subject cannot change by what it does, by name prefix [I]: its age, size, stage or
+#: closure, business results (growth, margins), the regulator's own visits and the conduct of
+#: related subjects. With the whole ``context`` view (its city, industry, type and their rates)
+#: they are never shown to a subject as a reason (:func:`default_actionable`); a spec's
+#: ``actionable:`` mapping (feature name → true/false) overrides this per feature.
+NOT_ACTIONABLE: tuple[str, ...] = (
+    "age_years", "closed", "lifecycle_stage", "log_employees", "log_registered_capital", "revenue_growth",
+    "employee_growth", "profit_margin", "related_", "inspection_count_", "days_since_inspection",
+    "licence_active_count",
+)
+
+
+def default_actionable(info: FeatureInfo) -> bool:
+    """Whether a reason from this feature is one the subject can act on (see :data:`NOT_ACTIONABLE`).
+
+    Examples
+    --------
+    >>> default_actionable(FeatureInfo("penalty_count_365d", "compliance", 1, "penalties", "处罚"))
+    True
+    >>> default_actionable(FeatureInfo("region_city", "context", 0, "prefecture city", "地市"))
+    False
+    """
+    return info.view != "context" and not info.name.startswith(NOT_ACTIONABLE)
+
 
 #: ``extends:`` chains longer than this are refused (almost certainly a cycle).
 MAX_EXTENDS_DEPTH = 8
@@ -432,6 +459,9 @@ class FeatureSpec:
     directions : dict
         Feature name → declared direction (-1, 0, 1), overriding what the builders and groups
         declare (e.g. ``{age_years: -1}`` to enforce "older is safer" as a rule).
+    actionable : dict
+        Feature name → whether a reason from it may be shown to the subject, overriding
+        :func:`default_actionable` (:meth:`is_actionable`).
     min_level_count : int
         Levels of a categorical attribute or of the industry/region hierarchy held by fewer
         subjects of the ``enterprises`` table are grouped into ``(other)`` [I] (rare levels of
@@ -451,6 +481,7 @@ class FeatureSpec:
     builders: BuilderParams = field(default_factory=BuilderParams)
     attributes: tuple[AttributeSpec, ...] = ()
     directions: dict[str, int] = field(default_factory=dict)
+    actionable: dict[str, bool] = field(default_factory=dict)
     min_level_count: int = 100
     source: str = field(default="feature spec", init=False, compare=False, repr=False)
 
@@ -486,6 +517,10 @@ class FeatureSpec:
         from credit_risk.features.derive import spec_from_catalog
 
         return spec_from_catalog(catalog, enterprises_columns, manifest, **kwargs)
+
+    def is_actionable(self, info: FeatureInfo) -> bool:
+        """Whether reasons from this feature may be shown to the subject (the ``actionable:`` entry, else the default)."""
+        return bool(self.actionable.get(info.name, default_actionable(info)))
 
     def aggregate_names(self) -> list[str]:
         return [info.name for g in self.aggregates for _, _, info in g.expand(self.decay_tau_days)]
@@ -632,7 +667,7 @@ def spec_mapping(path: str | Path, depth: int = 0) -> dict[str, Any]:
                 raise ConfigError(f"{path}.attributes: expected a list of attributes, got {value!r}")
             own = {a.get("column") for a in value if isinstance(a, Mapping)}
             attributes = [a for a in attributes if a.get("column") not in own] + list(value)
-        elif key in ("builders", "directions"):
+        elif key in ("builders", "directions", "actionable"):
             merged[key] = _merge_section(base.get(key), value, f"{path}.{key}")
         else:
             merged[key] = value
