@@ -240,9 +240,26 @@ def _check_kind(name: str, spec: KindSpec, severities: tuple[str, ...]) -> None:
 
 
 def codes_of(values, categories) -> np.ndarray:
-    """Position of each value in ``categories`` (-1 when missing or unknown), vectorised."""
-    index = pd.Index(np.asarray(values, dtype=object))
-    return pd.Index(list(categories), dtype=object).get_indexer(index)
+    """Position of each value in ``categories`` (-1 when missing or unknown), vectorised.
+
+    The distinct values are looked up once (a categorical's categories, else
+    ``pd.factorize``), so a column of millions of records is never turned into Python objects.
+
+    Examples
+    --------
+    >>> codes_of(pd.Series(["b", None, "z", "a"], dtype="category"), ["a", "b"]).tolist()
+    [1, -1, -1, 0]
+    """
+    lookup = pd.Index(list(categories), dtype=object)
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        cat = values.array if isinstance(values, pd.Series | pd.Index) else values
+        found = lookup.get_indexer(pd.Index(np.asarray(cat.categories, dtype=object)))
+        return np.append(found, -1)[np.asarray(cat.codes)].astype(np.intp)
+    if not isinstance(values, pd.Series | pd.Index | np.ndarray):
+        values = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(values)
+    found = lookup.get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+    return np.append(found, -1)[codes].astype(np.intp)
 
 
 # -- reading ----------------------------------------------------------------------------------
