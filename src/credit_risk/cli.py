@@ -21,6 +21,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -56,6 +57,14 @@ DOMAIN_RUN_METRICS = ("test_auc", "test_auc_generic", "beats_generic", "events_t
 #: prefixes (their suffixes depend on the data: tiers, targeting metrics).
 GENERIC_RUN_METRICS = ("oracle_gap_auc", "tiers_increasing", "test_auc_unconstrained", "constraints_auc_cost")
 GENERIC_RUN_PREFIXES = ("targeting_", "tier_", "generic_", "scorecard_")
+#: Output formats by file extension (no extension: Parquet).
+OUTPUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+#: MLflow's HTTP settings at the edge (only where the user has not set them): a tracking server
+#: that does not answer costs seconds, not MLflow's default of minutes of retries.
+MLFLOW_HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+                        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+#: Seconds the one reachability check of an http(s) tracking server waits before any work.
+TRACKING_CHECK_SECONDS = 5.0
 CONFIG_NAMES = ("catalog.yaml", "features.yaml", "tiers.yaml", "train.yaml", "model.yaml", "scorecard.yaml",
                 "inspection_policy.yaml", "synthetic.yaml", "domains")
 
@@ -102,8 +111,15 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
     return integer
 
 
+#: Day-month-year or month-day-year with slashes or dots: ambiguous, so refused rather than guessed.
+_LOCAL_DATE = re.compile(r"\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s*")
+
+
 def _date(value: str) -> str:
-    """A plain YYYY-MM-DD date (returned in ISO form)."""
+    """A plain ISO YYYY-MM-DD date (returned in ISO form); ``02/01/2026`` is refused, never guessed."""
+    if _LOCAL_DATE.fullmatch(value):
+        raise ConfigError(f"{show(value)} is ambiguous (2 January or 1 February?): dates are ISO YYYY-MM-DD only, "
+                          "e.g. 2026-02-01")
     return parse_date(value, "").isoformat()
 
 
@@ -190,8 +206,25 @@ def _check_output(value: str | Path, flag: str, *, kind: str) -> Path:
     return path
 
 
+def _output_format(path: Path, given: str | None, flag: str = "--out") -> str:
+    """``parquet`` or ``csv``: ``--format`` when given, else by the extension (none: Parquet)."""
+    suffix = path.suffix.lower()
+    by_suffix = OUTPUT_FORMATS.get(suffix) if suffix else "parquet"
+    if given is None:
+        if by_suffix is None:
+            raise UsageError(f"{flag} {show(str(path))}: unknown extension {show(suffix)}; name the file .parquet "
+                             "or .csv, or pass --format parquet|csv")
+        return by_suffix
+    if suffix and by_suffix is not None and by_suffix != given:
+        raise UsageError(f"{flag} {show(str(path))} ends in {suffix} but --format is {given}; make them agree")
+    return given
+
+
 def _tracking_uri(arg: str | None) -> str:
-    """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory."""
+    """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory.
+
+    An http(s) server is asked once, within :data:`TRACKING_CHECK_SECONDS`, before any work.
+    """
     from urllib.parse import urlparse
 
     source = "--tracking-uri" if arg else "MLFLOW_TRACKING_URI"
@@ -207,6 +240,10 @@ def _tracking_uri(arg: str | None) -> str:
             f"{source} {show(uri)}: unknown scheme '{show(scheme, 30)[1:-1]}'; use sqlite:///path/mlflow.db, "
             "http(s)://host:port or another MLflow store"
         )
+    if scheme in ("http", "https"):
+        from credit_risk.store.tracking import check_tracking_server
+
+        check_tracking_server(uri, timeout=TRACKING_CHECK_SECONDS)
     return uri
 
 
@@ -493,6 +530,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     uri = _tracking_uri(args.tracking_uri) if args.model.startswith("models:/") else None
     _check_output(args.out, "--out", kind="file")
+    fmt = _output_format(Path(args.out), args.format)
+    # CSV: score into a hidden Parquet beside it (resumable, read by the run record), then convert.
+    target = Path(args.out)
+    scored = target if fmt == "parquet" else target.with_name(f".{target.name}.parquet")
     previous = _read_scores(args.previous, "--previous") if args.previous else None
     cutoffs = _read_cutoffs(args.cutoffs) if args.cutoffs else None
     score_cutoffs = getattr(scoring, "score_cutoffs", None)
@@ -508,7 +549,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
             bar.n = done
             bar.refresh()
 
-        common = dict(out=args.out, model_name=name, model_version=version, chunk_size=args.chunk_size,
+        common = dict(out=scored, model_name=name, model_version=version, chunk_size=args.chunk_size,
                       k=args.reasons, previous=previous, progress=progress, threads=args.threads,
                       model_sha256=sha)
         if cutoffs is not None:
@@ -516,16 +557,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
         else:
             out = scoring.score_dataset(bundle, dataset, as_of=args.as_of, **common)
     scores = pd.read_parquet(out, columns=["tier"])
+    if fmt == "csv":
+        from credit_risk.atomic import write_csv
+
+        write_csv(pd.read_parquet(out), target)
     shares = scores["tier"].value_counts(normalize=True).sort_index()
     when = f"as of {args.as_of}" if cutoffs is None else f"at {cutoffs['as_of'].nunique():,} as-of dates"
-    print(f"scored {len(scores):,} rows {when} with {name} {version} → {out}")
+    print(f"scored {len(scores):,} rows {when} with {name} {version} → {target}")
     print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
     if not args.no_record and isinstance(getattr(bundle, "model", None), scoring.TrainedModels):
         from credit_risk.monitoring import load_monitoring_config, record_run
 
         run = record_run(out, bundle, dataset, model_name=name, model_version=version, model_sha256=sha,
-                         history=args.history, config=load_monitoring_config(configs_dir=_configs_dir(args)))
+                         history=args.history or target.parent / "runs",
+                         config=load_monitoring_config(configs_dir=_configs_dir(args)))
         print(f"  run record → {run} (compare runs with credit-risk monitor / warn)")
+    if fmt == "csv":
+        Path(out).unlink(missing_ok=True)
     return EXIT_OK
 
 
@@ -846,7 +894,10 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--as-of", type=t.date, help="as-of date YYYY-MM-DD (records before it count)")
     when.add_argument("--cutoffs", type=t.table, default=None,
                       help="CSV/Parquet of credit_code, as_of: score each row as of its own date")
-    p.add_argument("--out", required=True, help="output Parquet file (written atomically)")
+    p.add_argument("--out", required=True,
+                   help="output file, written atomically: .parquet (also without extension) or .csv")
+    p.add_argument("--format", choices=["parquet", "csv"], default=None,
+                   help="output format (default: by the extension of --out, Parquet without one)")
     p.add_argument("--previous", type=t.parquet, default=None, help="last month's scores, for tier hysteresis")
     p.add_argument("--chunk-size", type=t.positive, default=200_000, help="subjects per chunk (bounds memory)")
     p.add_argument("--reasons", type=t.nonneg, default=5, help="top reasons per subject (0: none)")
@@ -992,6 +1043,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # MLflow installs its own INFO handler ("Creating initial MLflow database tables..."): keep it at our level.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
+    for key, value in MLFLOW_HTTP_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    if not args.verbose:  # urllib3 reports each retry of an unreachable tracking server as a warning
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
     if not args.verbose:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if "mlflow" in sys.modules:

@@ -10,7 +10,8 @@ can catch one base class::
     ├── LeakageError         a computation would use information from the future
     ├── ModelError           unfitted use, feature mismatch, tampered bundle
     ├── OutputError          an output cannot be written (disk full, read-only, no permission)
-    └── PlanError            an inspection plan cannot be drawn as configured
+    ├── PlanError            an inspection plan cannot be drawn as configured
+    └── TrackingError        the MLflow tracking server does not answer (or refuses the request)
 
 Messages follow one shape: what is wrong, where (file, row, column), the value
 that arrived, and how to fix it.
@@ -32,6 +33,7 @@ __all__ = [
     "OutputError",
     "PlanError",
     "Problem",
+    "TrackingError",
     "show",
 ]
 
@@ -157,3 +159,7 @@ class OutputError(CreditRiskError, OSError):
 
 class PlanError(CreditRiskError, ValueError):
     """An inspection plan cannot be drawn as configured (capacity, rosters, policy)."""
+
+
+class TrackingError(CreditRiskError, RuntimeError):
+    """The MLflow tracking server does not answer in time, or refuses the request."""

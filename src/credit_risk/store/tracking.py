@@ -60,11 +60,12 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.atomic import escape_formulas, process_alive, sha256_file
-from credit_risk.exceptions import ModelError
+from credit_risk.exceptions import ModelError, TrackingError
 from credit_risk.store.bundle import BUNDLE_FILE, load_bundle, manifest_path
 
 __all__ = [
     "ModelRun",
+    "check_tracking_server",
     "champion_decision",
     "RegistrationResult",
     "download_bundle",
@@ -105,6 +106,47 @@ def local_tracking_uri(root: str | Path) -> str:
     store = Path(root).resolve() / "mlruns"
     store.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{store / 'mlflow.db'}"
+
+
+def check_tracking_server(tracking_uri: str, *, timeout: float = 5.0) -> None:
+    """Refuse, within ``timeout`` seconds, an ``http(s)://`` tracking server that does not answer.
+
+    One plain HTTP request to the server's ``/health`` page, before any work: any HTTP answer
+    (even 401 or 404) means the server is there. Other stores (SQLite, file) are not checked.
+
+    Raises
+    ------
+    TrackingError
+        Connection refused, unknown host or no answer within ``timeout`` seconds.
+    """
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlparse
+
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme.lower() not in ("http", "https"):
+        return
+    url = tracking_uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout):
+            return
+    except urllib.error.HTTPError:
+        return  # it answered
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TrackingError(
+            f"tracking server {tracking_uri} cannot be reached ({reason}; waited at most {timeout:g} s); start it, "
+            "correct --tracking-uri or MLFLOW_TRACKING_URI, or unset both to use the local store ./mlruns"
+        ) from None
+
+
+def _tracking_failure(tracking_uri: str, exc: BaseException) -> TrackingError:
+    """A clear error for a tracking server that stopped answering (MLflow's retries are exhausted)."""
+    message = str(getattr(exc, "message", exc)).split(" (Caused by")[0]
+    return TrackingError(
+        f"tracking server {tracking_uri} failed: {message[:300]}; check that it runs and answers, or unset "
+        "--tracking-uri and MLFLOW_TRACKING_URI to use the local store ./mlruns"
+    )
 
 
 def _artifact_root(tracking_uri: str) -> str | None:
@@ -148,12 +190,19 @@ def _store_lock(tracking_uri: str) -> Iterator[None]:
 
 def _open_store(tracking_uri: str, MlflowClient):
     """A client whose tracking and registry stores exist and are migrated (under the store lock)."""
+    from mlflow.exceptions import MlflowException
+
     with _store_lock(tracking_uri):
         # Creating the client opens the store; touching both stores creates the database and
         # runs MLflow's migrations, once.
         client = MlflowClient(tracking_uri=tracking_uri)
-        client.search_experiments(max_results=1)
-        client.search_registered_models(max_results=1)
+        try:
+            client.search_experiments(max_results=1)
+            client.search_registered_models(max_results=1)
+        except (MlflowException, OSError) as exc:
+            if tracking_uri.lower().startswith(("http://", "https://")):
+                raise _tracking_failure(tracking_uri, exc) from None
+            raise
     return client
 
 
