@@ -171,6 +171,25 @@ def _roster(capacity: list[str]) -> Callable[[World], list[object]]:
     return argv
 
 
+def _roster_without(column: str) -> Callable[[World], list[object]]:
+    def argv(w: World) -> list[object]:
+        path = w.tmp / "bad-roster.csv"
+        pd.read_csv(w.roster, dtype=str).drop(columns=column).to_csv(path, index=False)
+        return w.plan(roster=path)
+
+    return argv
+
+
+def _closed_port_url() -> str:
+    """``http://127.0.0.1:PORT`` of a port nobody listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
 def _roster_department(name: str) -> Callable[[World], list[object]]:
     def argv(w: World) -> list[object]:
         frame = pd.read_csv(w.roster, dtype=str)
@@ -315,6 +334,24 @@ CASES: list[Case] = [
     Case("model-n-estimators-negative", "7", _train_yaml("model: model.yaml\n", **{"model.yaml": "n_estimators: -1\n"}),
          2, r"model\.yaml.*n_estimators"),
     Case("dataset-id-scheme-foo", "7", _dataset_yaml("id_scheme: foo\n"), 2, r"dataset\.yaml\.id_scheme: 'foo' is not one of \['gb32100', 'any'\]"),
+    # issue 13 item 4: what a new user typed
+    Case("as-of-month-first", "13.4", lambda w: w.score(as_of="02/01/2026"), 2,
+         r"argument --as-of: '02/01/2026' is ambiguous \(2 January or 1 February\?\): dates are ISO YYYY-MM-DD only"),
+    Case("start-day-first-dots", "13.4", lambda w: w.plan(start="01.02.2024"), 2, r"argument --start: .*ISO YYYY-MM-DD only"),
+    Case("roster-file-missing", "13.4", lambda w: w.plan(roster=w.tmp / "inspectors.csv"), 2,
+         r"argument --inspectors: file '.*inspectors\.csv' does not exist; check the path"),
+    Case("roster-without-capacity", "13.4", _roster_without("capacity"), 1,
+         r"bad-roster\.csv: columns \['capacity'\] are missing; fix: the roster needs .*capacity"),
+    Case("score-out-unknown-extension", "13.4", lambda w: w.score(out=w.tmp / "s.xlsx"), 2,
+         r"--out '.*s\.xlsx': unknown extension '\.xlsx'; name the file \.parquet or \.csv, or pass --format"),
+    Case("score-out-csv-format-parquet", "13.4", lambda w: w.score("--format", "parquet", out=w.tmp / "s.csv"), 2,
+         r"--out '.*s\.csv' ends in \.csv but --format is parquet; make them agree"),
+    Case("train-tracking-server-down", "13.4", lambda w: w.train()[:-2] + ["--tracking-uri", _closed_port_url()], 2,
+         r"tracking server http://127\.0\.0\.1:\d+ cannot be reached \(.*refused.*; waited at most 5 s\)"),
+    Case("score-tracking-server-down", "13.4",
+         lambda w: ["score", "--model", "models:/credit_risk_generic@champion", "--tracking-uri", _closed_port_url(),
+                    "--data", w.data, "--as-of", "2024-01-01", "--out", w.tmp / "s.parquet"], 2,
+         r"tracking server .* cannot be reached"),
 ]
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -335,7 +372,7 @@ def test_hostile_cli_and_config_input(case: Case, world: World, run_cli, record)
 def test_case_table_is_complete():
     """Each issue item of this area has at least one case; ids are unique."""
     assert len({c.id for c in CASES}) == len(CASES)
-    assert {"5", "6", "7", "17", "18"} <= {c.item for c in CASES}
+    assert {"5", "6", "7", "13.4", "17", "18"} <= {c.item for c in CASES}
     assert all(c.code in (1, 2, 3) for c in CASES)
 
 
@@ -540,3 +577,86 @@ def test_alias_bomb_in_a_real_process_is_refused_within_seconds_and_400_mb(world
         assert proc.returncode == 2, proc.stderr[-2000:]
         assert proc.stderr.count("\n") == 1 and "alias bomb" in proc.stderr
         assert seconds < 20, f"{argv[0]} took {seconds:.1f} s"
+
+
+# ----------------------------------------------------------------------------- every command, wrong inputs
+
+
+def _typed_arguments() -> list[tuple[str, str, str, list[str]]]:
+    """(command, kind, flag, wrong values) for every typed argument of every command, read from the parser."""
+    import argparse
+
+    from credit_risk.cli import _Types, build_parser
+
+    kinds = {
+        _Types.date: ("date", ["2026-02-30", "02/01/2026", "2026-1-1x", ""]),
+        _Types.folder: ("folder", ["{missing}", "{file}"]),
+        _Types.file: ("file", ["{missing}", "{folder}"]),
+        _Types.parquet: ("parquet", ["{missing}", "{file}"]),
+        _Types.table: ("table", ["{missing}", "{folder}", "{text}"]),
+        _Types.seed: ("count", ["ten", "-1", "1e3", "4294967296"]),
+        _Types.positive: ("count", ["0", "ten", "2.5"]),
+        _Types.nonneg: ("count", ["-1", "x"]),
+        _Types.subjects: ("count", ["9", "many"]),
+    }
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    found = []
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            flag = action.option_strings[-1] if action.option_strings else ""
+            if action.type in kinds:
+                kind, values = kinds[action.type]
+                found.append((command, kind, flag, values))
+            elif action.choices and action.option_strings and action.nargs is None:
+                found.append((command, "choice", flag, ["no-such-choice"]))
+    return found
+
+
+TYPED = _typed_arguments()
+
+
+def test_every_command_has_its_typed_arguments_swept():
+    from credit_risk.cli import build_parser
+
+    commands = {c for c, *_ in TYPED}
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if hasattr(a, "choices") and isinstance(a.choices, dict)]
+    # every command but sample/init/... with typed arguments is covered; all commands get the generic wrong inputs
+    assert {"validate", "train", "score", "plan", "measures", "repair", "monitor", "warn", "feedback"} <= commands
+    assert set(sub.choices) >= commands
+
+
+@pytest.mark.parametrize(("command", "kind", "flag", "values"), TYPED,
+                         ids=[f"{c}{f or '-positional'}" for c, _, f, _ in TYPED])
+def test_every_command_refuses_wrong_values_without_a_traceback(command, kind, flag, values, tmp_path, run_cli, record):
+    """Each typed argument of each command, given wrong values: one ``error:`` line, exit 2, never a traceback."""
+    text = tmp_path / "plain.txt"
+    text.write_text("not a table\n", encoding="utf-8")
+    fill = {"{missing}": str(tmp_path / "does-not-exist"), "{file}": str(text), "{folder}": str(tmp_path),
+            "{text}": str(text)}
+    for value in values:
+        value = fill.get(value, value)
+        argv = [command, *([flag] if flag else []), value]
+        run = run_cli(argv, seconds=10)
+        record(f"sweep {command} {flag or kind} {value[:20]!r}", run.outcome)
+        assert run.outcome == "clean error", (argv, run.code, run.err[-1500:], run.escaped)
+        assert run.code == 2, (argv, run.err)
+        assert len(run.error_lines) == 1 and run.error_lines[0].startswith("error: "), (argv, run.error_lines)
+        assert "Traceback" not in run.err + run.out
+
+
+def test_every_command_refuses_unknown_flags_and_missing_arguments(run_cli, record):
+    import argparse
+
+    from credit_risk.cli import build_parser
+
+    (sub,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    for command, parser in sub.choices.items():
+        runs = [[command, "--no-such-flag"], [command, "--debug-not-a-flag=1"]]
+        if any(a.required for a in parser._actions):
+            runs.append([command])
+        for argv in runs:
+            run = run_cli(argv)
+            record(f"sweep {' '.join(argv)}", run.outcome)
+            assert (run.code, run.outcome) == (2, "clean error"), (argv, run.err[-1500:], run.escaped)
+            assert len(run.error_lines) == 1 and "Traceback" not in run.err, (argv, run.err)
