@@ -1,4 +1,4 @@
-"""score_cutoffs: each (credit_code, as_of) row scored as of its own date."""
+"""score_cutoffs: each (credit_code, as_of) row scored as of its own date; reasons only for the subjects who need them."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from credit_risk.exceptions import ConfigError
 from credit_risk.features import build_features
 from credit_risk.labels import inspection_outcome
 from credit_risk.models.bundle import load_bundle
-from credit_risk.scoring import bundle_feature_spec, score_cutoffs, score_dataset, score_frame
+from credit_risk.models.domain import industry_of
+from credit_risk.scoring import (
+    ReasonsFor,
+    active_cutoffs,
+    bundle_feature_spec,
+    score_cutoffs,
+    score_dataset,
+    score_frame,
+)
 from credit_risk.train import load_train_config, train
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -101,3 +109,108 @@ def test_a_bad_date_is_named(trained):
     with pytest.raises(ConfigError, match=r"cutoffs row 2, column 'as_of': 'someday' is not a date"):
         score_cutoffs(bundle, dataset, pd.DataFrame({"credit_code": [code, code], "as_of": ["2024-01-01", "someday"]}),
                       out=tmp / "x.parquet", model_name="m", model_version="1")
+
+
+# ---------------------------------------------------------------- reasons only where they are needed
+
+REASON_COLUMNS = [f"reason_{r}_{c}" for r in (1, 2) for c in ("feature", "value", "contribution", "text", "text_zh")]
+PORTRAIT_COLUMNS = ["commercial", "compliance", "social", "lifecycle", "relations", "context", "base", "log_odds"]
+
+
+@pytest.fixture(scope="module")
+def features_now(trained):
+    dataset, bundle, sha, tmp = trained
+    cut = active_cutoffs(dataset, "2025-01-01")
+    fm = build_features(dataset, cut, bundle_feature_spec(bundle)).select(bundle.feature_names)
+    return fm, industry_of(cut["credit_code"], dataset.enterprises)
+
+
+def test_selected_subjects_get_the_reasons_of_scoring_everyone(trained, features_now):
+    dataset, bundle, sha, tmp = trained
+    fm, industry = features_now
+    everyone = score_frame(bundle.model, fm, k=2, industry=industry)
+    asked = everyone["credit_code"].iloc[[0, 5]].tolist()  # subjects who ask, whatever their tier
+    some = score_frame(bundle.model, fm, k=2, industry=industry,
+                       reasons_for=ReasonsFor.parse("C,D", codes=asked))
+    chosen = everyone["tier"].isin(["C", "D"]) | everyone["credit_code"].isin(asked)
+    assert 0 < chosen.sum() < len(chosen)
+    # probability, tiers and domain scores are everyone's; reasons and portrait identical where chosen
+    same = [c for c in everyone.columns if c not in REASON_COLUMNS and c not in PORTRAIT_COLUMNS]
+    pd.testing.assert_frame_equal(some[same], everyone[same])
+    pd.testing.assert_frame_equal(some.loc[chosen, REASON_COLUMNS + PORTRAIT_COLUMNS],
+                                  everyone.loc[chosen, REASON_COLUMNS + PORTRAIT_COLUMNS])
+    assert some.loc[~chosen, REASON_COLUMNS + PORTRAIT_COLUMNS].isna().all().all()
+    assert everyone[["reason_1_feature", "reason_1_contribution"] + PORTRAIT_COLUMNS].notna().all().all()
+    none = score_frame(bundle.model, fm, k=2, industry=industry, reasons_for="none")
+    assert none[REASON_COLUMNS + PORTRAIT_COLUMNS].isna().all().all()
+    pd.testing.assert_frame_equal(none[same], everyone[same])
+
+
+def test_long_reasons_keep_their_row_positions(trained, features_now):
+    dataset, bundle, sha, tmp = trained
+    fm, _ = features_now
+    (s_all, r_all), = bundle.model.iter_scores(fm, k=3, chunk_size=len(fm.X))
+    parts = list(bundle.model.iter_scores(fm, k=3, chunk_size=97, reasons_for="D"))
+    reasons = pd.concat([r for _, r in parts], ignore_index=True)
+    d_rows = np.flatnonzero(s_all["tier"].to_numpy() == "D")
+    assert sorted(set(reasons["row"])) == d_rows.tolist()
+    expected = r_all[r_all["row"].isin(d_rows)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(reasons, expected)
+
+
+def test_the_monthly_job_explains_tiers_c_and_d_by_default(trained):
+    dataset, bundle, sha, tmp = trained
+    default = pd.read_parquet(score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "d.parquet", model_name="m",
+                                            model_version="1", k=2, chunk_size=150, model_sha256=sha))
+    high = default["tier"].isin(["C", "D"]).to_numpy()
+    assert high.any() and (~high).any()
+    assert default.loc[high, "reason_1_feature"].notna().all()
+    assert default.loc[~high, ["reason_1_feature", "compliance"]].isna().all().all()
+    full = pd.read_parquet(score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "a.parquet", model_name="m",
+                                         model_version="1", k=2, chunk_size=150, model_sha256=sha,
+                                         reasons_for="all"))
+    assert full["reason_1_feature"].notna().all()
+    pd.testing.assert_frame_equal(default[high].reset_index(drop=True), full[high].reset_index(drop=True))
+
+
+def test_reasons_for_an_unknown_tier_is_refused_before_any_work(trained):
+    dataset, bundle, sha, tmp = trained
+    with pytest.raises(ConfigError, match=r"reasons_for: tier\(s\) \['E'\] are not tiers of this model"):
+        score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "e.parquet", model_name="m", model_version="1",
+                      reasons_for="D,E")
+    assert not (tmp / "e.parquet.parts").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "codes", "tiers", "expected_codes"),
+    [
+        ("all", (), None, ()),
+        (" ALL ", ("x",), None, ("x",)),
+        ("none", ("x", "x"), (), ("x",)),
+        ("C,D", (), ("C", "D"), ()),
+        (["D", "D"], (), ("D",), ()),
+        (None, (), None, ()),
+        (ReasonsFor(("D",), ("a",)), ("b", "a"), ("D",), ("a", "b")),
+    ],
+)
+def test_reasons_for_parse(value, codes, tiers, expected_codes):
+    parsed = ReasonsFor.parse(value, codes=codes)
+    assert parsed.tiers == tiers and parsed.codes == expected_codes
+
+
+@pytest.mark.parametrize(("value", "message"), [("C,,D", "an empty tier label"), ("", "an empty tier label"),
+                                                (3, "expected 'all', 'none', tier labels")])
+def test_reasons_for_parse_errors(value, message):
+    with pytest.raises(ConfigError, match=message):
+        ReasonsFor.parse(value)
+
+
+def test_reasons_for_mask_and_digest():
+    tiers = np.array(["A", "B", "C", "D", "D"], dtype=object)
+    codes = np.array(["a", "b", "c", "d", "e"], dtype=object)
+    assert ReasonsFor().mask(tiers, codes).tolist() == [False, False, True, True, True]
+    assert ReasonsFor(tiers=(), codes=("b",)).mask(tiers, codes).tolist() == [False, True, False, False, False]
+    assert ReasonsFor(tiers=None).mask(tiers, codes).all()
+    digests = {ReasonsFor().digest(), ReasonsFor(tiers=None).digest(), ReasonsFor(codes=("a",)).digest(),
+               ReasonsFor(codes=("b",)).digest(), ReasonsFor(tiers=()).digest()}
+    assert len(digests) == 5

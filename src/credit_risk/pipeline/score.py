@@ -8,13 +8,20 @@ province-wide context and related-party features are exactly those of a single r
 them against the model bundle, then scores, tiers and explains them chunk by chunk with
 bounded memory, writing through :func:`credit_risk.chunked.write_chunked`: a killed run leaves
 no output file and a re-run resumes to the same bytes.
+
+Reasons and the per-view portrait come from exact TreeSHAP contributions, which cost tens of
+times the prediction itself; :class:`ReasonsFor` chooses the subjects who get them (the monthly
+job's default: tiers C and D, plus any subjects named, e.g. those who ask or the early-warning
+list). Everyone else gets a probability and a tier at close to raw prediction speed, and empty
+reason and portrait columns. The selected subjects' reasons are identical to those of scoring
+everyone: TreeSHAP values of a row do not depend on the other rows.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -28,9 +35,10 @@ from credit_risk.chunked import write_chunked
 from credit_risk.config import from_mapping
 from credit_risk.data import CreditDataset
 from credit_risk.data.cutoffs import active_cutoffs, checked_cutoffs
-from credit_risk.exceptions import ModelError
-from credit_risk.explain import Explainer
+from credit_risk.exceptions import ConfigError, ModelError
+from credit_risk.explain import Explainer, Explanation
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
+from credit_risk.features.matrix import VIEWS
 from credit_risk.models.domain import industry_of
 from credit_risk.models.generic import GenericRiskModel
 from credit_risk.store.bundle import BUNDLE_FILE, ModelBundle, load_bundle
@@ -45,6 +53,8 @@ if TYPE_CHECKING:
     from credit_risk.pipeline.evaluate import ModelReport
 
 __all__ = [
+    "MONTHLY_REASONS_FOR",
+    "ReasonsFor",
     "ResolvedModel",
     "TrainedModels",
     "active_cutoffs",
@@ -59,6 +69,112 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReasonsFor:
+    """The subjects who get reasons and a portrait; everyone else gets a probability and a tier only.
+
+    A subject is selected when its final tier (after overrides and hysteresis) is one of
+    ``tiers`` or its credit code is one of ``codes``. Its reasons and portrait are exactly those
+    of scoring everyone; the others' reason and portrait columns are empty (missing).
+
+    Parameters
+    ----------
+    tiers : tuple of str, or None
+        Tier labels whose subjects get reasons; None: every tier (all subjects).
+    codes : tuple of str
+        Credit codes that get reasons whatever their tier: subjects who ask, the early-warning
+        list (``credit-risk warn``), a grid's visit list.
+
+    Examples
+    --------
+    >>> ReasonsFor.parse("C,D")
+    ReasonsFor(tiers=('C', 'D'), codes=())
+    >>> ReasonsFor.parse("all").mask(np.array(["A", "D"]), np.array(["x", "y"])).tolist()
+    [True, True]
+    >>> ReasonsFor(tiers=("D",), codes=("x",)).mask(np.array(["A", "B", "D"]), np.array(["x", "y", "z"])).tolist()
+    [True, False, True]
+    """
+
+    tiers: tuple[str, ...] | None = ("C", "D")
+    codes: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.tiers is not None:
+            object.__setattr__(self, "tiers", tuple(str(t) for t in self.tiers))
+        object.__setattr__(self, "codes", tuple(str(c) for c in self.codes))
+
+    @classmethod
+    def parse(cls, value: ReasonsFor | str | Iterable[str] | None, *, codes: Iterable[str] = ()) -> ReasonsFor:
+        """A selection from ``"all"``, ``"none"``, tier labels (``"C,D"`` or a list), or a ReasonsFor.
+
+        ``codes`` adds credit codes to the selection.
+
+        Raises
+        ------
+        ConfigError
+            ``value`` is empty or of another type.
+        """
+        extra = tuple(dict.fromkeys(str(c) for c in codes))
+        if isinstance(value, ReasonsFor):
+            return cls(value.tiers, tuple(dict.fromkeys(value.codes + extra))) if extra else value
+        if value is None:
+            return cls(None, extra)
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lower() == "all":
+                return cls(None, extra)
+            if text.lower() == "none":
+                return cls((), extra)
+            value = text.split(",")
+        if not isinstance(value, Iterable):
+            raise ConfigError(f"reasons_for: expected 'all', 'none', tier labels such as 'C,D' or a ReasonsFor; "
+                              f"got {value!r}")
+        tiers = tuple(dict.fromkeys(str(t).strip() for t in value))
+        if not tiers or any(not t for t in tiers):
+            raise ConfigError(f"reasons_for: an empty tier label in {value!r}; give tier labels such as 'C,D', "
+                              "or 'all' or 'none'")
+        return cls(tiers, extra)
+
+    def check(self, labels: Iterable[str]) -> None:
+        """Refuse tiers the model does not have (before any work).
+
+        Raises
+        ------
+        ConfigError
+            A tier label is not among ``labels``.
+        """
+        labels = [str(x) for x in labels]
+        unknown = [t for t in (self.tiers or ()) if t not in labels]
+        if unknown:
+            raise ConfigError(f"reasons_for: tier(s) {unknown} are not tiers of this model ({labels}); "
+                              "name tiers among them, or 'all' or 'none'")
+
+    def mask(self, tiers: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Which rows (final ``tiers`` and ``codes``, row-aligned) get reasons."""
+        n = len(tiers)
+        if self.tiers is None:
+            return np.ones(n, dtype=bool)
+        chosen = (np.isin(np.asarray(tiers, dtype=object), np.asarray(self.tiers, dtype=object)) if self.tiers
+                  else np.zeros(n, dtype=bool))
+        if self.codes:
+            chosen |= pd.Index(np.asarray(codes, dtype=object)).isin(self.codes)
+        return chosen
+
+    def digest(self) -> str:
+        """Identifies the selection in the output's fingerprint (a resumed run never mixes selections)."""
+        tiers = "all" if self.tiers is None else ",".join(self.tiers)
+        codes = hashlib.sha256("\0".join(sorted(self.codes)).encode()).hexdigest()[:16] if self.codes else ""
+        return f"{tiers}|{codes}"
+
+
+#: The monthly job's default (:func:`score_dataset`, :func:`score_cutoffs`, ``credit-risk score``):
+#: reasons for the subjects who will see them, tiers C and D (about a fifth of a province with the
+#: packaged tier shares). The in-memory calls (:func:`score_chunk`, :func:`score_frame`,
+#: :meth:`TrainedModels.score`) explain every row they are given: the caller chose those rows.
+MONTHLY_REASONS_FOR = ReasonsFor(tiers=("C", "D"))
+_EVERYONE = ReasonsFor(tiers=None)
 
 
 class ResolvedModel(NamedTuple):
@@ -152,17 +268,19 @@ class TrainedModels:
         enterprises: pd.DataFrame | None = None,
         text: bool = True,
         chunk_size: int = 100_000,
+        reasons_for: ReasonsFor | str = "all",
     ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
         """Score subjects chunk by chunk: ``(scores, reasons)`` per chunk (:func:`~credit_risk.pipeline.score.iter_scores`).
 
         With ``enterprises`` (for the industry) ``scores`` also holds ``p_<domain>`` for the
-        subjects each domain model covers (missing elsewhere).
+        subjects each domain model covers (missing elsewhere). ``reasons_for``
+        (:class:`ReasonsFor`) chooses who gets reasons (default: every row).
         """
         industry = None
         if enterprises is not None and self.domains:
             industry = industry_of(features.keys["credit_code"], enterprises)
         yield from iter_scores(self, features, k=k, previous=previous, industry=industry, text=text,
-                               chunk_size=chunk_size)
+                               chunk_size=chunk_size, reasons_for=reasons_for)
 
     def score(self, features: FeatureMatrix, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
         """All chunks of :meth:`iter_scores` concatenated (for small batches)."""
@@ -214,6 +332,7 @@ def score_chunk(
     previous: pd.DataFrame | None = None,
     industry: pd.Series | None = None,
     text: bool = True,
+    reasons_for: ReasonsFor | str = "all",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Score one chunk of subjects: ``(scores, reasons)``, the one scoring path.
 
@@ -222,8 +341,12 @@ def score_chunk(
     per-view portrait and, with ``industry`` (the GB/T 4754 code of every row), ``p_<domain>``
     for the subjects each domain model covers (missing elsewhere). ``reasons`` holds the top
     ``k`` reasons per subject from the generic model (long: ``row`` is the 0-based position in
-    ``features``; see :class:`~credit_risk.explain.Explanation`).
+    ``features``; see :class:`~credit_risk.explain.Explanation`) for the subjects
+    ``reasons_for`` selects (:class:`ReasonsFor`; default every row); the portrait of the
+    others is missing.
     """
+    selection = ReasonsFor.parse(reasons_for)
+    selection.check(trained.tiers.labels_)
     generic = trained.generic
     names = list(generic.feature_names_in_)
     missing = [n for n in names if n not in features.X.columns]
@@ -232,15 +355,15 @@ def score_chunk(
     X = features.X.reset_index(drop=True)
     keys = features.keys.reset_index(drop=True)
     Xg = X[names]
-    contrib = generic.raw_contributions(Xg)
     p = event_probability(generic, Xg)
-    expl = Explainer(generic).explain(Xg, k=k, keys=keys, text=text, contributions=contrib)
     rule_cols = [r.feature for r in trained.tiers.overrides] + (
         [trained.tiers.observation.feature] if trained.tiers.observation is not None else []
     )
     tiers = trained.tiers.assign(
         p, features=X[[c for c in rule_cols if c in X.columns]] if rule_cols else None, keys=keys, previous=previous,
     )
+    chosen = selection.mask(tiers["tier"].to_numpy(dtype=object), keys["credit_code"].to_numpy(dtype=object))
+    expl = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text)
     scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
     if industry is not None:
         ind = pd.Series(np.asarray(industry, dtype=object))
@@ -253,6 +376,29 @@ def score_chunk(
     return scores, expl.reasons
 
 
+def _explain(generic: GenericRiskModel, Xg: pd.DataFrame, keys: pd.DataFrame, rows: np.ndarray, *, k: int,
+             text: bool) -> Explanation:
+    """Reasons and portrait of ``rows`` (positions in ``Xg``) only; the other rows' portrait is missing.
+
+    The contributions are computed for those rows alone: TreeSHAP values of a row depend on
+    that row only, so they are the values of explaining every row, bit for bit.
+    """
+    explainer = Explainer(generic)
+    if len(rows) == len(Xg):
+        return explainer.explain(Xg, k=k, keys=keys, text=text, contributions=generic.raw_contributions(Xg))
+    sub = Xg.iloc[rows].reset_index(drop=True)
+    contrib = (generic.raw_contributions(sub) if len(rows)
+               else np.empty((0, Xg.shape[1] + 1), dtype=np.float64))  # LightGBM refuses an empty batch
+    part = explainer.explain(sub, k=k, keys=keys.iloc[rows].reset_index(drop=True), text=text, contributions=contrib)
+    reasons = part.reasons
+    reasons["row"] = rows[reasons["row"].to_numpy()]
+    columns = list(VIEWS) + ["base", "log_odds"]
+    values = np.full((len(Xg), len(columns)), np.nan)
+    values[rows] = part.portrait[columns].to_numpy(dtype=np.float64)
+    portrait = pd.concat([keys, pd.DataFrame(values, columns=columns)], axis=1)
+    return Explanation(reasons=reasons, portrait=portrait)
+
+
 def iter_scores(
     trained: TrainedModels,
     features: FeatureMatrix,
@@ -262,6 +408,7 @@ def iter_scores(
     industry: pd.Series | None = None,
     text: bool = True,
     chunk_size: int = 100_000,
+    reasons_for: ReasonsFor | str = "all",
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """:func:`score_chunk` over ``features`` in chunks of ``chunk_size`` rows (bounded memory).
 
@@ -270,7 +417,7 @@ def iter_scores(
     for start in range(0, len(features.X), chunk_size):
         stop = min(start + chunk_size, len(features.X))
         scores, reasons = score_chunk(
-            trained, _slice(features, start, stop), k=k, previous=previous, text=text,
+            trained, _slice(features, start, stop), k=k, previous=previous, text=text, reasons_for=reasons_for,
             industry=None if industry is None else pd.Series(np.asarray(industry, dtype=object)[start:stop]),
         )
         reasons["row"] += start
@@ -284,14 +431,19 @@ def score_frame(
     k: int = 5,
     previous: pd.DataFrame | None = None,
     industry: pd.Series | None = None,
+    reasons_for: ReasonsFor | str = "all",
 ) -> pd.DataFrame:
-    """Score one chunk into the output's columns: :func:`score_chunk` with the reasons one column group per rank."""
+    """Score one chunk into the output's columns: :func:`score_chunk` with the reasons one column group per rank.
+
+    Rows that ``reasons_for`` leaves out (:class:`ReasonsFor`; default every row) have missing
+    reason and portrait columns.
+    """
     if trained.domains and (industry is None or len(industry) != len(features.X)):
         raise ModelError(
             f"score_frame: the model set has domain models {sorted(trained.domains)}; pass industry= "
             "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
         )
-    scores, reasons = score_chunk(trained, features, k=k, previous=previous, industry=industry)
+    scores, reasons = score_chunk(trained, features, k=k, previous=previous, industry=industry, reasons_for=reasons_for)
     return pd.concat([scores, _flatten_reasons(reasons, len(scores), k)], axis=1)
 
 
@@ -309,16 +461,22 @@ def score_dataset(
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
     model_sha256: str | None = None,
+    reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
 ) -> Path:
     """Score every active subject as of ``as_of`` and write one Parquet file atomically.
 
-    ``threads`` sets LightGBM's prediction threads (TreeSHAP reasons dominate the cost);
-    None keeps the models' own ``n_jobs``. Results do not depend on it. ``model_sha256`` is the
+    ``reasons_for`` (:class:`ReasonsFor`) chooses who gets reasons and a portrait: by default
+    tiers C and D (:data:`MONTHLY_REASONS_FOR`), ``"all"`` for everyone; the others' reason and
+    portrait columns are missing (the columns are always there). ``threads`` sets LightGBM's
+    prediction threads (TreeSHAP reasons dominate the cost); None keeps the models' own
+    ``n_jobs``. Results do not depend on it. ``model_sha256`` is the
     verified hash of the bundle file (:func:`resolve_model` gives it); without it the bundle's
     pickled content is hashed, so that resumed runs never mix parts of different models.
 
     Raises
     ------
+    ConfigError
+        ``reasons_for`` names a tier the model does not have.
     ModelError
         The bundle is not a model set from ``credit-risk train``, the dataset's schema or
         catalogue differs from the training data's, or its features do not match the model's
@@ -329,7 +487,7 @@ def score_dataset(
     logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
     return _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
                        model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
-                       progress=progress, threads=threads, model_sha256=model_sha256)
+                       progress=progress, threads=threads, model_sha256=model_sha256, reasons_for=reasons_for)
 
 
 def score_cutoffs(
@@ -346,6 +504,7 @@ def score_cutoffs(
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
     model_sha256: str | None = None,
+    reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
 ) -> Path:
     """Score each ``(credit_code, as_of)`` row as of its own date and write one Parquet file atomically.
 
@@ -358,7 +517,8 @@ def score_cutoffs(
     ------
     ConfigError
         ``cutoffs`` lacks ``credit_code``/``as_of``, is empty, has a value that is not a date,
-        or names a subject absent from the dataset (first such row named).
+        or names a subject absent from the dataset (first such row named); ``reasons_for``
+        names a tier the model does not have.
     ModelError
         As :func:`score_dataset`.
     """
@@ -367,7 +527,8 @@ def score_cutoffs(
     rows = pd.util.hash_pandas_object(cutoffs, index=False).to_numpy().tobytes()
     return _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
                        model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
-                       previous=previous, progress=progress, threads=threads, model_sha256=model_sha256)
+                       previous=previous, progress=progress, threads=threads, model_sha256=model_sha256,
+                       reasons_for=reasons_for)
 
 
 def _score_rows(
@@ -385,6 +546,7 @@ def _score_rows(
     progress: Callable[[int, int], None] | None,
     threads: int | None,
     model_sha256: str | None,
+    reasons_for: ReasonsFor | str,
 ) -> Path:
     """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk."""
     trained = bundle.model
@@ -393,6 +555,8 @@ def _score_rows(
             f"batch scoring needs the generic model set (credit_risk_generic); this bundle holds a "
             f"{type(trained).__name__} (output {bundle.config.get('output')!r})"
         )
+    selection = ReasonsFor.parse(reasons_for)
+    selection.check(trained.tiers.labels_)
     if threads is not None:
         _set_threads(trained, threads)
     bundle.check_schema(dataset.schema_fingerprint())
@@ -405,7 +569,7 @@ def _score_rows(
     # another digest are never reused by a resumed run.
     digest = hashlib.sha256()
     for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
-                 model_version, when, str(k)):
+                 model_version, when, str(k), selection.digest()):
         digest.update(part.encode())
         digest.update(b"\0")
     if previous is not None:
@@ -413,7 +577,8 @@ def _score_rows(
 
     def compute(start: int, stop: int) -> pd.DataFrame:
         chunk = _slice(features, start, stop)
-        frame = score_frame(trained, chunk, k=k, previous=previous, industry=industry.iloc[start:stop])
+        frame = score_frame(trained, chunk, k=k, previous=previous, industry=industry.iloc[start:stop],
+                            reasons_for=selection)
         frame.insert(2, "model_name", model_name)
         frame.insert(3, "model_version", model_version)
         return frame
