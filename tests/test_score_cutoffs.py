@@ -161,13 +161,13 @@ def test_long_reasons_keep_their_row_positions(trained, features_now):
 def test_the_monthly_job_explains_tiers_c_and_d_by_default(trained):
     dataset, bundle, sha, tmp = trained
     default = pd.read_parquet(score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "d.parquet", model_name="m",
-                                            model_version="1", k=2, chunk_size=150, model_sha256=sha))
+                                            model_version="1", k=2, chunk_size=600, model_sha256=sha))
     high = default["tier"].isin(["C", "D"]).to_numpy()
     assert high.any() and (~high).any()
     assert default.loc[high, "reason_1_feature"].notna().all()
     assert default.loc[~high, ["reason_1_feature", "compliance"]].isna().all().all()
     full = pd.read_parquet(score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "a.parquet", model_name="m",
-                                         model_version="1", k=2, chunk_size=150, model_sha256=sha,
+                                         model_version="1", k=2, chunk_size=600, model_sha256=sha,
                                          reasons_for="all"))
     assert full["reason_1_feature"].notna().all()
     pd.testing.assert_frame_equal(default[high].reset_index(drop=True), full[high].reset_index(drop=True))
@@ -214,3 +214,22 @@ def test_reasons_for_mask_and_digest():
     digests = {ReasonsFor().digest(), ReasonsFor(tiers=None).digest(), ReasonsFor(codes=("a",)).digest(),
                ReasonsFor(codes=("b",)).digest(), ReasonsFor(tiers=()).digest()}
     assert len(digests) == 5
+
+
+def test_cli_reasons_for_and_codes(trained, capsys):
+    from credit_risk.cli import main
+
+    dataset, bundle, sha, tmp = trained
+    model = str(next((tmp / "models").glob("run-*/generic/model.joblib")))
+    asked = dataset.enterprises["credit_code"].head(3)
+    asked.to_frame().to_csv(tmp / "asked.csv", index=False)
+    out = tmp / "cli.parquet"
+    assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2025-01-01",
+                 "--out", str(out), "--reasons", "1", "--reasons-for", "D", "--reasons-codes", str(tmp / "asked.csv"),
+                 "--quiet", "--no-record"]) == 0
+    scores = pd.read_parquet(out)
+    chosen = (scores["tier"] == "D") | scores["credit_code"].isin(asked)
+    assert scores["reason_1_feature"].notna().tolist() == chosen.tolist()
+    assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2025-01-01",
+                 "--out", str(tmp / "e.parquet"), "--reasons-for", "E", "--quiet", "--no-record"]) == 2
+    assert "reasons_for: tier(s) ['E'] are not tiers of this model" in capsys.readouterr().err

@@ -536,6 +536,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     scored = target if fmt == "parquet" else target.with_name(f".{target.name}.parquet")
     previous = _read_scores(args.previous, "--previous") if args.previous else None
     cutoffs = _read_cutoffs(args.cutoffs) if args.cutoffs else None
+    asked = _read_table(args.reasons_codes, "--reasons-codes") if args.reasons_codes else None
+    if asked is not None:
+        _need_columns(asked, args.reasons_codes, ["credit_code"], "give one credit_code per subject to explain")
+    reasons_for = scoring.ReasonsFor.parse(args.reasons_for or scoring.MONTHLY_REASONS_FOR,
+                                           codes=() if asked is None else asked["credit_code"].dropna().astype(str))
     score_cutoffs = getattr(scoring, "score_cutoffs", None)
     if cutoffs is not None and score_cutoffs is None:
         raise UsageError("--cutoffs needs credit_risk.pipeline.score.score_cutoffs, which this version lacks; use --as-of")
@@ -551,7 +556,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
         common = dict(out=scored, model_name=name, model_version=version, chunk_size=args.chunk_size,
                       k=args.reasons, previous=previous, progress=progress, threads=args.threads,
-                      model_sha256=sha)
+                      model_sha256=sha, reasons_for=reasons_for)
         if cutoffs is not None:
             out = score_cutoffs(bundle, dataset, cutoffs, **common)
         else:
@@ -901,6 +906,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--previous", type=t.parquet, default=None, help="last month's scores, for tier hysteresis")
     p.add_argument("--chunk-size", type=t.positive, default=200_000, help="subjects per chunk (bounds memory)")
     p.add_argument("--reasons", type=t.nonneg, default=5, help="top reasons per subject (0: none)")
+    p.add_argument("--reasons-for", default=None,
+                   help="who gets reasons and a portrait: tiers such as C,D (default: C,D), 'all' or 'none'; "
+                        "everyone gets a probability and a tier")
+    p.add_argument("--reasons-codes", type=t.table, default=None,
+                   help="CSV/Parquet with a credit_code column: these subjects get reasons whatever their tier "
+                        "(subjects who ask, the early-warning list warnings.csv)")
     p.add_argument("--threads", type=t.positive, default=None,
                    help="LightGBM prediction threads (default: as trained; results do not depend on it)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
