@@ -184,10 +184,12 @@ ALIASES: dict[str, str] = {
 #: A module belongs to the layer of its longest matching prefix.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("config", ("credit_risk.config", "credit_risk.exceptions", "credit_risk._fitted", "credit_risk.atomic",
-                "credit_risk.chunked")),
+                "credit_risk.chunked", "credit_risk.engine")),  # engine: session, transport; its other
+    # modules sit in the layer of what they run (Spark features with the features, scoring and the
+    # draw with the pipeline), so build_features and score_dataset can dispatch to them
     ("data", ("credit_risk.data", "credit_risk.adapters")),
     ("features, labels", ("credit_risk.features", "credit_risk.labels", "credit_risk.labels_table",
-                          "credit_risk.label_sources")),
+                          "credit_risk.label_sources", "credit_risk.engine.features")),
     ("models, explain, evaluation", ("credit_risk.models", "credit_risk.explain", "credit_risk.evaluation",
                                      "credit_risk.targeting")),
     ("store", ("credit_risk.store",)),
@@ -195,7 +197,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # evaluations/ report/) sit side by side
     ("pipeline, scheduler", ("credit_risk.pipeline", "credit_risk.scheduler", "credit_risk.starter",
                              "credit_risk.monitoring", "credit_risk.measures", "credit_risk.repair",
-                             "credit_risk.evaluations", "credit_risk.report")),
+                             "credit_risk.evaluations", "credit_risk.report", "credit_risk.engine.score",
+                             "credit_risk.engine.draw")),
     ("cli", ("credit_risk.cli",)),
 ]
 
