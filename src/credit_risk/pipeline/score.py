@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -69,6 +71,14 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _phase(name: str) -> Iterator[None]:
+    """Log ``phase <name> <seconds>`` at debug level (what benchmarks/province.py adds up per step)."""
+    start = time.perf_counter()
+    yield
+    logger.debug("phase %s %.6f", name, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -355,24 +365,29 @@ def score_chunk(
     X = features.X.reset_index(drop=True)
     keys = features.keys.reset_index(drop=True)
     Xg = X[names]
-    p = event_probability(generic, Xg)
+    with _phase("probability"):
+        p = event_probability(generic, Xg)
     rule_cols = [r.feature for r in trained.tiers.overrides] + (
         [trained.tiers.observation.feature] if trained.tiers.observation is not None else []
     )
-    tiers = trained.tiers.assign(
-        p, features=X[[c for c in rule_cols if c in X.columns]] if rule_cols else None, keys=keys, previous=previous,
-    )
-    chosen = selection.mask(tiers["tier"].to_numpy(dtype=object), keys["credit_code"].to_numpy(dtype=object))
-    expl = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text)
-    scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
+    with _phase("tiers"):
+        tiers = trained.tiers.assign(
+            p, features=X[[c for c in rule_cols if c in X.columns]] if rule_cols else None, keys=keys,
+            previous=previous,
+        )
+        chosen = selection.mask(tiers["tier"].to_numpy(dtype=object), keys["credit_code"].to_numpy(dtype=object))
+    with _phase("reasons"):
+        expl = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text)
+        scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
     if industry is not None:
-        ind = pd.Series(np.asarray(industry, dtype=object))
-        for name, model in trained.domains.items():
-            covered = trained.domain_configs[name].subject_mask(ind)
-            p_domain = np.full(len(X), np.nan)
-            if covered.any():
-                p_domain[covered] = model.predict_proba(features.rows(covered))[:, 1]
-            scores[f"p_{name}"] = p_domain
+        with _phase("domains"):
+            ind = pd.Series(np.asarray(industry, dtype=object))
+            for name, model in trained.domains.items():
+                covered = trained.domain_configs[name].subject_mask(ind)
+                p_domain = np.full(len(X), np.nan)
+                if covered.any():
+                    p_domain[covered] = model.predict_proba(features.rows(covered))[:, 1]
+                scores[f"p_{name}"] = p_domain
     return scores, expl.reasons
 
 
@@ -444,7 +459,8 @@ def score_frame(
             "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
         )
     scores, reasons = score_chunk(trained, features, k=k, previous=previous, industry=industry, reasons_for=reasons_for)
-    return pd.concat([scores, _flatten_reasons(reasons, len(scores), k)], axis=1)
+    with _phase("reasons"):
+        return pd.concat([scores, _flatten_reasons(reasons, len(scores), k)], axis=1)
 
 
 def score_dataset(
@@ -560,10 +576,11 @@ def _score_rows(
     if threads is not None:
         _set_threads(trained, threads)
     bundle.check_schema(dataset.schema_fingerprint())
-    features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
-    bundle.check_features(features)
-    features = features.select(bundle.feature_names)
-    industry = industry_of(cutoffs["credit_code"], dataset.enterprises)
+    with _phase("features"):
+        features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
+        bundle.check_features(features)
+        features = features.select(bundle.feature_names)
+        industry = industry_of(cutoffs["credit_code"], dataset.enterprises)
     # Everything the output depends on: data (tables and catalogue), the exact model bytes,
     # the library, the rows (as-of date or cutoffs) and the options. Parts written under
     # another digest are never reused by a resumed run.
