@@ -482,12 +482,13 @@ def _check_train_config(config: Any, where: str) -> None:
 
 def run_training(
     data: str, config_path: str | None, out: str, tracking_uri: str, truth: str | None,
-    *, configs_dir: str | Path | None = None, labels: str | Path | None = None,
+    *, configs_dir: str | Path | None = None, labels: str | Path | None = None, report: bool = False,
 ) -> list:
     """Train, save bundles and record the tracked runs (clock and git version read here, at the edge).
 
     ``labels`` is a labels file (``credit_code, as_of, label`` …) used instead of the config's
-    target; it is read and checked before the dataset is loaded.
+    target; it is read and checked before the dataset is loaded. With ``report``, the run's HTML
+    report is written beside its bundles (``<run folder>/report.html``).
     """
     from credit_risk.data import load_catalog, load_dataset
     from credit_risk.labels_table import load_labels_table
@@ -498,11 +499,20 @@ def run_training(
     table = load_labels_table(labels) if labels is not None else None
     catalog_path = find_config("catalog.yaml", configs_dir) if configs_dir is not None else None
     catalog = load_catalog(catalog_path) if catalog_path is not None and catalog_path != packaged("catalog.yaml") else None
-    return train_and_track(
-        load_dataset(data, catalog=catalog), config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
+    dataset = load_dataset(data, catalog=catalog)
+    result, registrations = train_and_track(
+        dataset, config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
         created_at=_now(), code_version=_code_version(),
         truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet", labels=table,
-    )[1]
+    )
+    if report:
+        from credit_risk.report.runs import training_report
+
+        run_dir = Path(next(iter(result.bundles.values()))).parent.parent
+        page = training_report(result, dataset, run_dir / "report.html", created_at=_now(),
+                               registrations=registrations)
+        print(f"report: {page}")
+    return registrations
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -510,7 +520,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     uri = _tracking_uri(args.tracking_uri)
     _check_output(args.out, "--out", kind="folder")
     results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args),
-                           labels=args.labels)
+                           labels=args.labels, report=True)
     print(f"tracking store: {uri}")
     for r in results:
         print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
@@ -577,6 +587,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
                          history=args.history or target.parent / "runs",
                          config=load_monitoring_config(configs_dir=_configs_dir(args)))
         print(f"  run record → {run} (compare runs with credit-risk monitor / warn)")
+    if isinstance(getattr(bundle, "model", None), scoring.TrainedModels):
+        from credit_risk.report.runs import scoring_report
+
+        page = scoring_report(bundle, pd.read_parquet(out), dataset, target.with_name(f"{target.stem}.report.html"),
+                              created_at=_now(), model_name=name, model_version=str(version), model_sha256=sha)
+        print(f"  report → {page}")
     if fmt == "csv":
         Path(out).unlink(missing_ok=True)
     return EXIT_OK
@@ -608,6 +624,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         print(f"  {r.registered_name} v{r.version}: {r.decision}")
     print("outputs:")
     print(f"  report           {result.report}")
+    if getattr(result, "html_report", None) is not None:
+        print(f"  HTML report      {result.html_report} (self-contained: map, tiers, curves, model card)")
     print(f"  scores           {result.scores}")
     print(f"  inspection plan  {result.plan_dir}")
     print(f"  monitoring       {result.out_dir / 'monitoring'} (two months compared; run records in runs/)")
@@ -658,11 +676,39 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     plan = plan_inspections(subjects, inspectors, policy, period_start=args.start, period_end=args.end,
                             seed=args.seed, conflicts=conflicts)
     hashes = write_plan(plan, args.out)
-    print(f"plan {args.start} – {args.end}, seed {args.seed}: {len(plan.visits):,} visits → {args.out}")
+    from credit_risk.report.runs import plan_report
+
+    page = plan_report(plan, scores, Path(args.out) / "report.html", created_at=_now())
+    print(f"plan {args.start} – {args.end}, seed {args.seed}: {len(plan.visits):,} visits → {args.out} (report {page})")
     for key, value in plan.stats.items():
         print(f"  {key:<32}{value:,.6g}")
     for name, digest in sorted(hashes.items()):
         print(f"  {name:<22}sha256 {digest}")
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from credit_risk.report.runs import files_report
+
+    if not any((args.model, args.scores, args.plan, args.monitor, args.warnings)):
+        raise UsageError("report needs at least one of --model, --scores, --plan, --monitor, --warnings")
+    if Path(args.out).suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out {args.out}: the report is HTML; name the file report.html")
+    _check_output(args.out, "--out", kind="file")
+    bundle, name, version, sha = None, "", "", ""
+    if args.model:
+        from credit_risk import scoring
+
+        uri = _tracking_uri(args.tracking_uri) if args.model.startswith("models:/") else ""
+        with tempfile.TemporaryDirectory() as cache:
+            bundle, name, version, sha = scoring.resolve_model(args.model, uri, Path(cache), sha256=args.sha256)
+    dataset = _load_dataset(args, args.data) if args.data else None
+    page = files_report(args.out, created_at=_now(), bundle=bundle, model_name=name, model_version=str(version),
+                        model_sha256=sha, dataset=dataset, scores=args.scores, plan=args.plan, monitor=args.monitor,
+                        warnings=args.warnings, title=args.title)
+    print(f"report → {page} ({Path(page).stat().st_size / 1e6:.1f} MB, self-contained: open it in any browser)")
     return EXIT_OK
 
 
@@ -687,7 +733,11 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
         print(f"  {len(report.movers):,} subject(s) moved two tiers or more (movers.csv)")
     if args.out is not None:
         written = report.write(args.out)
-        print(f"wrote {len(written)} file(s) to {args.out}")
+        from credit_risk.report.runs import monitoring_report
+
+        page = monitoring_report(report.checks, (report.reference, report.current), Path(args.out) / "report.html",
+                                 created_at=_now(), snapshot=current.snapshot)
+        print(f"wrote {len(written)} file(s) and the report {page} to {args.out}")
     return EXIT_OK
 
 
@@ -997,6 +1047,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=t.nonneg, default=10, help="subjects printed (default 10)")
     p.add_argument("--chinese", action="store_true", help="print the reasons in Chinese")
     p.set_defaults(func=_cmd_warn)
+
+    p = sub.add_parser("report", parents=[common],
+                       help="one self-contained HTML report (map, tiers, curves, model card) from earlier outputs")
+    p.add_argument("--model", default=None,
+                   help="model bundle (path to model.joblib, or models:/name@alias): training figures, model card")
+    p.add_argument("--sha256", default=None, help="expected sha256 of the bundle file")
+    p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
+    p.add_argument("--data", type=t.folder, default=None, help="dataset folder: regions, industries, sizes")
+    p.add_argument("--scores", type=t.file, default=None, help="scores file written by credit-risk score")
+    p.add_argument("--plan", type=t.folder, default=None, help="plan folder written by credit-risk plan")
+    p.add_argument("--monitor", type=t.folder, default=None, help="folder written by credit-risk monitor --out")
+    p.add_argument("--warnings", default=None, help="warnings.csv (or its folder) written by credit-risk warn")
+    p.add_argument("--title", default="credit_risk — report", help="the report's title")
+    p.add_argument("--out", required=True, help="the HTML file to write (atomically)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("feedback", parents=[common],
                        help="append a plan's inspection results to the dataset's records (信息回流)")

@@ -33,6 +33,7 @@ from credit_risk.pipeline.score import (
     score_frame,
 )
 from credit_risk.pipeline.train import load_train_config, train_and_track
+from credit_risk.report import ReportInputs, write_report
 from credit_risk.scheduler import (
     InspectionPolicy,
     compare_yield,
@@ -62,6 +63,7 @@ class DemoResult:
     bundles: dict[str, Path]
     registrations: list = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)
+    html_report: Path | None = None
 
 
 def _table(frame: pd.DataFrame, floatfmt: str = "{:.3f}") -> str:
@@ -300,5 +302,20 @@ def run_demo(
     write_text(report_path, md)
     for fname, fig in result.trained.figures.items():
         fig.savefig(out / f"{fname}.png", dpi=100, bbox_inches="tight")
+    say("writing the HTML report (map, tiers, curves, model card)")
+    html_path = write_report(ReportInputs(
+        title="credit_risk — demo report", created_at=created_at, model_report=report,
+        feature_info=tuple(result.trained.feature_info), spec=bundle_feature_spec(bundle),
+        model={"name": name, "version": version, "sha256": sha, "code_version": code_version},
+        data={"source": str(data), "subjects": f"{dataset.n_subjects:,}", "records": f"{len(dataset.records):,}",
+              "records_known_until": str(last_known.date())},
+        scores=scores, enterprises=dataset.enterprises, plan_summary=plan.summary(),
+        plan_stats={"period_start": str(plan.period_start.date()), "period_end": str(plan.period_end.date()),
+                    "seed": plan.seed, **plan.stats},
+        warnings=month.warnings, monitoring=month.report.checks,
+        monitoring_runs=(month.report.reference, month.report.current),
+        notes=[f"MLflow tracking store: {tracking_uri}", f"Markdown report and figures: {report_path}"],
+    ), out / "report.html")
     return DemoResult(out_dir=out, tracking_uri=tracking_uri, report=report_path, scores=scores_path,
-                      plan_dir=plan_dir, bundles=result.bundles, registrations=registrations, figures=figures)
+                      plan_dir=plan_dir, bundles=result.bundles, registrations=registrations, figures=figures,
+                      html_report=html_path)
