@@ -14,7 +14,7 @@ scoring layers is picked up as it lands:
 4. **plan** — subjects table, a synthetic inspector roster and the stratified random draw
    (:func:`credit_risk.scheduler.plan_inspections`).
 
-Each step's time and **peak RSS** (the process's high-water mark, reset before the step
+Each step's wall time, CPU time (all threads; less sensitive to a shared machine) and **peak RSS** (the process's high-water mark, reset before the step
 through ``/proc/self/clear_refs``, read from ``VmHWM``); the whole job runs in a fresh process
 per repeat.
 
@@ -185,11 +185,12 @@ class Phases(logging.Handler):
         super().__init__(logging.DEBUG)
         self.seconds = {}
     def emit(self, record):
-        if record.msg == "phase %s %.6f":
-            name, secs = record.args
-            self.seconds[name] = self.seconds.get(name, 0.0) + float(secs)
+        if record.msg == "phase %s %.6f %.6f":
+            name, secs, cpu = record.args
+            wall0, cpu0 = self.seconds.get(name, (0.0, 0.0))
+            self.seconds[name] = (wall0 + float(secs), cpu0 + float(cpu))
             if name == "features":
-                steps["features"] = {"s": float(secs), "peak_mb": peak_mb()}
+                steps["features"] = {"s": float(secs), "cpu_s": float(cpu), "peak_mb": peak_mb()}
                 reset_peak()
 
 phases = Phases()
@@ -199,21 +200,22 @@ log.setLevel(logging.DEBUG)
 bundle = load_bundle(bundle_path, sha256=json.loads(open(bundle_path + ".json").read())["sha256"])  # ours
 rss0 = rss_mb()
 
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 dataset = load_dataset(folder)
-steps["load + validate"] = {"s": time.perf_counter() - t, "peak_mb": peak_mb()}
+steps["load + validate"] = {"s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "peak_mb": peak_mb()}
 as_of = (dataset.records["published_on"].max() + pd.Timedelta(days=1)).normalize()
 
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 scores_path = score_dataset(bundle, dataset, as_of=as_of, out=out, model_name="bench", model_version="0",
                             chunk_size=int(chunk), threads=int(threads), reasons_for=reasons_for)
-total = time.perf_counter() - t
-score_s = total - steps["features"]["s"]
-steps["score → tiers → reasons → Parquet"] = {"s": score_s, "peak_mb": peak_mb()}
+total, total_cpu = time.perf_counter() - t, time.process_time() - c
+score_s, score_cpu = total - steps["features"]["s"], total_cpu - steps["features"]["cpu_s"]
+steps["score → tiers → reasons → Parquet"] = {"s": score_s, "cpu_s": score_cpu, "peak_mb": peak_mb()}
 sub = {k: v for k, v in phases.seconds.items() if k != "features"}
-sub["write (parts, final file)"] = score_s - sum(sub.values())
+sub["write (parts, final file)"] = (score_s - sum(w for w, _ in sub.values()),
+                                    score_cpu - sum(c for _, c in sub.values()))
 
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 scores = pd.read_parquet(scores_path, columns=["credit_code", "tier", "probability"])
 policy = load_policy()
 tiers = scores.rename(columns={"probability": "risk"})
@@ -221,7 +223,7 @@ subjects = subjects_from_dataset(dataset, tiers, as_of=as_of, complaint_days=pol
 inspectors = synthetic_roster(subjects, policy, seed=2026)
 plan = plan_inspections(subjects, inspectors, policy, period_start=as_of, period_end=as_of + pd.DateOffset(years=1),
                         seed=2026)
-steps["plan"] = {"s": time.perf_counter() - t, "peak_mb": peak_mb()}
+steps["plan"] = {"s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "peak_mb": peak_mb()}
 counts = scores["tier"].value_counts().sort_index()
 explained = int(pd.read_parquet(scores_path, columns=["reason_1_feature"])["reason_1_feature"].notna().sum())
 if dump:
@@ -244,24 +246,26 @@ folder, bundle_path, matrix, threads, contrib_rows, explained = sys.argv[1:7]
 threads, contrib_rows, explained = int(threads), int(contrib_rows), int(explained)
 out = {}
 import polars as pl
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 frames = [pl.read_parquet(f"{folder}/{name}.parquet") for name in ("enterprises", "records", "annual_reports", "relations")]
-out["polars read"] = {"s": time.perf_counter() - t, "peak_mb": peak_mb()}
+out["polars read"] = {"s": time.perf_counter() - t, "cpu_s": time.process_time() - c, "peak_mb": peak_mb()}
 del frames
 from credit_risk.store.bundle import load_bundle
 bundle = load_bundle(bundle_path, sha256=json.loads(open(bundle_path + ".json").read())["sha256"])  # ours
 g = bundle.model.generic
 X = np.load(matrix)
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 g.booster_.predict(X, num_iteration=g.best_iteration_, raw_score=True, num_threads=threads)
-out["LightGBM predict, everyone"] = {"s": time.perf_counter() - t, "peak_mb": peak_mb()}
+out["LightGBM predict, everyone"] = {"s": time.perf_counter() - t, "cpu_s": time.process_time() - c,
+                                     "peak_mb": peak_mb()}
 rows = min(contrib_rows, len(X))
-reset_peak(); t = time.perf_counter()
+reset_peak(); t, c = time.perf_counter(), time.process_time()
 g.booster_.predict(X[:rows], num_iteration=g.best_iteration_, pred_contrib=True, num_threads=threads)
-per_row = (time.perf_counter() - t) / rows
-out["LightGBM pred_contrib, everyone (extrapolated)"] = {"s": per_row * len(X), "peak_mb": peak_mb(), "rows": rows}
-out["LightGBM pred_contrib, the explained rows (extrapolated)"] = {"s": per_row * explained, "peak_mb": None,
-                                                                   "rows": rows}
+per_row, per_row_cpu = (time.perf_counter() - t) / rows, (time.process_time() - c) / rows
+out["LightGBM pred_contrib, everyone (extrapolated)"] = {"s": per_row * len(X), "cpu_s": per_row_cpu * len(X),
+                                                         "peak_mb": peak_mb(), "rows": rows}
+out["LightGBM pred_contrib, the explained rows (extrapolated)"] = {
+    "s": per_row * explained, "cpu_s": per_row_cpu * explained, "peak_mb": None, "rows": rows}
 print(json.dumps({"peers": out, "rows": int(len(X))}))
 '''
 
@@ -320,24 +324,28 @@ def run(n: int, args, bundle: Path) -> dict:
     first = jobs[0]
     steps = list(first["steps"])
     total = [sum(s["s"] for s in j["steps"].values()) for j in jobs]
+    total_cpu = [sum(s["cpu_s"] for s in j["steps"].values()) for j in jobs]
     print(f"\n== {n:,} subjects ({first['rows']:,} active, {first['records']:,} records), reasons for "
           f"{args.reasons_for!r}: {first['explained']:,} explained; {args.threads} threads, chunk {args.chunk_size:,}; "
           f"{args.repeats} repeat(s), median (min–max)")
-    print(f"  {'step':48s} {'time':>22s} {'peak RSS':>9s}")
+    print(f"  {'step':48s} {'wall time':>22s} {'CPU time':>22s} {'peak RSS':>9s}")
     for step in steps:
         print(f"  {step:48s} {_median([j['steps'][step]['s'] for j in jobs]):>22s} "
+              f"{_median([j['steps'][step]['cpu_s'] for j in jobs]):>22s} "
               f"{_mb([j['steps'][step]['peak_mb'] for j in jobs]):>9s}")
         if step.startswith("score"):
             for phase in first["score_phases"]:
-                print(f"    {phase:46s} {_median([j['score_phases'].get(phase, 0.0) for j in jobs]):>22s}")
-    print(f"  {'the monthly job':48s} {_median(total):>22s} "
+                print(f"    {phase:46s} {_median([j['score_phases'].get(phase, (0, 0))[0] for j in jobs]):>22s} "
+                      f"{_median([j['score_phases'].get(phase, (0, 0))[1] for j in jobs]):>22s}")
+    print(f"  {'the monthly job':48s} {_median(total):>22s} {_median(total_cpu):>22s} "
           f"{_mb([s['peak_mb'] for j in jobs for s in j['steps'].values()]):>9s}")
     if peers:
         print("  peers")
         for name in peers[0]["peers"]:
             print(f"  {name:48s} {_median([p['peers'][name]['s'] for p in peers]):>22s} "
+                  f"{_median([p['peers'][name]['cpu_s'] for p in peers]):>22s} "
                   f"{_mb([p['peers'][name]['peak_mb'] for p in peers]):>9s}")
-    return {"subjects": n, "jobs": jobs, "peers": peers, "total_s": total}
+    return {"subjects": n, "jobs": jobs, "peers": peers, "total_s": total, "total_cpu_s": total_cpu}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -963,7 +963,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV/Parquet with a credit_code column: these subjects get reasons whatever their tier "
                         "(subjects who ask, the early-warning list warnings.csv)")
     p.add_argument("--threads", type=t.positive, default=None,
-                   help="LightGBM prediction threads (default: as trained; results do not depend on it)")
+                   help="LightGBM prediction threads (default: every core; results do not depend on it)")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--history", default=None,

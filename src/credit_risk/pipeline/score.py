@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -75,10 +76,10 @@ logger = logging.getLogger(__name__)
 
 @contextmanager
 def _phase(name: str) -> Iterator[None]:
-    """Log ``phase <name> <seconds>`` at debug level (what benchmarks/province.py adds up per step)."""
-    start = time.perf_counter()
+    """Log ``phase <name> <seconds> <cpu seconds>`` at debug level (what benchmarks/province.py adds up)."""
+    start, cpu = time.perf_counter(), time.process_time()
     yield
-    logger.debug("phase %s %.6f", name, time.perf_counter() - start)
+    logger.debug("phase %s %.6f %.6f", name, time.perf_counter() - start, time.process_time() - cpu)
 
 
 @dataclass(frozen=True)
@@ -484,8 +485,8 @@ def score_dataset(
     ``reasons_for`` (:class:`ReasonsFor`) chooses who gets reasons and a portrait: by default
     tiers C and D (:data:`MONTHLY_REASONS_FOR`), ``"all"`` for everyone; the others' reason and
     portrait columns are missing (the columns are always there). ``threads`` sets LightGBM's
-    prediction threads (TreeSHAP reasons dominate the cost); None keeps the models' own
-    ``n_jobs``. Results do not depend on it. ``model_sha256`` is the
+    prediction threads; None: every core this process may use (as LightGBM's own default).
+    Results do not depend on it. ``model_sha256`` is the
     verified hash of the bundle file (:func:`resolve_model` gives it); without it the bundle's
     pickled content is hashed, so that resumed runs never mix parts of different models.
 
@@ -573,8 +574,7 @@ def _score_rows(
         )
     selection = ReasonsFor.parse(reasons_for)
     selection.check(trained.tiers.labels_)
-    if threads is not None:
-        _set_threads(trained, threads)
+    _set_threads(trained, threads if threads is not None else _cores())
     bundle.check_schema(dataset.schema_fingerprint())
     with _phase("features"):
         features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
@@ -607,6 +607,12 @@ def _bundle_digest(bundle: ModelBundle) -> str:
     import pickle
 
     return hashlib.sha256(pickle.dumps(bundle, protocol=5)).hexdigest()
+
+
+def _cores() -> int:
+    """Cores this process may use (its CPU affinity where the platform tells it)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 def _set_threads(trained: TrainedModels, threads: int) -> None:
