@@ -20,6 +20,8 @@ demo: $(STAMP)
 
 ## Install and run the tests (what CI runs).
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
+	  || echo "Chromium not installed (needs apt-get as root): the HTML report's browser test will be skipped (README: Reports)"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
