@@ -122,3 +122,16 @@ def test_readers_say_which_file_is_missing(tmp_path):
         read_monitoring(tmp_path)
     with pytest.raises(DataContractError, match=r"warnings.csv not found|not found; pass warnings.csv"):
         read_warnings(tmp_path)
+
+
+def test_free_form_regions_get_a_map_too():
+    # user data with postal codes for regions (e.g. San Francisco restaurants): the codes are the names
+    rng = np.random.default_rng(1)
+    zips = np.array(["94110", "94121", "94133", "94124"])[rng.integers(0, 4, 80)]
+    ent = pd.DataFrame({"credit_code": [f"b{i}" for i in range(80)], "region": zips,
+                        "latitude": 37.75 + rng.normal(0, 0.01, 80), "longitude": -122.44 + rng.normal(0, 0.01, 80)})
+    tiers = np.array(list("ABCD"))[rng.integers(0, 4, 80)]
+    scores = pd.DataFrame({"credit_code": ent["credit_code"], "probability": rng.uniform(0, 0.5, 80), "tier": tiers})
+    page = render_html(ReportInputs(title="sf", scores=scores, enterprises=ent))
+    assert page.count('class="tile"') == 4 * page.count('class="tilemap"')
+    assert ">94110<" in page and "名称" not in page

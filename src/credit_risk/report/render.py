@@ -33,6 +33,7 @@ from credit_risk.features.spec import FeatureSpec, default_actionable
 from credit_risk.report import charts
 from credit_risk.report.tables import fmt_count, fmt_number, fmt_percent, table_html
 from credit_risk.report.tilemap import (
+    MIN_SUBJECTS,
     Measure,
     measure_table,
     region_frame,
@@ -327,12 +328,11 @@ def _map_section(inp: ReportInputs) -> str:
         g = frame.groupby("region")
         n = g.size()
         rate = (frame["y"] * frame["w"]).groupby(frame["region"]).sum() / g["w"].sum()
-        measures["ev"] = Measure("ev", "held-out event rate, population-weighted (1/p)", rate, n, percent=True)
-        if not measures:
+        if "cd" not in measures:
             source = f"the {len(ts):,} held-out inspections of the test slice"
             measures["cd"] = Measure("cd", "share of held-out inspections in tiers C or D", g["cd"].mean(), n,
                                      percent=True)
-            measures = {"cd": measures.pop("cd"), **measures}
+        measures["ev"] = Measure("ev", "held-out event rate, population-weighted (1/p)", rate, n, percent=True)
     if inp.plan_summary is not None and len(inp.plan_summary):
         reg = inp.plan_summary[inp.plan_summary["dimension"] == "region"].set_index("key")
         if len(reg):
@@ -363,6 +363,8 @@ def _map_section(inp: ReportInputs) -> str:
     first = next(iter(measures.values()))
     shown = {k: m for k, m in measures.items() if k != "n"}
     table = measure_table(layout, shown).sort_values(first.label, ascending=False, na_position="last")
+    if not table["name_zh"].astype(bool).any():  # free-form regions: the code is the name
+        table = table.drop(columns=["name_zh", "name_en"])
     groups = _group_summary(layout, first)
     formats = {m.label: (fmt_percent if m.percent else (lambda v: fmt_number(v, 2))) for m in measures.values()}
     table_part = table_html(
@@ -397,7 +399,7 @@ def _group_summary(layout: pd.DataFrame, measure: Measure) -> str:
                                                    vn=("vn", "sum"), nn=("nn", "sum"))
     out = pd.DataFrame({"prefecture / group": g.index, "regions": g["regions"].to_numpy(),
                         "subjects": g["subjects"].to_numpy(),
-                        measure.label: (g["vn"] / g["nn"].where(g["nn"] > 0)).to_numpy()})
+                        measure.label: (g["vn"] / g["nn"].where(g["nn"] >= MIN_SUBJECTS)).to_numpy()})
     out = out.sort_values(measure.label, ascending=False, na_position="last")
     fm = fmt_percent if measure.percent else (lambda v: fmt_number(v, 2))
     return table_html(out, formats={"regions": fmt_count, "subjects": fmt_count, measure.label: fm},
@@ -853,7 +855,7 @@ dl.defs dt{font-weight:600}dl.defs dd{margin:0}
 p.defs-line,p.note{font-size:12px;color:var(--muted)}
 .row{display:flex;flex-wrap:wrap;gap:24px;align-items:flex-start}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
-svg.chart{width:430px;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff}
+svg.chart{width:380px;height:auto;border:1px solid var(--line);border-radius:4px;background:#fff}
 .map-block .maps{margin-top:10px}.map{display:none}
 .measure-radio{margin:0 4px 0 12px}.measure-radio:first-child{margin-left:0}
 .map-block label{font-size:13px;cursor:pointer}
