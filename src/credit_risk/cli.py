@@ -557,6 +557,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as cache:
         bundle, name, version, sha = scoring.resolve_model(args.model, uri or "", Path(cache), sha256=args.sha256)
     dataset = _load_dataset(args, args.data)
+    history = None if args.no_record else Path(args.history or target.parent / "runs")
+    if history is not None:
+        from credit_risk.monitoring import find_run, load_monitoring_config
+
+        run_config = load_monitoring_config(configs_dir=_configs_dir(args))
     with tqdm(desc="scoring chunks", unit="chunk", disable=True if args.quiet else None) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -566,7 +571,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
         common = dict(out=scored, model_name=name, model_version=version, chunk_size=args.chunk_size,
                       k=args.reasons, previous=previous, progress=progress, threads=args.threads,
-                      model_sha256=sha, reasons_for=reasons_for)
+                      model_sha256=sha, reasons_for=reasons_for, run_history=history,
+                      run_config=run_config if history is not None else None)
         if cutoffs is not None:
             out = score_cutoffs(bundle, dataset, cutoffs, **common)
         else:
@@ -580,13 +586,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     when = f"as of {args.as_of}" if cutoffs is None else f"at {cutoffs['as_of'].nunique():,} as-of dates"
     print(f"scored {len(scores):,} rows {when} with {name} {version} → {target}")
     print("  tiers: " + ", ".join(f"{t} {100 * v:.1f} %" for t, v in shares.items()))
-    if not args.no_record and isinstance(getattr(bundle, "model", None), scoring.TrainedModels):
-        from credit_risk.monitoring import load_monitoring_config, record_run
-
-        run = record_run(out, bundle, dataset, model_name=name, model_version=version, model_sha256=sha,
-                         history=args.history or target.parent / "runs",
-                         config=load_monitoring_config(configs_dir=_configs_dir(args)))
-        print(f"  run record → {run} (compare runs with credit-risk monitor / warn)")
+    if history is not None:  # written by the scoring call (run_history=)
+        print(f"  run record → {find_run(history, out)} (compare runs with credit-risk monitor / warn)")
     if isinstance(getattr(bundle, "model", None), scoring.TrainedModels):
         from credit_risk.report.runs import scoring_report
 

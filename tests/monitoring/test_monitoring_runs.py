@@ -158,3 +158,35 @@ def test_categorical_features_and_runs_without_contributions(tmp_path, base_fram
     row = report.bins[(report.bins["variable"] == "size_class") & (report.bins["bin"] == "other")]
     assert float(row["current_share"].iloc[0]) == 0.5  # "micro" was never seen by the reference
     assert early_warning(*runs, config=config).empty  # nothing rose; no contributions needed to say so
+
+
+def test_the_python_scoring_api_writes_the_run_record(sample_model):
+    """score_dataset / score_cutoffs with run_history= write what credit-risk score writes; None writes nothing."""
+    from credit_risk.monitoring import find_run, record_run
+    from credit_risk.pipeline.score import score_cutoffs, score_dataset
+    from credit_risk.store.bundle import load_bundle
+
+    dataset, path, sha, tmp = sample_model
+    bundle = load_bundle(path, sha256=sha)
+    model = dict(model_name="m", model_version="1", model_sha256=sha)
+    out = score_dataset(bundle, dataset, as_of="2025-06-01", out=tmp / "api" / "scores.parquet",
+                        run_history=tmp / "api" / "history", **model)
+    run = load_run(find_run(tmp / "api" / "history", out))
+    assert run.as_of == "2025-06-01" and run.meta["scores"]["file"] == "scores.parquet"
+    assert run.meta["rows"] == len(pd.read_parquet(out, columns=["tier"])) and run.meta["contributions"]
+    # the same record as rebuilding it after the fact (what the CLI did before): same folder name and bytes
+    again = record_run(out, bundle, dataset, history=tmp / "api" / "again", **model)
+    assert again.name == run.path.name
+    assert (again / "run.json").read_bytes() == (run.path / "run.json").read_bytes()
+    # scores at each row's own date: one record spanning the dates
+    codes = dataset.enterprises["credit_code"].astype(str).iloc[:40]
+    cutoffs = pd.DataFrame({"credit_code": codes, "as_of": ["2025-03-01"] * 20 + ["2025-05-01"] * 20})
+    out = score_cutoffs(bundle, dataset, cutoffs, out=tmp / "api" / "cut.parquet",
+                        run_history=tmp / "api" / "history", **model)
+    cut = load_run(find_run(tmp / "api" / "history", out))
+    assert cut.as_of == "2025-03-01..2025-05-01 (2 dates)" and cut.meta["rows"] == 40
+    # by default the Python API writes the scores only
+    plain = score_cutoffs(bundle, dataset, cutoffs, out=tmp / "plain" / "cut.parquet", **model)
+    assert sorted(p.name for p in plain.parent.iterdir()) == ["cut.parquet"]
+    with pytest.raises(ConfigError, match=r"holds no run record of cut\.parquet \(sha256 [0-9a-f]{12}…\)"):
+        find_run(tmp / "api" / "again", plain)

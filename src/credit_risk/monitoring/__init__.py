@@ -13,13 +13,21 @@
 
 from credit_risk.monitoring.config import MonitoringConfig, load_monitoring_config
 from credit_risk.monitoring.psi import Bins, csi, psi, reference_bins
-from credit_risk.monitoring.runs import Run, load_run, record_run, serious_records, write_run_record
+from credit_risk.monitoring.runs import (
+    Run,
+    find_run,
+    load_run,
+    record_run,
+    serious_records,
+    write_run_record,
+)
 
 __all__ = [
     "Bins",
     "MonitoringConfig",
     "Run",
     "csi",
+    "find_run",
     "load_monitoring_config",
     "load_run",
     "psi",

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from credit_risk.scheduler.policy import InspectionPolicy
     from credit_risk.store.bundle import ModelBundle
 
-__all__ = ["FORMAT", "RUN_FILE", "SNAPSHOT_FILE", "Run", "load_run", "record_run", "serious_records",
+__all__ = ["FORMAT", "RUN_FILE", "SNAPSHOT_FILE", "Run", "find_run", "load_run", "record_run", "serious_records",
            "write_run_record"]
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,32 @@ def load_run(path: str | Path) -> Run:
         got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
         raise ConfigError(f"{file}: format {got!r} is not {FORMAT!r}; record the run with this version")
     return Run(folder, meta)
+
+
+def find_run(history: str | Path, scores: str | Path) -> Path:
+    """The folder of the run record of a scores file in a run history (matched on the scores' sha256).
+
+    Raises
+    ------
+    ConfigError
+        No run in ``history`` recorded these scores.
+    """
+    scores_path = Path(scores)
+    sha = sha256_file(scores_path)
+    found = []
+    for file in sorted(Path(history).glob(f"*/{RUN_FILE}")):
+        try:
+            meta = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # an unreadable record is no match; load_run names the problem when it is asked for
+        if isinstance(meta, dict) and meta.get("format") == FORMAT and meta.get("scores", {}).get("sha256") == sha:
+            found.append(file.parent)
+    if not found:
+        raise ConfigError(
+            f"run history {history} holds no run record of {scores_path.name} (sha256 {sha[:12]}…); score with "
+            "run_history= (credit-risk score writes it by default) or call record_run"
+        )
+    return found[-1]
 
 
 def serious_records(dataset: CreditDataset, as_of: Any, *, severity: str = "serious") -> pd.DataFrame:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from credit_risk.models.domain import DomainConfig, DomainModel
     from credit_risk.models.scorecard import ExpertScorecard
     from credit_risk.models.tiers import RiskTiers
+    from credit_risk.monitoring.config import MonitoringConfig
     from credit_risk.pipeline.evaluate import ModelReport
 
 __all__ = [
@@ -478,6 +479,8 @@ def score_dataset(
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
     model_sha256: str | None = None,
+    run_history: str | Path | None = None,
+    run_config: MonitoringConfig | None = None,
     reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
 ) -> Path:
     """Score every active subject as of ``as_of`` and write one Parquet file atomically.
@@ -489,6 +492,14 @@ def score_dataset(
     Results do not depend on it. ``model_sha256`` is the
     verified hash of the bundle file (:func:`resolve_model` gives it); without it the bundle's
     pickled content is hashed, so that resumed runs never mix parts of different models.
+
+    ``run_history`` (a folder) also writes the run record of the scores there
+    (:func:`credit_risk.monitoring.record_run`: as-of, model, data fingerprint, tier counts,
+    score quantiles, the reference bins of the score and of every feature), as ``credit-risk
+    score`` does by default, so that ``credit-risk monitor`` and ``warn`` compare this run with
+    another without re-scoring (:func:`credit_risk.monitoring.find_run` gives its folder);
+    ``run_config`` sets its binning (default: the packaged ``monitoring.yaml``). None (the
+    default) writes the scores only.
 
     Raises
     ------
@@ -502,9 +513,12 @@ def score_dataset(
     as_of = pd.Timestamp(as_of)
     cutoffs = active_cutoffs(dataset, as_of)
     logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
-    return _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
+    path = _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
                        model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
                        progress=progress, threads=threads, model_sha256=model_sha256, reasons_for=reasons_for)
+    _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
+            model_version=model_version, model_sha256=model_sha256)
+    return path
 
 
 def score_cutoffs(
@@ -521,6 +535,8 @@ def score_cutoffs(
     progress: Callable[[int, int], None] | None = None,
     threads: int | None = None,
     model_sha256: str | None = None,
+    run_history: str | Path | None = None,
+    run_config: MonitoringConfig | None = None,
     reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
 ) -> Path:
     """Score each ``(credit_code, as_of)`` row as of its own date and write one Parquet file atomically.
@@ -542,10 +558,13 @@ def score_cutoffs(
     cutoffs = checked_cutoffs(dataset, cutoffs)
     logger.info("scoring %d rows at %d as-of dates", len(cutoffs), cutoffs["as_of"].nunique())
     rows = pd.util.hash_pandas_object(cutoffs, index=False).to_numpy().tobytes()
-    return _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
+    path = _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
                        model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
                        previous=previous, progress=progress, threads=threads, model_sha256=model_sha256,
                        reasons_for=reasons_for)
+    _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
+            model_version=model_version, model_sha256=model_sha256)
+    return path
 
 
 def _score_rows(
@@ -601,6 +620,18 @@ def _score_rows(
         return frame
 
     return write_chunked(len(cutoffs), compute, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(), progress=progress)
+
+
+def _record(scores: Path, bundle: ModelBundle, dataset: CreditDataset, *, run_history: str | Path | None,
+            run_config: MonitoringConfig | None, model_name: str, model_version: str,
+            model_sha256: str | None) -> None:
+    """The run record of a finished scoring run in ``run_history`` (nothing when None)."""
+    if run_history is None:
+        return
+    from credit_risk.monitoring.runs import record_run
+
+    record_run(scores, bundle, dataset, model_name=model_name, model_version=model_version,
+               model_sha256=model_sha256 or _bundle_digest(bundle), history=run_history, config=run_config)
 
 
 def _bundle_digest(bundle: ModelBundle) -> str:
