@@ -1,15 +1,23 @@
-"""Benchmark the point-in-time feature builders: rows/s and peak memory.
+"""Benchmark the point-in-time feature builders against DuckDB and polars: seconds and peak memory.
 
 Scenarios: ``N`` subjects × ~5 records per subject over 5 years, with (a) one as-of date for
 all subjects (the monthly run) and (b) one as-of date per inspection (training). For each:
 
-- ``ours``     the interval/searchsorted engine, the comparison aggregates (count and sum of
-               value by kind × windows 90/365/1095/1825 d, full counting rules: published
-               before t, not ended/repaired/expired) — every window in one pass;
-- ``pandas``   a plain pandas baseline for the same aggregates: merge cutoffs with records
-               by subject → filter by cutoff and window → one groupby;
-- ``full``     ``build_features`` with the whole packaged spec and every view;
-- values of ``ours`` and ``pandas`` are checked to agree.
+- ``library``  the engine (:mod:`credit_risk.features.engine`), the comparison aggregates
+               (count and sum of value by kind × windows 90/365/1095/1825 d = 32 columns, full
+               counting rules: published before t, not ended/repaired/expired), encoding of
+               the pandas dataset (``prepare``) included;
+- ``duckdb``   the same aggregates as one SQL query, ``polars`` as one lazy query
+               (``features_peers.py``: join records with the publication periods, join the
+               cutoffs on the credit code, filter, one group-by with filtered counts and
+               sums); their inputs are converted to Arrow/polars before the clock starts;
+- the three run in the same process, alternating (the order rotates every round), and the
+               figures are medians with min–max over ``--repeats`` rounds; the values of
+               both peers are checked to equal the library's;
+- ``pandas``   (``--pandas``) a plain pandas baseline: merge → filter → groupby;
+- ``full``     ``build_features`` with the whole packaged spec and every view.
+
+The machine is shared (2 cores, other jobs running): quote medians with their min–max.
 
 featuretools deep feature synthesis (with cutoff times) runs in its own virtual environment
 (``benchmarks/.venv-featuretools``: featuretools 1.31 needs pandas < 3) on a size it can
@@ -23,6 +31,7 @@ polled every 5 ms; the dataset itself is not included), plus the process's peak 
 Usage::
 
     .venv/bin/python benchmarks/features.py                        # 100,000 and 1,000,000 subjects
+    .venv/bin/python benchmarks/features.py --sizes 1000000 --repeats 5 --no-featuretools
     .venv/bin/python benchmarks/features.py --sizes 20000 --ft-runs 500x20 --ft-direct-max 20000
 """
 
@@ -49,6 +58,7 @@ from credit_risk.features import build_features
 from credit_risk.features.engine import interval_count, interval_sum
 from credit_risk.features.prepared import prepare
 from features_data import cutoffs_one_date, cutoffs_per_inspection, random_dataset
+from features_peers import duckdb_aggregates, peer_inputs, polars_aggregates
 
 KINDS = ("penalty", "inspection", "complaint", "abnormal_listing")
 WINDOWS = (90, 365, 1095, 1825)
@@ -91,13 +101,17 @@ def measure(fn):
 def ours(ds, cutoffs) -> pd.DataFrame:
     """Comparison aggregates with the engine (prepare included in the time)."""
     p = prepare(ds, cutoffs)
-    out = {}
+    names = [f"{k}_{what}_{w}d" for k in KINDS for w in WINDOWS for what in ("count", "sum")]
+    block = np.empty((len(cutoffs), len(names)))
+    j = 0
     for k in KINDS:
         rs = p.select(kinds=[k])
+        p.prefetch(rs, WINDOWS)
         for w in WINDOWS:
-            out[f"{k}_count_{w}d"] = p.count(rs, w).astype(float)
-            out[f"{k}_sum_{w}d"] = p.total(rs, w)
-    return pd.DataFrame(out)
+            block[:, j] = p.count(rs, w)
+            block[:, j + 1] = p.total(rs, w)
+            j += 2
+    return pd.DataFrame(block, columns=names, copy=False)
 
 
 def ours_simple(ds, cutoffs) -> pd.DataFrame:
@@ -116,7 +130,10 @@ def pandas_baseline(ds, cutoffs) -> pd.DataFrame:
     """Plain pandas: merge → filter by cutoff and window → groupby (the same counting rules)."""
     rec = ds.records
     rec = rec[rec["kind"].isin(KINDS)]
-    pub = ds.catalog.publication_table()
+    pub = pd.DataFrame(
+        [(k, sev, days) for k, spec in ds.catalog.kinds.items() for sev, days in spec.publication_days.items()],
+        columns=["kind", "severity", "publication_days"],
+    )
     r = rec[["credit_code", "kind", "severity", "start", "end", "published_on", "value"]].copy()
     r["kind"] = r["kind"].astype(str)
     r["severity"] = r["severity"].astype(str)
@@ -200,6 +217,9 @@ def main() -> None:
                     help="also run featuretools directly on the one-date scenario up to this many subjects")
     ap.add_argument("--no-baseline-above", type=int, default=2_000_000,
                     help="skip the pandas baseline above this many merged rows × 10 (memory)")
+    ap.add_argument("--repeats", type=int, default=3, help="alternating rounds of library, duckdb, polars")
+    ap.add_argument("--full-repeats", type=int, default=1, help="runs of build_features (every feature, every view)")
+    ap.add_argument("--pandas", action="store_true", help="also run the plain pandas baseline once (slow, memory-hungry)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
@@ -231,7 +251,7 @@ def main() -> None:
                   f"= {pd_ * 1000:.0f} ms per distinct date; ours on the same: {ft['ours_seconds']:.3f} s "
                   f"(×{ft['seconds'] / ft['ours_seconds']:,.0f}); {ft['agreement']}", flush=True)
 
-    header = (f"{'subjects':>10} {'records':>10} {'cutoffs':>10} {'dates':>6} {'step':<8} {'seconds':>8} "
+    header = (f"{'subjects':>10} {'records':>10} {'cutoffs':>10} {'dates':>6} {'step':<8} {'seconds':>22} "
               f"{'rows/s':>11} {'peak MB':>8}  notes")
     print(header, flush=True)
     for n in args.sizes:
@@ -239,38 +259,72 @@ def main() -> None:
         for label, cut in (("one date", cutoffs_one_date(ds)), ("per insp.", cutoffs_per_inspection(ds))):
             dates = cut["as_of"].nunique()
             prefix = f"{n:>10,} {len(ds.records):>10,} {len(cut):>10,} {dates:>6,}"
-            mine, s_ours, m_ours = measure(lambda ds=ds, cut=cut: ours(ds, cut))
-            print(f"{prefix} {'ours':<8} {s_ours:>8.2f} {len(cut) / s_ours:>11,.0f} {m_ours:>8.0f}  {label}, "
-                  f"{len(KINDS) * len(WINDOWS) * 2} aggregates", flush=True)
+            inputs = peer_inputs(ds, cut, KINDS, WINDOWS)  # the peers' own formats, before the clock
+            engines = {
+                "library": lambda ds=ds, cut=cut: ours(ds, cut),
+                "duckdb": lambda inputs=inputs: duckdb_aggregates(inputs),
+                "polars": lambda inputs=inputs: polars_aggregates(inputs),
+            }
+            times: dict[str, list[float]] = {e: [] for e in engines}
+            peaks: dict[str, float] = dict.fromkeys(engines, 0.0)
+            notes: dict[str, str] = {}
+            mine = None
+            names = list(engines)
+            for r in range(args.repeats):
+                for e in names[r % len(names):] + names[:r % len(names)]:  # rotate the order every round
+                    out, sec, peak = measure(engines[e])
+                    times[e].append(sec)
+                    peaks[e] = max(peaks[e], peak)
+                    if e == "library" and mine is None:
+                        mine = out
+                    elif e != "library" and e not in notes:
+                        notes[e] = out
+                    del out
+            for e in names[1:]:
+                notes[e] = agree(mine, notes[e])
+            fastest_peer = min(float(np.median(times[e])) for e in names[1:])
+            for e in names:
+                t = np.array(times[e])
+                med = float(np.median(t))
+                spread = f"{med:.2f} ({t.min():.2f}–{t.max():.2f})"
+                note = (f"{label}, {len(KINDS) * len(WINDOWS) * 2} aggregates, median of {len(t)} alternating runs; "
+                        f"{med / fastest_peer:.2f}× the fastest peer" if e == "library" else f"values vs library: {notes[e]}")
+                print(f"{prefix} {e:<8} {spread:>22} {len(cut) / med:>11,.0f} {peaks[e]:>8.0f}  {note}", flush=True)
+            del inputs, engines, notes
             merged = len(cut) * args.records_per_subject * (1 + (label != "one date"))
-            if merged <= args.no_baseline_above * 10:
+            if args.pandas and merged <= args.no_baseline_above * 10:
                 base, s_base, m_base = measure(lambda ds=ds, cut=cut: pandas_baseline(ds, cut))
-                print(f"{prefix} {'pandas':<8} {s_base:>8.2f} {len(cut) / s_base:>11,.0f} {m_base:>8.0f}  "
-                      f"{agree(mine, base)}; ours ×{s_base / s_ours:.1f} faster", flush=True)
+                print(f"{prefix} {'pandas':<8} {s_base:>22.2f} {len(cut) / s_base:>11,.0f} {m_base:>8.0f}  "
+                      f"{agree(mine, base)}; one run", flush=True)
                 del base
             if ft and label == "one date" and n <= args.ft_direct_max:
                 direct = run_featuretools(n, 1, args.seed)
                 if direct:
                     ft_direct.update(cutoffs=len(cut), seconds=direct["seconds"])
-                    print(f"{prefix} {'ft':<8} {direct['seconds']:>8.1f} {len(cut) / direct['seconds']:>11,.0f} {'':>8}  "
-                          f"featuretools measured (same-size dataset, published on start, no ends); ours on it "
+                    print(f"{prefix} {'ft':<8} {direct['seconds']:>22.1f} {len(cut) / direct['seconds']:>11,.0f} {'':>8}  "
+                          f"featuretools measured (same-size dataset, published on start, no ends); library on it "
                           f"{direct['ours_seconds']:.2f} s, ×{direct['seconds'] / direct['ours_seconds']:,.0f}; "
                           f"{direct['agreement']}", flush=True)
             elif ft and label == "one date" and ft_direct:
                 est = ft_direct["seconds"] * len(cut) / ft_direct["cutoffs"]
-                print(f"{prefix} {'ft est.':<8} {est:>8.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
+                print(f"{prefix} {'ft est.':<8} {est:>22.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
                       f"extrapolated linearly in cutoffs from the measured {ft_direct['cutoffs']:,}-cutoff run "
-                      f"(a lower bound: its data grows too); ours ×{est / s_ours:,.0f} faster", flush=True)
+                      f"(a lower bound: its data grows too)", flush=True)
             elif ft:
                 cost = per_date(len(ds.records))
                 est = cost * dates
-                print(f"{prefix} {'ft est.':<8} {est:>8.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
+                print(f"{prefix} {'ft est.':<8} {est:>22.0f} {len(cut) / est:>11,.1f} {'':>8}  featuretools "
                       f"extrapolated: {cost * 1000:,.0f} ms per distinct date (fit over the multi-date runs) × "
-                      f"{dates:,} dates; ours ×{est / s_ours:,.0f} faster; with one distinct cutoff time per "
-                      f"subject ({n:,}): {cost * n / 3600:,.1f} h, ×{cost * n / s_ours:,.0f}", flush=True)
-            fm, s_full, m_full = measure(lambda ds=ds, cut=cut: build_features(ds, cut))
-            print(f"{prefix} {'full':<8} {s_full:>8.2f} {len(cut) / s_full:>11,.0f} {m_full:>8.0f}  "
-                  f"build_features: {fm.X.shape[1]} features, every view", flush=True)
+                      f"{dates:,} dates; with one distinct cutoff time per subject ({n:,}): "
+                      f"{cost * n / 3600:,.1f} h", flush=True)
+            full = []
+            for _ in range(args.full_repeats):
+                fm, s_full, m_full = measure(lambda ds=ds, cut=cut: build_features(ds, cut))
+                full.append(s_full)
+            t = np.array(full)
+            spread = f"{np.median(t):.2f} ({t.min():.2f}–{t.max():.2f})"
+            print(f"{prefix} {'full':<8} {spread:>22} {len(cut) / np.median(t):>11,.0f} {m_full:>8.0f}  "
+                  f"build_features: {fm.X.shape[1]} features, every view; median of {len(t)}", flush=True)
             del fm, mine
         del ds
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from credit_risk.data import load_catalog
+from credit_risk.data.publication import effective_end
 from credit_risk.features.engine import (
     INF,
     OFFSET,
     Queries,
     day_numbers,
     interval_count,
+    interval_count_sum,
     interval_decayed,
     interval_last,
     interval_sum,
 )
+from credit_risk.features.prepared import _effective_end_days, _lookup
 
 
 def _q(subj, day):
@@ -63,3 +68,61 @@ def test_decayed_count_stays_finite_over_long_histories(starts, t, tau):
 def test_day_numbers_missing_and_offset():
     days = day_numbers(pd.Series(pd.to_datetime(["1970-01-02", None])))
     assert days.tolist() == [OFFSET + 1, INF]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 60), st.integers(0, 6), st.one_of(st.none(), st.integers(0, 40)),
+                  st.one_of(st.none(), st.floats(-1e6, 1e6))),
+        max_size=40,
+    ),
+    cutoffs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 110)), max_size=25),
+    direct_max=st.sampled_from([0, 6, 10**9]),
+)
+def test_count_sum_kernel_equals_naive(data, cutoffs, direct_max):
+    """Both kernel paths (pair by pair, sorted sweep) equal the per-cutoff loop, for every window."""
+    data = sorted(data, key=lambda r: r[0])  # grouped by subject
+    subj = np.array([r[0] for r in data], np.int64)
+    start = np.array([r[1] for r in data], np.int64)
+    lo = start + np.array([r[2] for r in data], np.int64)  # published up to 6 days late
+    end = np.array([INF if r[3] is None else r[1] + r[3] for r in data], np.int64)
+    value = np.array([np.nan if r[4] is None else r[4] for r in data], np.float64)
+    q = _q([c[0] for c in cutoffs], [c[1] for c in cutoffs])
+    windows = [None, 0, 7, 30]
+    counts, sums = interval_count_sum(subj, lo, end, start, value, windows, q, direct_max=direct_max)
+    for i, (s, t) in enumerate(cutoffs):
+        for j, w in enumerate(windows):
+            hi = end if w is None else np.minimum(end, start + w)
+            hit = (subj == s) & (lo < t) & (t <= hi)
+            assert counts[i, j] == hit.sum()
+            np.testing.assert_allclose(sums[i, j], np.nansum(value[hit]), rtol=1e-9, atol=1e-6)
+
+
+def test_count_sum_needs_records_grouped_by_subject():
+    with pytest.raises(ValueError, match="grouped by subject"):
+        interval_count_sum(np.array([1, 0]), np.array([0, 0]), np.array([INF, INF]), np.array([0, 0]), None,
+                           [None], _q([0], [5]))
+
+
+def test_effective_end_days_equal_the_data_layer_rule():
+    rng = np.random.default_rng(0)
+    cat = load_catalog()
+    n = 400
+    kinds = rng.choice(list(cat.kinds), n)
+    sev = np.where(rng.random(n) < 0.1, None, rng.choice(list(cat.severity_values), n))
+    start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), unit="D")
+    end = pd.Series(start + pd.to_timedelta(rng.integers(0, 900, n), unit="D")).where(rng.random(n) < 0.5)
+    rec = pd.DataFrame({"kind": pd.Categorical(kinds), "severity": sev, "start": start, "end": end})
+    want = day_numbers(effective_end(rec, cat))
+    assert _effective_end_days(rec, cat, day_numbers(rec["start"])).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("dtype", ["str", "object", "category"])
+def test_lookup_of_credit_codes(dtype):
+    codes = pd.Index(["a", "b", "c"])
+    values = pd.Series(["c", "x", None, "a", "a"], dtype=dtype)
+    assert _lookup(codes, values).tolist() == [2, -1, -1, 0, 0]
+    # the same codes in the same order (the monthly run) and a missing one in that position
+    assert _lookup(codes, pd.Series(["a", "b", "c"], dtype=dtype)).tolist() == [0, 1, 2]
+    assert _lookup(codes, pd.Series(["a", None, "c"], dtype=dtype)).tolist() == [0, -1, 2]

@@ -3,7 +3,9 @@
 :class:`Prepared` holds one int64 day number per record date (see
 :mod:`credit_risk.features.engine`), the subject index of every record and cutoff, the
 effective end of every record (catalogue publication periods applied) and helpers that
-filter records and run the interval primitives on them.
+filter records and run the interval primitives on them. The records are held grouped by
+subject (``RecordSet.rows`` maps them back to ``dataset.records``), which every filtered
+subset keeps, so window counts and sums run as one merge with the sorted cutoffs.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from credit_risk.data.catalog import codes_of
 from credit_risk.data.dataset import CreditDataset
-from credit_risk.data.publication import effective_end
+from credit_risk.data.publication import publication_days
 from credit_risk.exceptions import DataContractError, Problem
 from credit_risk.features import engine
 from credit_risk.features.engine import Queries, day_numbers
@@ -25,7 +30,11 @@ __all__ = ["Prepared", "RecordSet", "prepare"]
 
 @dataclass(frozen=True, eq=False)
 class RecordSet:
-    """A filtered subset of the records, as arrays (``lo``: first as-of date it may count after)."""
+    """A filtered subset of the records, as arrays (``lo``: first as-of date it may count after).
+
+    Records are grouped by subject (``subj`` ascending); ``rows`` are their positions in
+    ``dataset.records``.
+    """
 
     subj: np.ndarray
     start: np.ndarray
@@ -56,14 +65,14 @@ class Prepared:
     cutoff_subj: np.ndarray  # original order
     cutoff_day: np.ndarray  # original order
     records: RecordSet
-    kind: np.ndarray  # int codes into kind_categories
-    domain: np.ndarray
+    kind: np.ndarray  # int codes into kind_categories, by dataset row
+    domain: np.ndarray  # by dataset row
     kind_categories: tuple[str, ...]
     domain_categories: tuple[str, ...]
     outcome_categories: tuple[str, ...]
     severities: tuple[str, ...]  # every severity name any kind may carry (catalogue order first)
-    severity_name: np.ndarray  # int codes into severities, -1 missing
-    kind_order: np.ndarray  # record positions sorted by kind (stable)
+    severity_name: np.ndarray  # int codes into severities, -1 missing, by dataset row
+    kind_order: np.ndarray  # positions in ``records`` sorted by kind (stable: subject order kept)
     kind_bounds: np.ndarray  # kind_order[kind_bounds[k]:kind_bounds[k + 1]] are the records of kind k
     cache: dict = field(default_factory=dict, repr=False)
 
@@ -73,7 +82,12 @@ class Prepared:
 
     def subject_index(self, values) -> np.ndarray:
         """Subject index of each credit code (−1 when not in enterprises)."""
-        return _lookup(self.codes, values)
+        return _lookup(self.codes, values, text_codes=self.text_codes)
+
+    @cached_property
+    def text_codes(self) -> pa.Array:
+        """The credit codes as an Arrow text array (the lookup's value set)."""
+        return _text(self.codes)
 
     @cached_property
     def report_subj(self) -> np.ndarray:
@@ -108,7 +122,8 @@ class Prepared:
         rs = self.records.take(pos)
         mask = np.ones(len(pos), dtype=bool)
         if domains is not None:
-            mask &= np.isin(self.domain[pos], [self.domain_categories.index(d) for d in domains if d in self.domain_categories])
+            wanted = [self.domain_categories.index(d) for d in domains if d in self.domain_categories]
+            mask &= np.isin(self.domain[rs.rows], wanted)
         if severities is not None:
             wanted = [self.severities.index(s) for s in severities if s in self.severities]
             mask &= np.isin(self.severity_name[rs.rows], wanted)
@@ -129,26 +144,38 @@ class Prepared:
         return rs
 
     # -- primitives on a record set -------------------------------------------------------------
+    def prefetch(self, rs: RecordSet, windows) -> None:
+        """Count and sum ``rs`` at every window of ``windows`` in one pass (memoised on ``rs``)."""
+        todo = list(dict.fromkeys(w for w in windows if ("window", w) not in rs.memo))
+        if not todo:
+            return
+        counts, sums = engine.interval_count_sum(rs.subj, rs.lo, rs.end, rs.start, rs.value, todo, self.q)
+        for j, w in enumerate(todo):
+            rs.memo[("window", w)] = (counts[:, j], sums[:, j])
+
     def count(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
-        """Records counting at each cutoff; the ``lo`` side is computed once per record set."""
-        if "lo_before" not in rs.memo:
-            rs.memo["lo_before"] = engine.count_before(rs.subj, rs.lo, self.q)
-        return engine.interval_count(rs.subj, rs.lo, rs.hi(window), self.q, lo_before=rs.memo["lo_before"])
+        """Records counting at each cutoff (int64; within ``window`` days of their start when given)."""
+        self.prefetch(rs, [window])
+        return rs.memo[("window", window)][0]
 
     def total(self, rs: RecordSet, window: int | None = None) -> np.ndarray:
-        """Σ value of the records counting at each cutoff; the ``lo`` side is computed once."""
-        if "lo_sum" not in rs.memo:
-            rs.memo["lo_sum"] = engine.sum_before(rs.subj, rs.lo, np.nan_to_num(rs.value), self.q)
-        return engine.interval_sum(rs.subj, rs.lo, rs.hi(window), rs.value, self.q, lo_before=rs.memo["lo_sum"])
+        """Σ value (missing = 0) of the records counting at each cutoff."""
+        self.prefetch(rs, [window])
+        return rs.memo[("window", window)][1]
 
     def decayed(self, rs: RecordSet, window: int | None, tau: float) -> np.ndarray:
         return engine.interval_decayed(rs.subj, rs.lo, rs.hi(window), rs.start, tau, self.q, self.n_subjects)
 
     def last(self, rs: RecordSet) -> np.ndarray:
         """Position in ``rs`` of the most recent known record if it still counts, else −1."""
-        ids = self.dataset.records["record_id"].to_numpy(dtype=object)[rs.rows].astype(str)
-        tie = np.argsort(np.argsort(ids, kind="stable"), kind="stable")  # rank of record_id
-        return engine.interval_last(rs.subj, rs.lo, rs.end, rs.start, self.q, tie=tie)
+        return engine.interval_last(rs.subj, rs.lo, rs.end, rs.start, self.q, tie=self.record_id_rank[rs.rows])
+
+    @cached_property
+    def record_id_rank(self) -> np.ndarray:
+        """Rank of each record's ``record_id`` as text (ties by row), by dataset row."""
+        ids = self.dataset.records["record_id"]
+        text = pa.array(ids.astype("str"), type=pa.large_string())
+        return pc.rank(text, sort_keys="ascending", tiebreaker="first").to_numpy(zero_copy_only=False).astype(np.int64)
 
     def days_since(self, rs: RecordSet, pos: np.ndarray) -> np.ndarray:
         out = np.full(len(pos), np.nan)
@@ -170,31 +197,38 @@ class Prepared:
         return pd.Categorical.from_codes(codes, categories=categories)
 
 
-def _lookup(codes: pd.Index, values) -> np.ndarray:
-    """Positions of ``values`` in the unique ``codes`` (−1 = missing), via one factorize pass.
+def _text(values) -> pa.Array:
+    """``values`` as an Arrow text array (missing = null); no copy for Arrow-backed strings."""
+    values = pd.Series(values) if not isinstance(values, pd.Series | pd.Index) else values
+    return pa.array(values.astype("str"), type=pa.large_string())
 
-    Factorising ``codes`` followed by ``values`` numbers every code by its position (codes
-    are unique and come first), so a value's id is its subject index when below ``len(codes)``.
+
+def _lookup(codes: pd.Index, values, *, text_codes: pa.Array | None = None) -> np.ndarray:
+    """Positions of ``values`` in the unique ``codes`` (−1 = missing), by one Arrow hash lookup.
+
+    Values equal to ``codes`` element by element (the monthly run's cutoffs) are recognised
+    without hashing.
     """
-    values = pd.Series(values)
+    values = pd.Series(values) if not isinstance(values, pd.Series | pd.Index) else values
     if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = _lookup(codes, values.cat.categories.to_series())
-        return np.append(cats, -1)[values.cat.codes.to_numpy()].astype(np.int64)
-    n = len(codes)
-    both = pd.concat([pd.Series(codes, dtype="str"), values.astype("str")], ignore_index=True)
-    ids = pd.factorize(both)[0][n:].astype(np.int64)
-    ids[ids >= n] = -1
-    return ids
+        cats = _lookup(codes, pd.Series(values.cat.categories), text_codes=text_codes)
+        return np.append(cats, -1)[np.asarray(values.cat.codes)].astype(np.int64)
+    keys = _text(codes) if text_codes is None else text_codes
+    text = _text(values)
+    if len(text) == len(keys) and len(text) and pc.all(pc.equal(text, keys), skip_nulls=False).as_py():
+        return np.arange(len(text), dtype=np.int64)
+    found = pc.index_in(text, value_set=keys)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index, text_codes: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     missing = [c for c in ("credit_code", "as_of") if c not in cutoffs.columns]
     if missing:
         raise DataContractError(
             [Problem("cutoffs", None, c, None, "required column is missing",
                      "pass a table with columns credit_code and as_of") for c in missing]
         )
-    subj = _lookup(codes, cutoffs["credit_code"])
+    subj = _lookup(codes, cutoffs["credit_code"], text_codes=text_codes)
     try:
         as_of = pd.to_datetime(cutoffs["as_of"])
     except (ValueError, TypeError) as exc:
@@ -218,6 +252,21 @@ def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index) -> tuple[np.ndarray
     return subj.astype(np.int64), day_numbers(as_of)
 
 
+def _effective_end_days(rec: pd.DataFrame, catalog, start: np.ndarray) -> np.ndarray:
+    """:func:`credit_risk.data.publication.effective_end` as day numbers (``INF`` = open).
+
+    The same rule (``min(end, start + publication_days[kind][severity])``, the data layer's
+    catalogue lookup) on integer days, without building datetime columns.
+    """
+    days = publication_days(rec, catalog)
+    expiry = np.full(len(rec), engine.INF, dtype=np.int64)
+    has = ~np.isnan(days)
+    expiry[has] = np.minimum(start[has] + days[has].astype(np.int64), engine.INF)
+    if "end" not in rec.columns:
+        return expiry
+    return np.minimum(day_numbers(rec["end"]), expiry)
+
+
 def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     """Encode ``dataset`` and ``cutoffs`` (columns ``credit_code``, ``as_of``).
 
@@ -228,34 +277,37 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
         (table ``cutoffs``, 1-based row).
     """
     ent = dataset.enterprises
-    codes = pd.Index(ent["credit_code"].astype(object))
-    cut_subj, cut_day = _cutoff_problems(cutoffs, codes)
+    codes = pd.Index(ent["credit_code"])
+    text_codes = _text(codes)
+    cut_subj, cut_day = _cutoff_problems(cutoffs, codes, text_codes)
     rec = dataset.records
-    subj = _lookup(codes, rec["credit_code"])
+    subj = _lookup(codes, rec["credit_code"], text_codes=text_codes)
+    # records grouped by subject (stable: dataset order within a subject)
+    order = np.arange(len(subj)) if not np.any(subj[1:] < subj[:-1]) else np.argsort(subj, kind="stable")
     start = day_numbers(rec["start"])
     pub = day_numbers(rec["published_on"].fillna(rec["start"]))
     kind = pd.Categorical(rec["kind"])
     catalog = dataset.catalog
     severity_names = tuple(getattr(catalog, "severity_values", catalog.severities))
-    sev_name = pd.Categorical(rec["severity"].astype(object), categories=list(severity_names)).codes.astype(np.int64)
+    sev_name = codes_of(rec["severity"], severity_names).astype(np.int64)
     # rank within each record's kind scale (the kind's severity_scale, else the catalogue's)
-    ranks = catalog.severity_ranks(rec["kind"].astype(object).to_numpy(), rec["severity"].astype(object).to_numpy())
+    ranks = catalog.severity_ranks(rec["kind"], rec["severity"])
     sev_codes = np.where(np.isnan(ranks), -1, np.nan_to_num(ranks, nan=-1)).astype(np.int64)
-    # The one publication rule of the data layer (shared with the inspection scheduler).
-    eff_end = day_numbers(effective_end(rec, dataset.catalog))
+    eff_end = _effective_end_days(rec, catalog, start)
     outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
     domain = pd.Categorical(rec["domain"])
     value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
     records = RecordSet(
-        subj=subj,
-        start=start,
-        lo=np.maximum(pub, start),
-        end=eff_end,
-        value=value,
-        severity=sev_codes.astype(np.int8),
-        outcome=outcome.codes.astype(np.int64),
-        rows=np.arange(len(rec)),
+        subj=subj[order],
+        start=start[order],
+        lo=np.maximum(pub, start)[order],
+        end=eff_end[order],
+        value=value[order],
+        severity=sev_codes.astype(np.int8)[order],
+        outcome=outcome.codes.astype(np.int64)[order],
+        rows=order,
     )
+    kind_pos = kind.codes[order]  # int8/int16: a radix sort
     return Prepared(
         dataset=dataset,
         codes=codes,
@@ -264,8 +316,10 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
         cutoff_day=cut_day,
         records=records,
         kind=kind.codes.astype(np.int64),
-        kind_order=np.argsort(kind.codes, kind="stable"),
-        kind_bounds=np.searchsorted(np.sort(kind.codes), np.arange(len(kind.categories) + 1)),
+        kind_order=np.argsort(kind_pos, kind="stable"),
+        kind_bounds=np.count_nonzero(kind_pos < 0) + np.concatenate(
+            [[0], np.cumsum(np.bincount(kind_pos[kind_pos >= 0], minlength=len(kind.categories)))]
+        ),
         domain=domain.codes.astype(np.int64),
         kind_categories=tuple(map(str, kind.categories)),
         domain_categories=tuple(map(str, domain.categories)),

@@ -33,13 +33,17 @@ from credit_risk.features.spec import AggregateGroup, FeatureSpec
 __all__ = ["adverse_share", "build_aggregates", "group_features", "share"]
 
 
-def _max_severity(p: Prepared, rs, window: int) -> np.ndarray:
+def _max_severity(p: Prepared, rs, window: int, windows=()) -> np.ndarray:
+    """Highest severity rank counting in the window (``windows``: every window to compute at once)."""
     total = p.count(rs, window)
     out = np.where(total > 0, 0.0, np.nan)
     top = int(rs.severity.max()) if len(rs.severity) else 0
     for rank in range(1, top + 1):
-        sub = rs.take(rs.severity >= rank)
+        if ("at_least", rank) not in rs.memo:
+            rs.memo[("at_least", rank)] = rs.take(rs.severity >= rank)
+        sub = rs.memo[("at_least", rank)]
         if len(sub.subj):
+            p.prefetch(sub, [window, *windows])
             out[p.count(sub, window) > 0] = rank
     return out
 
@@ -64,11 +68,16 @@ def share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def adverse_share(p: Prepared, kinds, window: int, **filters) -> np.ndarray:
-    """Share of records of ``kinds`` with a concluded outcome in the window that are adverse."""
+def adverse_share(p: Prepared, kinds, window: int, windows=(), **filters) -> np.ndarray:
+    """Share of records of ``kinds`` with a concluded outcome in the window that are adverse.
+
+    ``windows``: every window the caller will ask for (computed in the same pass).
+    """
     adverse, concluded = _outcome_sets(p, kinds)
-    num = p.count(p.select(kinds=kinds, outcomes=adverse, **filters), window)
-    den = p.count(p.select(kinds=kinds, outcomes=concluded, **filters), window)
+    sets = [p.select(kinds=kinds, outcomes=adverse, **filters), p.select(kinds=kinds, outcomes=concluded, **filters)]
+    for rs in sets:
+        p.prefetch(rs, [window, *windows])
+    num, den = (p.count(rs, window) for rs in sets)
     return share(num.astype(float), den.astype(float))
 
 
@@ -77,6 +86,14 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
     f = group.filter
     outcomes = f.outcomes_in(p.dataset.catalog)
     rs = p.select(kinds=f.kinds, domains=f.domains, severities=f.severities, outcomes=outcomes)
+    expanded = group.expand(tau)
+    # every window this group counts or sums, computed in one pass over the records
+    windows = [w for agg, w, _ in expanded if agg in ("count", "sum", "mean", "max_severity", "adverse_share")]
+    if any(agg == "trend" for agg, _, _ in expanded):
+        windows += list(group.trend_pair)
+    if any(agg in ("active_count", "active") for agg, _, _ in expanded):
+        windows.append(None)
+    p.prefetch(rs, windows)
     counts: dict[int | None, np.ndarray] = {}
 
     def count(w):
@@ -87,13 +104,15 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
     last_pos = None
     valued = None
     out = []
-    for agg, w, info in group.expand(tau):
+    for agg, w, info in expanded:
         if agg == "count":
             values = count(w).astype(np.float64)
         elif agg == "sum":
             values = p.total(rs, w)
         elif agg == "mean":
-            valued = rs.take(~np.isnan(rs.value)) if valued is None else valued
+            if valued is None:
+                valued = rs.take(~np.isnan(rs.value))
+                p.prefetch(valued, windows)
             values = share(p.total(valued, w), p.count(valued, w).astype(float))
         elif agg == "last_value":
             valued = rs.take(~np.isnan(rs.value)) if valued is None else valued
@@ -101,9 +120,9 @@ def group_features(p: Prepared, group: AggregateGroup, tau: float) -> list[tuple
             values = np.full(len(pos), np.nan)
             values[pos >= 0] = valued.value[pos[pos >= 0]]
         elif agg == "adverse_share":
-            values = adverse_share(p, f.kinds, w, domains=f.domains, severities=f.severities)
+            values = adverse_share(p, f.kinds, w, windows, domains=f.domains, severities=f.severities)
         elif agg == "max_severity":
-            values = _max_severity(p, rs, w)
+            values = _max_severity(p, rs, w, windows)
         elif agg == "decayed_count":
             values = p.decayed(rs, w, tau)
         elif agg == "trend":
