@@ -505,7 +505,7 @@ def run_training(
         created_at=_now(), code_version=_code_version(),
         truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet", labels=table,
     )
-    if report:
+    if report and getattr(result, "bundles", None):  # a run that saved no bundle has no report
         from credit_risk.report.runs import training_report
 
         run_dir = Path(next(iter(result.bundles.values()))).parent.parent
