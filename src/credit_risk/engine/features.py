@@ -45,7 +45,7 @@ from credit_risk.features.matrix import VIEWS, FeatureMatrix
 from credit_risk.features.prepared import prepare
 from credit_risk.features.spec import FeatureSpec, load_feature_spec
 
-__all__ = ["FeatureJob", "build_features_spark", "feature_frame"]
+__all__ = ["FeatureJob", "build_features_spark", "feature_frame", "ns_text", "read_features"]
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,9 @@ class FeatureJob:
             raise ConfigError(f"a Spark partition built columns {list(X.columns)[:5]}… unlike the driver's "
                               f"{list(self.out_template)[:5]}…; report this bug")
         self._cross_columns(ds, cutoffs, X)
-        out = pd.DataFrame({_ROW: cut[_ROW].to_numpy(dtype=np.int64)})
+        out = pd.DataFrame({_ROW: cut[_ROW].to_numpy(dtype=np.int64),
+                            "_credit_code": cutoffs["credit_code"].astype(object).to_numpy(),
+                            "_as_of": ns_text(cutoffs["as_of"])})
         ent = ds.enterprises.drop_duplicates("credit_code").set_index("credit_code")["industry"]
         industry = cutoffs["credit_code"].astype(object).map(ent.astype(object))
         out["_industry"] = industry.where(industry.notna(), None).astype(object).to_numpy()
@@ -288,7 +290,7 @@ class FeatureJob:
         return arrow_ready(pd.DataFrame({c: pd.Series([], dtype=t) for c, t in self.schema_columns()}))
 
     def schema_columns(self) -> list[tuple[str, str]]:
-        cols = [(_ROW, "int64"), ("_industry", "object")]
+        cols = [(_ROW, "int64"), ("_credit_code", "object"), ("_as_of", "object"), ("_industry", "object")]
         for c, dtype in self.out_template.items():
             cols.append((c, "object" if isinstance(dtype, pd.CategoricalDtype) else "float64"))
         return cols
@@ -304,6 +306,12 @@ class FeatureJob:
             if name in tpl:
                 tpl[name] = pd.CategoricalDtype(cats)
         return tpl
+
+
+def ns_text(dates: pd.Series) -> np.ndarray:
+    """Datetimes as their integer nanoseconds in text (exact for any time of day; what the keys travel as)."""
+    ns = pd.to_datetime(dates).to_numpy(dtype="datetime64[ns]").view(np.int64)
+    return np.array([str(v) for v in ns.tolist()], dtype=object)
 
 
 def _encode_features(out: pd.DataFrame, X: pd.DataFrame) -> pd.DataFrame:

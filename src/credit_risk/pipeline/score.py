@@ -38,6 +38,7 @@ from credit_risk.chunked import write_chunked
 from credit_risk.config import from_mapping
 from credit_risk.data import CreditDataset
 from credit_risk.data.cutoffs import active_cutoffs, checked_cutoffs
+from credit_risk.engine import check_engine
 from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.explain import Explainer, Explanation
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
@@ -482,8 +483,12 @@ def score_dataset(
     run_history: str | Path | None = None,
     run_config: MonitoringConfig | None = None,
     reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
+    engine: str = "pandas",
 ) -> Path:
     """Score every active subject as of ``as_of`` and write one Parquet file atomically.
+
+    ``engine="spark"`` builds and scores the rows on Apache Spark (:mod:`credit_risk.engine`),
+    with the same output.
 
     ``reasons_for`` (:class:`ReasonsFor`) chooses who gets reasons and a portrait: by default
     tiers C and D (:data:`MONTHLY_REASONS_FOR`), ``"all"`` for everyone; the others' reason and
@@ -515,7 +520,8 @@ def score_dataset(
     logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
     path = _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
                        model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
-                       progress=progress, threads=threads, model_sha256=model_sha256, reasons_for=reasons_for)
+                       progress=progress, threads=threads, model_sha256=model_sha256, reasons_for=reasons_for,
+                       engine=engine)
     _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
             model_version=model_version, model_sha256=model_sha256)
     return path
@@ -538,6 +544,7 @@ def score_cutoffs(
     run_history: str | Path | None = None,
     run_config: MonitoringConfig | None = None,
     reasons_for: ReasonsFor | str = MONTHLY_REASONS_FOR,
+    engine: str = "pandas",
 ) -> Path:
     """Score each ``(credit_code, as_of)`` row as of its own date and write one Parquet file atomically.
 
@@ -561,7 +568,7 @@ def score_cutoffs(
     path = _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
                        model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
                        previous=previous, progress=progress, threads=threads, model_sha256=model_sha256,
-                       reasons_for=reasons_for)
+                       reasons_for=reasons_for, engine=engine)
     _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
             model_version=model_version, model_sha256=model_sha256)
     return path
@@ -583,6 +590,7 @@ def _score_rows(
     threads: int | None,
     model_sha256: str | None,
     reasons_for: ReasonsFor | str,
+    engine: str = "pandas",
 ) -> Path:
     """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk."""
     trained = bundle.model
@@ -595,6 +603,17 @@ def _score_rows(
     selection.check(trained.tiers.labels_)
     _set_threads(trained, threads if threads is not None else _cores())
     bundle.check_schema(dataset.schema_fingerprint())
+    if check_engine(engine) == "spark":  # the same rows on Spark (credit_risk.engine)
+        from functools import partial
+
+        from credit_risk.engine.score import score_rows_spark
+
+        return score_rows_spark(
+            trained, dataset, cutoffs, spec=bundle_feature_spec(bundle), feature_names=bundle.feature_names,
+            check_features=bundle.check_features, labels=(model_name, model_version), out=out, previous=previous,
+            score=partial(score_frame, k=k, previous=previous, reasons_for=selection), chunk_size=chunk_size,
+            identity=(model_sha256 or _bundle_digest(bundle), model_name, model_version, when, str(k),
+                      selection.digest()), progress=progress)
     with _phase("features"):
         features = build_features(dataset, cutoffs, bundle_feature_spec(bundle))
         bundle.check_features(features)
