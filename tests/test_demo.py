@@ -45,6 +45,24 @@ def test_demo_writes_every_output(demo, capsys):
     assert not any("inspector" in c for c in disclosure.columns)
 
 
+def test_monitor_and_warn_commands_run_on_the_two_demo_runs(demo, tmp_path, capsys):
+    """The demo scores two months and records both runs; monitor and warn compare them (issue 14)."""
+    out = demo / "out"
+    assert (out / "monitoring" / "checks.csv").exists() and (out / "warnings" / "warnings.csv").exists()
+    runs = sorted(p.parent for p in (out / "runs").glob("*/run.json"))
+    assert len(runs) == 2 and runs[0].name < runs[1].name  # the month before, then the as-of month
+    capsys.readouterr()
+    assert main(["monitor", "--reference", str(runs[0]), "--current", str(runs[1]), "--data", str(SAMPLE),
+                 "--out", str(tmp_path / "monitor")]) == 0
+    assert "score PSI" in capsys.readouterr().out
+    checks = pd.read_csv(tmp_path / "monitor" / "checks.csv")
+    assert checks.equals(pd.read_csv(out / "monitoring" / "checks.csv"))  # what make demo wrote
+    assert main(["warn", "--reference", str(runs[0]), "--current", str(runs[1]),
+                 "--out", str(tmp_path / "warn")]) == 0
+    assert "subject(s) flagged" in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "warn" / "warnings.csv")) == len(pd.read_csv(out / "warnings" / "warnings.csv"))
+
+
 def test_plan_command_is_reproducible(demo, tmp_path):
     from credit_risk.data import load_dataset
     from credit_risk.demo import synthetic_roster
