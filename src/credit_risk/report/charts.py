@@ -167,6 +167,6 @@ def importance_svg(importance: pd.DataFrame, *, top: int = 15) -> str:
                "relations": "#5d4037", "context": "#607d8b"}
     ax.barh(t["feature"].astype(str), t["mean_abs_shap"].to_numpy(float),
             color=[palette.get(str(v), "#607d8b") for v in t.get("view", ["context"] * len(t))])
-    _style(ax, title="What drives the generic model (mean |SHAP|, log-odds)", xlabel="mean |SHAP|", ylabel="")
+    _style(ax, title="What drives the generic model", xlabel="mean |SHAP| (log-odds)", ylabel="")
     ax.tick_params(axis="y", labelsize=7)
     return figure_svg(fig, label="Feature importance")

@@ -597,8 +597,9 @@ _INTENDED_USE = (
 _LIMITS = (
     "Outcomes exist only where someone inspected (selective labels): population figures rest on the recorded "
     "inclusion probabilities (1/p weights). Figures come from one out-of-time test slice; small groups are "
-    "pooled. A reason shown to a subject is an association in past data, not a cause. The model must not be "
-    "used for decisions about natural persons, nor with inspector identity as a feature.")
+    "pooled. A reason shown to a subject is an association in past data, not a cause. It scores market "
+    "subjects from public records and is no evaluation of natural persons; inspector identity is never a feature "
+    "(it predicts who looked, not what was there).")
 
 
 def _model_card(inp: ReportInputs) -> str:
@@ -647,11 +648,15 @@ def _model_card(inp: ReportInputs) -> str:
     parts.append("<h3>Intended use</h3>" + f"<p>{_e(_INTENDED_USE)}</p>")
     parts.append("<h3>Limits</h3>" + f"<p>{_e(_LIMITS)}</p>")
     if r is not None and r.groups is not None and len(r.groups):
-        g = r.groups
+        g = r.groups.copy()
+        g.loc[g["group"] == "region", "value"] = g.loc[g["group"] == "region", "value"].map(_city_name)
         fair = (g.groupby("group").agg(groups=("value", "size"), auc_min=("auc", "min"), auc_max=("auc", "max"),
                                        rate_min=("event_rate", "min"), rate_max=("event_rate", "max"),
                                        rising=("tiers_increasing", "sum") if "tiers_increasing" in g else ("value", "size"))
                 .reset_index())
+        ranked = g.dropna(subset=["auc"]).sort_values("auc")
+        worst = ranked.groupby("group")["value"].first()
+        fair.insert(2, "ranked least well", fair["group"].map(worst).fillna("–").to_numpy())
         parts.append("<h3>Fairness by group</h3>")
         parts.append(table_html(fair, table_id="card-fairness",
                                 formats={"rate_min": fmt_percent, "rate_max": fmt_percent, "groups": fmt_count,
@@ -661,6 +666,7 @@ def _model_card(inp: ReportInputs) -> str:
                                          "rising": "groups whose event rate rises A → D"},
                                 definitions={"auc_min": "AUC (population-weighted) of the worst-ranked group: the model "
                                              "orders that group's subjects least well",
+                                             "ranked least well": "the group of lowest AUC (look at it first)",
                                              "rate_min": "population-weighted event rate of the group with the "
                                              "lowest rate"}))
     return _section("model-card", "Model card 模型说明", "".join(parts))
