@@ -135,3 +135,17 @@ def test_free_form_regions_get_a_map_too():
     page = render_html(ReportInputs(title="sf", scores=scores, enterprises=ent))
     assert page.count('class="tile"') == 4 * page.count('class="tilemap"')
     assert ">94110<" in page and "名称" not in page
+
+
+def test_a_measure_of_ones_own_colours_the_map_too():
+    from credit_risk.exceptions import ConfigError
+    from credit_risk.report import Measure
+
+    scores = _scores()
+    regions = scores["credit_code"].str[2:8]
+    visits = Measure("visits", "visits per 100 subjects", 100 * regions.value_counts() / 60, regions.value_counts(),
+                     percent=False)
+    page = render_html(ReportInputs(title="t", scores=scores, measures=[visits]))
+    assert 'id="measure-visits"' in page and 'data-measure="visits"' in page and "visits per 100 subjects" in page
+    with pytest.raises(ConfigError, match=r"map measure key 'visits per 100' must start with a letter"):
+        Measure("visits per 100", "x", visits.values, visits.subjects, percent=False)

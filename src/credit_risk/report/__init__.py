@@ -7,8 +7,9 @@ that opens without network access (inline SVG charts and map, no script, no web 
 
 from credit_risk.report.load import bundle_parts, read_monitoring, read_plan, read_warnings
 from credit_risk.report.render import ReportInputs, actionable_reasons, render_html, write_report
+from credit_risk.report.tilemap import Measure
 
 __all__ = [
-    "ReportInputs", "actionable_reasons", "bundle_parts", "read_monitoring", "read_plan", "read_warnings",
+    "Measure", "ReportInputs", "actionable_reasons", "bundle_parts", "read_monitoring", "read_plan", "read_warnings",
     "render_html", "write_report",
 ]

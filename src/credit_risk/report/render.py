@@ -101,6 +101,9 @@ class ReportInputs:
         The monitoring checks (``check, value, verdict, detail``).
     monitoring_runs : tuple of str
         The reference and current run compared.
+    measures : sequence of Measure
+        More values per region to colour the map by (:class:`~credit_risk.report.tilemap.Measure`),
+        after the built-in ones (share of C/D subjects, share of D, mean probability, …).
     notes : sequence of str
         Extra lines for the summary (e.g. where the files are).
     """
@@ -119,6 +122,7 @@ class ReportInputs:
     warnings: pd.DataFrame | None = None
     monitoring: pd.DataFrame | None = None
     monitoring_runs: tuple[str, ...] = ()
+    measures: Sequence[Measure] = ()
     notes: Sequence[str] = ()
 
 
@@ -344,6 +348,8 @@ def _map_section(inp: ReportInputs) -> str:
         base = _regions_of(s["credit_code"], inp.enterprises).dropna().astype(str).value_counts()
         measures["warn"] = Measure("warn", "early warnings per 100 subjects scored",
                                    100 * per.reindex(base.index).fillna(0) / base, base, percent=False)
+    for extra in inp.measures:
+        measures[extra.key] = extra
     if not measures:
         return ""
     regions = set()

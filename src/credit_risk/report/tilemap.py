@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from credit_risk.data.synthetic.regions import CITIES, COUNTIES
+from credit_risk.exceptions import ConfigError
 from credit_risk.report.zhejiang import CITY_EN, COUNTY_EN, COUNTY_POSITION
 
 __all__ = ["Measure", "colour_scale", "region_frame", "short_name_zh", "tile_layout", "tile_map_svg"]
@@ -147,9 +149,20 @@ class Measure:
         Subjects per region behind each value (regions below :data:`MIN_SUBJECTS` are grey).
     percent : bool
         Format as a percentage.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = Measure("visits", "visits per 100 subjects", pd.Series({"330106": 4.2}), pd.Series({"330106": 50}),
+    ...             percent=False)
+    >>> m.fmt(4.2)
+    '4.20'
     """
 
     def __init__(self, key: str, label: str, values: pd.Series, subjects: pd.Series, *, percent: bool):
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", str(key)):
+            raise ConfigError(f"map measure key {key!r} must start with a letter and hold only letters, digits, _ "
+                              "and - (it names the page's elements); rename it, e.g. 'visits_per_100'")
         self.key, self.label, self.percent = key, label, percent
         self.values = values.astype(float)
         self.subjects = subjects.astype(float)
