@@ -21,6 +21,7 @@ logged line.
 from __future__ import annotations
 
 import codecs
+import csv
 import dataclasses
 import hashlib
 import logging
@@ -29,6 +30,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import yaml
 
 from credit_risk.atomic import write_parquet, write_text
@@ -277,13 +280,51 @@ def _encoding_problem(path: Path, declared: str, exc: UnicodeDecodeError) -> Pro
 
 def _read_table(path: Path, encoding: str) -> pd.DataFrame:
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        # One block per column: no consolidation copy of millions of dates and numbers.
+        return pd.read_parquet(path, to_pandas_kwargs={"split_blocks": True, "self_destruct": True})
+    fast = _read_csv_arrow(path, encoding)
+    if fast is not None:
+        return fast
     # Everything as text: the validator types each column and reports what it cannot read.
     # UTF-8 is read as utf-8-sig: a byte-order mark is harmless.
     return pd.read_csv(
         path, dtype=str, keep_default_na=False, na_values=[""],
         encoding="utf-8-sig" if encoding == "utf-8" else encoding,
     )
+
+
+def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
+    """The CSV file read by Arrow's multi-threaded reader, every column as text; None when unsure.
+
+    The result equals the pandas reader's (``dtype=str``, only an empty field is missing). Any
+    file this reader would read differently or not at all -- ragged rows, a repeated, empty or
+    multi-line header, bytes that are not of the declared encoding -- returns None, and the
+    pandas reader reads it (or raises the error that is reported).
+    """
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    try:
+        with path.open(encoding=codec, newline="") as fh:
+            names = next(csv.reader(fh))
+    except (StopIteration, UnicodeDecodeError, csv.Error):
+        return None
+    if not names or len(set(names)) != len(names) or any(not n or "\n" in n or "\r" in n for n in names):
+        return None
+    try:
+        table = pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
+                null_values=[""], quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowException, UnicodeDecodeError, ValueError, LookupError):
+        return None
+    if table.column_names != names or any(not pa.types.is_string(t) for t in table.schema.types):
+        return None
+    text = pd.StringDtype(na_value=float("nan"))
+    return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper={pa.string(): text}.get)
 
 
 def _read_manifest(root: Path) -> DatasetManifest:
@@ -430,7 +471,11 @@ def write_dataset(dataset: CreditDataset, path: str | Path) -> list[Path]:
         if frame is None:
             continue
         target = root / f"{name}.parquet"
-        write_parquet(frame, target)
+        # Contract text columns are Arrow `str` in memory; written as before (Parquet `string`,
+        # pandas type `unicode`) so that the same data gives the same bytes across versions.
+        text = [c.name for c in TABLES[name].columns if c.type in ("id", "str")
+                and isinstance(frame[c.name].dtype, pd.StringDtype)]
+        write_parquet(frame.astype(dict.fromkeys(text, object)) if text else frame, target)
         written.append(target)
     manifest = _with(dataset.manifest, catalog=None, dates={}, encoding="utf-8")
     if dataset.catalog != load_catalog():

@@ -179,9 +179,16 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     spec = spec if spec is not None else DateSpec()
     declared = _COARSENESS[spec.precision or "day"]
     # Arrow's regular expressions run over the whole column in C++ (no per-row Python).
-    arr = pc.utf8_trim_whitespace(
-        pa.array(text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True)
-    )
+    arrow = _arrow_text(text)
+    arr = pc.utf8_trim_whitespace(arrow if arrow is not None else pa.array(
+        text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True
+    ))
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if "YYYY-MM-DD" in spec.effective_formats and spec.precision in (None, "day"):
+        days = _iso_days(arr, np.asarray(present, dtype=bool))
+        if days is not None:  # every value a valid ISO day in range: nothing to report
+            return pd.Series(days, index=text.index), []
     n = len(arr)
     y, m, d = (np.full(n, np.nan) for _ in range(3))
     precision = np.zeros(n, dtype="int64")
@@ -231,6 +238,36 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     _issue(issues, n, np.flatnonzero(impossible), "not a date",
            "write dates as YYYY-MM-DD (that month or day does not exist)")
     return pd.Series(days.astype("datetime64[ns]"), index=text.index), issues
+
+
+def _iso_days(arr: pa.Array, present: np.ndarray) -> np.ndarray | None:
+    """``datetime64[ns]`` of a column whose every present value is an ISO ``YYYY-MM-DD`` day, else None.
+
+    One Arrow cast parses the whole column (strict: exactly ``YYYY-MM-DD`` of a real calendar
+    day). When any value is written otherwise, or its year lies outside the range pandas holds,
+    None sends the column through the format-by-format reading, which names each problem.
+    """
+    values = arr if present.all() else pc.if_else(pa.array(present), arr, pa.scalar(None, arr.type))
+    try:
+        days = pc.cast(values, pa.date32()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
+        return None
+    days = days.astype("datetime64[D]")
+    known = ~np.isnat(days)
+    if not np.array_equal(known, present):
+        return None
+    year = days[known].astype("datetime64[Y]").astype("int64") + 1970
+    if len(year) and (year.min() < MIN_YEAR or year.max() > MAX_YEAR):
+        return None
+    return days.astype("datetime64[ns]")
+
+
+def _arrow_text(text: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow strings behind a pandas ``str`` column, without a copy (None otherwise)."""
+    dtype = text.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return text.array.__arrow_array__()
+    return None
 
 
 def roll_to_precision(dates: pd.Series, spec: DateSpec | None) -> pd.Series:

@@ -8,6 +8,14 @@ declared type is a problem, not a missing value. The only defaults applied are t
 contract's own: ``published_on`` defaults to ``start`` and ``severity`` to the kind's
 ``default_severity``.
 
+Speed (issue 17): the pass over millions of records costs about what reading them costs. Text
+stays in Arrow (pandas' ``str`` dtype; an ``object`` column of text is converted once) and is
+checked with Arrow kernels; coded columns (kind, domain, severity, outcome, source, region,
+industry, relation) are checked once per distinct value and mapped back through their codes;
+subjects are looked up with one Arrow hash join (``index_in``); a key is unique when it is sorted
+or when its dictionary has one entry per row. Row numbers, values and first-seen rows of a
+problem are computed on the failure path only.
+
 One rule for numbers and dates:
 
 - **impossible** values are errors: ``inf``, ``1e400`` and ``NaN`` written as numbers; dates
@@ -31,6 +39,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from credit_risk.data import credit_code
 from credit_risk.data.catalog import Catalog
@@ -60,6 +70,7 @@ WARN_EXAMPLES = 5
 _REGION = re.compile(r"[0-9]{6}")
 _INDUSTRY = re.compile(r"[A-T](?:[0-9]{2}(?:[0-9]{1,2})?)?")
 _NAN_TEXT = r"[+-]?(?:nan|inf|infinity)"
+_DAY_NS = 86_400 * 10**9
 
 #: Event dates outside this window are impossible for a record of the past.
 EARLIEST_EVENT = pd.Timestamp("1900-01-01")
@@ -94,16 +105,27 @@ class _Collector:
         self.files = files
         self.raw: dict[str, pd.DataFrame] = {}
         self.problems: list[Problem] = []
+        self._coded: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def file(self, table: str) -> str:
         return self.files.get(table, table)
 
+    def coded(self, df: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(codes, distinct values)`` of a typed coded column, computed once per table and column."""
+        key = (id(df), column)
+        if key not in self._coded:
+            self._coded[key] = _codes(df[column])
+        return self._coded[key]
+
+    def forget(self, df: pd.DataFrame, column: str) -> None:
+        self._coded.pop((id(df), column), None)
+
     def rows(self, table: str, df: pd.DataFrame, mask, column: str | None, message: str, fix: str, values=None):
         """Record one problem per offending row (capped), given a boolean mask over ``df``."""
         mask = np.asarray(mask, dtype=bool)
-        positions = np.flatnonzero(mask)
-        if len(positions) == 0:
+        if not mask.any():
             return
+        positions = np.flatnonzero(mask)
         source = self.raw.get(table, df)  # report values as they arrived, not as typed
         raw_col = source[column] if column is not None and column in source.columns else None
         for pos in positions[:MAX_ROWS_PER_CHECK]:
@@ -123,13 +145,27 @@ class _Collector:
 
     def warn(self, table: str, mask, column: str, what: str) -> None:
         """Log one WARNING for implausible-but-possible values: count and example rows."""
-        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if len(positions):
+        mask = np.asarray(mask, dtype=bool)
+        if mask.any():
+            positions = np.flatnonzero(mask)
             examples = ", ".join(f"{p + 1:,}" for p in positions[:WARN_EXAMPLES])
             logger.warning(
                 "%s, column '%s': %s row(s) %s (accepted as possible; check them), e.g. row(s) %s",
                 self.file(table), column, f"{len(positions):,}", what, examples,
             )
+
+
+# -- vectorised kernels -------------------------------------------------------------------------
+def _arrow_text(series: pd.Series) -> pa.ChunkedArray | None:
+    """The Arrow string array behind a ``str`` column (no copy); None for any other column."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        return series.array.__arrow_array__()
+    if isinstance(dtype, pd.ArrowDtype) and (
+        pa.types.is_string(dtype.pyarrow_dtype) or pa.types.is_large_string(dtype.pyarrow_dtype)
+    ):
+        return series.array.__arrow_array__()
+    return None
 
 
 def _all_text(series: pd.Series) -> bool:
@@ -139,16 +175,145 @@ def _all_text(series: pd.Series) -> bool:
     return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
+def _as_str(series: pd.Series) -> pd.Series:
+    """A text column as pandas' Arrow-backed ``str`` dtype (converted once when it is ``object``)."""
+    return series if _arrow_text(series) is not None else series.astype("str")
+
+
+def _to_numpy_bool(values, fill: bool) -> np.ndarray:
+    return pc.fill_null(values, fill).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
 def _present(series: pd.Series) -> np.ndarray:
-    """Non-missing and, for text, non-blank."""
+    """Non-missing and, for text, non-blank (empty or whitespace only: Arrow's Unicode White_Space)."""
+    arrow = _arrow_text(series)
+    if arrow is not None:
+        blank = pc.or_kleene(pc.equal(pc.binary_length(arrow), 0), pc.utf8_is_space(arrow))
+        return ~_to_numpy_bool(blank, True)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = pd.Series(np.asarray(series.cat.categories, dtype=object))
+        ok = np.append(_present(categories), False)
+        return ok[series.cat.codes.to_numpy()]
     present = series.notna().to_numpy().copy()
     if _all_text(series):
-        blank = series[present].str.strip().eq("").to_numpy(dtype=bool)
-        present[np.flatnonzero(present)[blank]] = False
-    elif series.dtype == object or pd.api.types.is_string_dtype(series):
+        return _present(series.astype("str"))
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
         blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         present &= ~blank
     return present
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, distinct values)`` of a column: -1 codes a missing value.
+
+    A categorical gives its own codes; Arrow text is dictionary-encoded in C++; anything else
+    goes through ``pd.factorize``. Checks then run once per distinct value.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.intp), np.asarray(series.cat.categories, dtype=object)
+    arrow = _arrow_text(series)
+    if arrow is not None:
+        encoded = pc.dictionary_encode(arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0))
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+        return codes, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes.astype(np.intp), np.asarray(uniques, dtype=object)
+
+
+def _per_value(codes: np.ndarray, per_unique, missing) -> np.ndarray:
+    """Spread one result per distinct value over the rows (``missing`` where the code is -1)."""
+    per_unique = np.asarray(per_unique)
+    if per_unique.size == 0:
+        per_unique = per_unique.astype(np.asarray(missing).dtype)
+    return np.append(per_unique, np.asarray([missing], dtype=per_unique.dtype))[codes]
+
+
+def _isin(codes: np.ndarray, uniques: np.ndarray, allowed) -> np.ndarray:
+    """Rows whose value is in ``allowed`` (False where missing)."""
+    allowed = set(allowed)
+    return _per_value(codes, np.fromiter((u in allowed for u in uniques), bool, len(uniques)), False)
+
+
+def _index_in(series: pd.Series, value_set: pa.Array) -> np.ndarray:
+    """Position of each row's text in ``value_set`` (-1 when missing or absent): one Arrow hash join."""
+    arrow = _arrow_text(series)
+    if arrow is None:
+        arrow = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
+    found = pc.index_in(arrow, value_set=value_set.cast(arrow.type))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+
+
+def _arrow_numbers(raw: pd.Series, present: np.ndarray) -> np.ndarray | None:
+    """float64 of an Arrow text column when Arrow's parser reads every present value, else None.
+
+    Arrow reads what ``pd.to_numeric`` reads (``1e400`` is inf, ``nan`` is NaN; both are then
+    reported) and refuses the rest (padding, thousands separators, ``1_000``), which then go
+    through ``pd.to_numeric`` as before.
+    """
+    arrow = _arrow_text(raw)
+    if arrow is None:
+        return None
+    whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    if not present.all():
+        whole = pc.if_else(pa.array(present), whole, pa.scalar(None, whole.type))
+    try:
+        return pc.cast(whole, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
+def _strictly_sorted(df: pd.DataFrame, key: list[str]) -> bool:
+    """True when no key is missing and the rows are in strictly increasing key order (so no key repeats).
+
+    Exports are usually sorted by their key: then uniqueness costs one comparison per row and
+    column, no hashing. Text compares bytewise (any strict order proves uniqueness).
+    """
+    n = len(df)
+    if n < 2:
+        return n == 0 or not any(df[k].isna().any() for k in key)
+    less, equal = np.zeros(n - 1, dtype=bool), np.ones(n - 1, dtype=bool)
+    for k in key:
+        series = df[k]
+        arrow = _arrow_text(series)
+        if arrow is not None:
+            if arrow.null_count:
+                return False
+            whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+            before, after = whole.slice(0, n - 1), whole.slice(1)
+            lt = _to_numpy_bool(pc.less(before, after), False)
+            eq = _to_numpy_bool(pc.equal(before, after), False) if equal.any() else equal
+        elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_dtype(series):
+            if pd.api.types.is_bool_dtype(series) or series.isna().any():
+                return False
+            values = series.to_numpy()
+            lt, eq = values[:-1] < values[1:], values[:-1] == values[1:]
+        else:
+            return False
+        less |= equal & lt
+        equal &= eq
+        if not equal.any():
+            break
+    return bool(less.all())
+
+
+def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """``df.duplicated(key, keep="first")`` over integer codes (missing values equal each other)."""
+    n = len(df)
+    if _strictly_sorted(df, key):
+        return np.zeros(n, dtype=bool)
+    combined = np.zeros(n, dtype=np.int64)
+    groups = 1
+    for k in key:
+        codes, uniques = pd.factorize(df[k], use_na_sentinel=True) if _arrow_text(df[k]) is None else _codes(df[k])
+        width = len(uniques) + 1
+        if groups * width >= 2**62:
+            combined, uniq = pd.factorize(combined)
+            groups = len(uniq)
+        combined = combined * width + (np.asarray(codes, dtype=np.int64) + 1)
+        groups *= width
+    if len(key) == 1 and len(uniques) == n:
+        return np.zeros(n, dtype=bool)
+    return pd.Series(combined).duplicated(keep="first").to_numpy()
 
 
 def _near_match(name: str, columns) -> str | None:
@@ -165,15 +330,28 @@ def _type_dates(
     out: pd.DataFrame,
 ) -> pd.Series:
     where = f"{table}.{c.name}"
-    nat = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+
+    def nat() -> pd.Series:
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+
     if pd.api.types.is_datetime64_any_dtype(raw):
         if getattr(raw.dt, "tz", None) is not None:
             col.rows(table, out, present, c.name, "is timezone-aware",
                      "store local calendar dates without a zone, e.g. "
                      "df[c].dt.tz_convert('Asia/Shanghai').dt.tz_localize(None).dt.normalize()")
-            return nat
+            return nat()
         naive = raw
         lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+        if raw.dtype == "datetime64[ns]":  # the Parquet case: integer arithmetic, no copies
+            ticks = raw.to_numpy().view("int64")
+            out_of_range = present & ((ticks < lo.value) | (ticks > hi.value))
+            col.rows(table, out, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
+                     "correct the date, or leave it empty if it means 'never'")
+            timed = present & ~out_of_range & (ticks % _DAY_NS != 0)
+            col.rows(table, out, timed, c.name, "has a time of day",
+                     "store dates without a time (e.g. df[c].dt.normalize()); a record is dated to the day")
+            bad = out_of_range | timed
+            return roll_to_precision(raw.where(~bad) if bad.any() else raw, spec)
         out_of_range = present & ((naive < lo) | (naive > hi)).fillna(False).to_numpy(dtype=bool)
         col.rows(table, out, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
                  "correct the date, or leave it empty if it means 'never'")
@@ -194,7 +372,7 @@ def _type_dates(
             raise TypeError
         parsed = parsed.astype("datetime64[ns]")
     except (TypeError, ValueError, OverflowError):
-        parsed = nat
+        parsed = nat()
     numeric = pd.api.types.is_numeric_dtype(raw)
     bad = present & (parsed.isna().to_numpy() | numeric)
     col.rows(table, out, bad, c.name, "not a date", "store dates as a date column or as text YYYY-MM-DD")
@@ -205,24 +383,57 @@ def _type_numbers(table: str, c: Column, raw: pd.Series, present: np.ndarray, co
     if pd.api.types.is_bool_dtype(raw):
         parsed = pd.Series(np.nan, index=raw.index)
         bad, nonfinite = present, np.zeros(len(raw), dtype=bool)
+    elif pd.api.types.is_numeric_dtype(raw):  # Parquet numbers: missing is NaN/NA, only ±inf is wrong
+        values = raw.to_numpy(dtype="float64", na_value=np.nan)
+        nonfinite = present & np.isinf(values)
+        bad = present & np.isnan(values)  # e.g. a NaN inside a nullable Float64 column
+        parsed = raw if raw.dtype == "float64" else pd.Series(values, index=raw.index, copy=False)
     else:
-        parsed = pd.to_numeric(raw.where(present), errors="coerce").astype("float64")
-        values = parsed.to_numpy(dtype="float64", na_value=np.nan)
-        nan_text = (
-            raw.astype("string").str.strip().str.fullmatch(_NAN_TEXT, case=False).fillna(False).to_numpy(dtype=bool)
-            if not pd.api.types.is_numeric_dtype(raw) else np.zeros(len(raw), dtype=bool)
-        )
+        values = _arrow_numbers(raw, present)
+        if values is not None:
+            parsed = pd.Series(values, index=raw.index, copy=False)
+        else:
+            parsed = pd.to_numeric(raw.where(present) if not present.all() else raw, errors="coerce").astype("float64")
+            values = parsed.to_numpy(dtype="float64", na_value=np.nan)
+        unread = present & np.isnan(values)
+        nan_text = np.zeros(len(raw), dtype=bool)
+        if unread.any():  # only the values that did not read as numbers are matched against nan/inf
+            nan_text[unread] = (raw[unread].astype("string").str.strip()
+                                .str.fullmatch(_NAN_TEXT, case=False).fillna(False).to_numpy(dtype=bool))
         nonfinite = present & (np.isinf(values) | (np.isnan(values) & nan_text))
         bad = present & np.isnan(values) & ~nonfinite
     col.rows(table, out, nonfinite, c.name, "not a finite number",
              "write a finite number (inf, 1e400 and NaN are not values); leave the cell empty when unknown")
-    parsed = parsed.where(~nonfinite)
+    if nonfinite.any():
+        parsed = parsed.where(~nonfinite)
     if c.type == "float":
         col.rows(table, out, bad, c.name, "not a number", "write plain decimal numbers")
         return parsed.astype("float64")
-    frac = present & ~bad & ~nonfinite & (parsed.fillna(0) % 1 != 0).to_numpy()
+    frac = present & ~bad & ~nonfinite & (np.nan_to_num(parsed.to_numpy(dtype="float64", na_value=np.nan)) % 1 != 0)
     col.rows(table, out, bad | frac, c.name, "not an integer", "write whole numbers")
     return parsed.astype("Int64") if not (bad | frac | nonfinite).any() else parsed
+
+
+def _type_text(table: str, c: Column, raw: pd.Series, present: np.ndarray, col: _Collector, out) -> pd.Series:
+    """An id, str or category column: Arrow ``str`` text (a categorical stays one), blank = missing.
+
+    A value that is not text (a number, a boolean) is a problem, never converted silently.
+    """
+    if _arrow_text(raw) is not None:
+        return raw if present.all() else raw.where(present)
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        categories = raw.cat.categories
+        codes = raw.cat.codes.to_numpy()
+        is_text = _per_value(codes, np.fromiter((isinstance(v, str) for v in categories), bool, len(categories)), True)
+    else:
+        is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)  # mixed objects only
+    bad = present & ~is_text
+    col.rows(table, out, bad, c.name, "not text", f"write '{c.name}' as text (quote codes so leading zeros survive)")
+    keep = present & is_text
+    if isinstance(raw.dtype, pd.CategoricalDtype) and c.type == "category":
+        return raw if keep.all() else pd.Series(
+            pd.Categorical.from_codes(np.where(keep, codes, -1), dtype=raw.dtype), index=raw.index)
+    return raw.astype(object).where(keep, None).astype("str")
 
 
 def _normalize_table(
@@ -242,34 +453,25 @@ def _normalize_table(
             f"add a '{c.name}' column ({c.description or c.type})"
         )
         col.table(schema.name, c.name, "required column is missing", hint)
-    out = df.reset_index(drop=True).copy()
+    out = df.reset_index(drop=True)  # copy-on-write: the caller's frame is never changed
     for c in schema.columns:
         if c.name not in out.columns:
             empty_dtype = {"date": "datetime64[ns]", "float": "float64", "int": "float64"}.get(c.type, object)
             out[c.name] = pd.Series(None, index=out.index, dtype=empty_dtype)
             continue
         raw = out[c.name]
+        if raw.dtype == object and _all_text(raw):
+            raw = raw.astype("str")  # text in Arrow once: every later check runs in C++
         present = _present(raw)
         if not c.nullable:
             col.rows(schema.name, out, ~present, c.name, "value is missing", f"every row needs a '{c.name}'")
         if c.type == "date":
-            out[c.name] = _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, out)
-            out[c.name] = out[c.name].where(present)
+            typed = _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, out)
+            out[c.name] = typed if present.all() else typed.where(present)
         elif c.type in ("float", "int"):
             out[c.name] = _type_numbers(schema.name, c, raw, present, col, out)
         else:  # id, str, category
-            if _all_text(raw):
-                is_text = np.ones(len(raw), dtype=bool)
-            else:
-                is_text = raw.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-            bad = present & ~is_text
-            col.rows(
-                schema.name, out, bad, c.name, "not text",
-                f"write '{c.name}' as text (quote codes so leading zeros survive)",
-            )
-            keep = present & is_text
-            text = raw.astype(object)
-            out[c.name] = text if keep.all() else text.where(keep, None)
+            out[c.name] = _type_text(schema.name, c, raw, present, col, out)
     # Contract columns in the schema's order, then extra columns as they arrived.
     extra = [c for c in out.columns if c not in schema.names]
     return out[[*schema.names, *extra]], missing
@@ -278,7 +480,7 @@ def _normalize_table(
 def _check_unique(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> None:
     """Duplicate keys: the key's value and the row where it was first seen."""
     key = list(schema.key)
-    dup = df.duplicated(key, keep="first").to_numpy()
+    dup = _duplicated(df, key)
     if not dup.any():
         return
     group = df.groupby(key, sort=False, dropna=False).ngroup().to_numpy()
@@ -301,8 +503,8 @@ def _check_unique(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> Non
 
 
 def _check_values(table: str, df: pd.DataFrame, column: str, allowed, col: _Collector, what: str) -> None:
-    series = df[column]
-    bad = series.notna().to_numpy() & ~series.isin(list(allowed)).to_numpy()
+    codes, uniques = col.coded(df, column)
+    bad = (codes >= 0) & ~_isin(codes, uniques, allowed)
     if bad.any():
         col.rows(
             table, df, bad, column, f"unknown {what}",
@@ -312,17 +514,25 @@ def _check_values(table: str, df: pd.DataFrame, column: str, allowed, col: _Coll
 
 
 def _check_pattern(table, df, column, pattern: re.Pattern, col, message, fix) -> None:
-    series = df[column]
-    ok = series.astype("string").str.fullmatch(pattern.pattern).fillna(False).to_numpy(dtype=bool)
-    col.rows(table, df, series.notna().to_numpy() & ~ok, column, message, fix)
+    codes, uniques = col.coded(df, column)  # each distinct value matched once
+    ok = pd.Series(uniques, dtype=object).astype("string").str.fullmatch(pattern.pattern).fillna(False)
+    col.rows(table, df, (codes >= 0) & ~_per_value(codes, ok.to_numpy(dtype=bool), True), column, message, fix)
 
 
 def _check_severity(rec: pd.DataFrame, catalog: Catalog, col: _Collector) -> None:
     """Each given severity must be on its kind's scale (the catalogue's unless the kind has its own)."""
-    given = rec["severity"].notna().to_numpy()
-    known_kind = rec["kind"].isin(list(catalog.kinds)).to_numpy()
-    ranks = catalog.severity_ranks(rec["kind"].astype(object), rec["severity"].astype(object))
-    global_ok = rec["severity"].isin(list(catalog.severities)).to_numpy()
+    kind_codes, kinds_seen = col.coded(rec, "kind")
+    sev_codes, sevs_seen = col.coded(rec, "severity")
+    given = sev_codes >= 0
+    known_kind = _isin(kind_codes, kinds_seen, catalog.kinds)
+    # The rank of every (kind, severity) pair that occurs, then spread over the rows by codes.
+    table = np.full((len(kinds_seen) + 1, len(sevs_seen) + 1), np.nan)  # last row/column: missing
+    if len(kinds_seen) and len(sevs_seen):
+        table[:-1, :-1] = catalog.severity_ranks(
+            np.repeat(kinds_seen, len(sevs_seen)), np.tile(sevs_seen, len(kinds_seen))
+        ).reshape(len(kinds_seen), len(sevs_seen))
+    ranks = table[kind_codes, sev_codes]
+    global_ok = _isin(sev_codes, sevs_seen, catalog.severities)
     bad = given & np.where(known_kind, np.isnan(ranks), ~global_ok)
     if not bad.any():
         return
@@ -341,12 +551,15 @@ def _check_order(table: str, df: pd.DataFrame, first: str, second: str, col: _Co
     col.rows(table, df, bad, second, f"'{second}' is before '{first}'", f"'{second}' must be on or after '{first}'")
 
 
-def _check_known(table: str, df: pd.DataFrame, column: str, known: pd.Index, col: _Collector) -> None:
-    bad = df[column].notna().to_numpy() & ~df[column].isin(known).to_numpy()
+def _check_known(table: str, df: pd.DataFrame, column: str, known: pa.Array, col: _Collector) -> np.ndarray:
+    """Codes that are not subjects of enterprises; return each row's subject (-1: none)."""
+    subject = _index_in(df[column], known)
+    bad = df[column].notna().to_numpy() & (subject < 0)
     col.rows(
         table, df, bad, column, "refers to a subject that is not in enterprises",
         "add the subject to enterprises or correct the code",
     )
+    return subject
 
 
 def _check_event_window(name: str, df: pd.DataFrame, col: _Collector) -> None:
@@ -408,26 +621,35 @@ def _check_records(rec, catalog: Catalog, col: _Collector) -> None:
     _check_severity(rec, catalog, col)
     _check_order("records", rec, "start", "end", col)
     _check_order("records", rec, "period_start", "period_end", col)
-    for kind, spec in catalog.kinds.items():  # allowed outcomes per kind (a loop over kinds)
-        if not spec.outcomes:
-            continue
-        of_kind = rec["kind"].eq(kind).to_numpy(dtype=bool)
-        if of_kind.any():
-            # a missing outcome is allowed (the column is nullable: the result is unknown)
-            bad = of_kind & rec["outcome"].notna().to_numpy() & ~rec["outcome"].isin(spec.outcomes).to_numpy()
+    kind_codes, kinds_seen = col.coded(rec, "kind")
+    outcome_codes, outcomes_seen = col.coded(rec, "outcome")
+    # Allowed outcomes per (kind, outcome) pair that occurs; a missing outcome is allowed (the
+    # column is nullable: the result is unknown), and so is any outcome of a kind declaring none.
+    allowed = np.ones((len(kinds_seen) + 1, len(outcomes_seen) + 1), dtype=bool)
+    for i, kind in enumerate(kinds_seen):
+        spec = catalog.kinds.get(kind) if isinstance(kind, str) else None
+        if spec is not None and spec.outcomes:
+            allowed[i, :-1] = [o in spec.outcomes for o in outcomes_seen]
+    wrong = ~allowed[kind_codes, outcome_codes]
+    if wrong.any():
+        for kind, spec in catalog.kinds.items():  # one message group per kind, in catalogue order
+            if not spec.outcomes or kind not in set(kinds_seen):
+                continue
+            bad = wrong & (kind_codes == list(kinds_seen).index(kind))
             col.rows("records", rec, bad, "outcome", f"not an outcome of kind '{kind}'",
                      f"use one of {list(spec.outcomes)}")
     p = rec["draw_probability"]
     col.rows("records", rec, (p.notna() & ~((p > 0) & (p <= 1))).to_numpy(dtype=bool), "draw_probability",
              "is not a probability in (0, 1]", "write the inclusion probability of the random draw, e.g. 0.25")
-    interval = rec["kind"].map({k: s.interval for k, s in catalog.kinds.items()}).fillna(False).to_numpy(dtype=bool)
+    interval = _per_value(kind_codes, [bool(k in catalog.kinds and catalog.kinds[k].interval) for k in kinds_seen], False)
     early = (rec["published_on"] < rec["start"]).fillna(False).to_numpy(dtype=bool)
     col.rows("records", rec, early & ~interval, "published_on",
              "is before 'start': an event cannot be published before it happened",
              "correct the dates (published_on on or after start)")
     col.warn("records", early & interval, "published_on", "of interval kinds were published before they started")
-    no_value = rec["kind"].map({k: s.value == "none" for k, s in catalog.kinds.items()}).fillna(False)
-    col.warn("records", no_value.to_numpy(dtype=bool) & rec["value"].notna().to_numpy(), "value",
+    no_value = _per_value(kind_codes, [bool(k in catalog.kinds and catalog.kinds[k].value == "none")
+                                       for k in kinds_seen], False)
+    col.warn("records", no_value & rec["value"].notna().to_numpy(), "value",
              "carry a value on a kind whose catalogue entry says value: none")
 
 
@@ -503,30 +725,30 @@ def normalize_tables(
             out[name] = typed
 
     ent = out.get("enterprises")
-    known = None
+    known = established = None
     if ent is not None:
         _check_enterprises(ent, col, id_scheme=id_scheme, region_scheme=region_scheme,
                            industry_scheme=industry_scheme, missing=missing["enterprises"])
         if "credit_code" not in missing["enterprises"]:
-            known = pd.Index(ent["credit_code"].dropna().unique())
+            known, established = _subjects(ent)
 
     rec = out.get("records")
     if rec is not None:
         _check_records(rec, catalog, col)
+        subject = None
         if known is not None and "credit_code" not in missing["records"]:
-            _check_known("records", rec, "credit_code", known, col)
-        rec["published_on"] = rec["published_on"].fillna(rec["start"])
-        defaults = rec["kind"].map({k: s.default_severity for k, s in catalog.kinds.items()})
-        rec["severity"] = rec["severity"].where(rec["severity"].notna(), defaults)
-
-    if ent is not None and rec is not None and known is not None:
-        _check_against_records(ent, rec, col)
+            subject = _check_known("records", rec, "credit_code", known, col)
+        if rec["published_on"].isna().any():
+            rec["published_on"] = rec["published_on"].fillna(rec["start"])
+        if ent is not None and known is not None:
+            _check_against_records(ent, rec, established, subject, col)
 
     ar = out.get("annual_reports")
     if ar is not None:
+        subject = None
         if known is not None and "credit_code" not in missing["annual_reports"]:
-            _check_known("annual_reports", ar, "credit_code", known, col)
-        _check_annual_reports(ar, ent if known is not None else None, col)
+            subject = _check_known("annual_reports", ar, "credit_code", known, col)
+        _check_annual_reports(ar, established, subject, col)
         if ar["year"].dtype == "Int64" and not ar["year"].isna().any():
             ar["year"] = ar["year"].astype("int64")
 
@@ -542,7 +764,7 @@ def normalize_tables(
                     _check_known("relations", rel, c, known, col)
 
     if not col.problems and not unreadable:
-        _to_categoricals(out, catalog)
+        _to_categoricals(out, catalog, col)
     return out, col.problems
 
 
@@ -554,7 +776,30 @@ def check_date_keys(dates: Mapping[str, DateSpec]) -> None:
         raise ConfigError(f"dates: {bad} are not date columns of the contract; use some of {valid}")
 
 
-def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, col: _Collector) -> None:
+def _subjects(ent: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
+    """The distinct enterprise codes (first-seen order) and each one's ``established_on``."""
+    codes = ent["credit_code"]
+    arrow = _arrow_text(codes)
+    if arrow is None:
+        arrow = pa.chunked_array([pa.array(codes.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
+    present = codes.notna().to_numpy()
+    known = pc.unique(pc.drop_null(arrow))
+    if isinstance(known, pa.ChunkedArray):
+        known = known.combine_chunks()
+    if len(known) == int(present.sum()):  # no code repeats: the subjects are the rows
+        first = np.flatnonzero(present)
+    else:  # a repeated code (itself a problem): its first row counts
+        first = np.flatnonzero(present & ~codes.duplicated(keep="first").to_numpy())
+    return known, ent["established_on"].to_numpy(dtype="datetime64[ns]")[first]
+
+
+def _established_of(established: np.ndarray, subject: np.ndarray) -> np.ndarray:
+    """``established_on`` of each row's subject (NaT where the subject is unknown)."""
+    return np.append(established, np.datetime64("NaT", "ns"))[subject]
+
+
+def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, established: np.ndarray,
+                           subject: np.ndarray | None, col: _Collector) -> None:
     """``established_on`` against the records: odd when long after the latest record or after a record.
 
     Both are warnings: a register extract may be newer than the records, and records may be
@@ -565,42 +810,74 @@ def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, col: _Collector
         limit = latest + pd.DateOffset(years=1)
         col.warn("enterprises", (ent["established_on"] > limit).fillna(False).to_numpy(dtype=bool),
                  "established_on", f"are more than a year after the latest record ({latest.date()})")
-    established = ent.drop_duplicates("credit_code").set_index("credit_code")["established_on"]
-    before = (rec["start"] < rec["credit_code"].map(established)).fillna(False).to_numpy(dtype=bool)
+    if subject is None:  # records has no credit_code column (reported)
+        subject = np.full(len(rec), -1, dtype=np.intp)
+    # NaT compares False, as a missing date should.
+    before = rec["start"].to_numpy(dtype="datetime64[ns]") < _established_of(established, subject)
     col.warn("records", before, "start", "are dated before their subject's established_on")
 
 
-def _check_annual_reports(ar: pd.DataFrame, ent: pd.DataFrame | None, col: _Collector) -> None:
+def _check_annual_reports(ar: pd.DataFrame, established: np.ndarray | None, subject: np.ndarray | None,
+                          col: _Collector) -> None:
     year = pd.to_numeric(ar["year"], errors="coerce").astype("float64")
     impossible = ((year < EARLIEST_EVENT.year) | (year > LATEST_EVENT.year)).fillna(False).to_numpy(dtype=bool)
     col.rows("annual_reports", ar, impossible, "year",
              f"is outside {EARLIEST_EVENT.year}–{LATEST_EVENT.year}", "write the reporting year, e.g. 2023")
-    ok_year = year.where(~impossible)
-    filed_year = ar["filed_on"].dt.year.astype("float64")
-    early = (filed_year <= ok_year).fillna(False).to_numpy(dtype=bool)
+    ok_year = year.where(~impossible).to_numpy(dtype="float64", na_value=np.nan)
+    filed_year = ar["filed_on"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
+    early = filed_year <= ok_year  # NaN compares False
     col.rows("annual_reports", ar, early, "filed_on", "is before the report year ended",
              "a report on year Y is filed in Y+1 or later; correct year or filed_on")
-    if ent is not None:
-        est_year = ar["credit_code"].map(ent.drop_duplicates("credit_code").set_index("credit_code")["established_on"])
-        before = (ok_year < est_year.dt.year.astype("float64")).fillna(False).to_numpy(dtype=bool)
-        col.warn("annual_reports", before, "year", "report on a year before their subject's established_on")
+    if established is not None:
+        if subject is None:
+            subject = np.full(len(ar), -1, dtype=np.intp)
+        est = _established_of(established, subject)
+        est_year = est.astype("datetime64[Y]").astype("int64").astype("float64") + 1970
+        est_year[np.isnat(est)] = np.nan
+        col.warn("annual_reports", ok_year < est_year, "year", "report on a year before their subject's established_on")
 
 
-def _to_categoricals(out: dict[str, pd.DataFrame], catalog: Catalog) -> None:
+def _as_categorical(codes: np.ndarray, uniques: np.ndarray, categories, *, ordered: bool = False) -> pd.Categorical:
+    """Codes over ``uniques`` re-expressed over ``categories`` (a value outside them becomes missing)."""
+    position = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    dtype = pd.CategoricalDtype(pd.Index(list(categories)), ordered=ordered)
+    return pd.Categorical.from_codes(_per_value(codes, position, -1), dtype=dtype)
+
+
+def _seen(codes: np.ndarray, uniques: np.ndarray) -> list:
+    """The distinct values that occur in the rows (a categorical may carry unused categories)."""
+    used = np.zeros(len(uniques) + 1, dtype=bool)
+    used[codes] = True
+    return list(uniques[used[:-1]])
+
+
+def _to_categoricals(out: dict[str, pd.DataFrame], catalog: Catalog, col: _Collector) -> None:
     """Store coded columns as categoricals with the catalogue's categories (valid tables only)."""
     ent = out["enterprises"]
-    for c in ("entity_type", "industry", "region"):
-        ent[c] = ent[c].astype("category")
+    for c in ("entity_type", "industry", "region"):  # the values that occur, sorted
+        codes, uniques = col.coded(ent, c)
+        ent[c] = _as_categorical(codes, uniques, sorted(_seen(codes, uniques)))
     rec = out["records"]
-    rec["kind"] = pd.Categorical(rec["kind"], categories=list(catalog.kinds))
-    rec["domain"] = pd.Categorical(rec["domain"], categories=list(catalog.domains))
+    kind_codes, kinds_seen = col.coded(rec, "kind")
+    rec["kind"] = _as_categorical(kind_codes, kinds_seen, list(catalog.kinds))
+    rec["domain"] = _as_categorical(*col.coded(rec, "domain"), list(catalog.domains))
     # The catalogue's severities first (their codes are unchanged), then kind-scale values; the
-    # order between different scales means nothing: rank with Catalog.severity_ranks.
-    rec["severity"] = pd.Categorical(rec["severity"], categories=list(catalog.severity_values), ordered=True)
+    # order between different scales means nothing: rank with Catalog.severity_ranks. A missing
+    # severity is the kind's default_severity (the contract's default).
+    values = list(catalog.severity_values)
+    severity = _as_categorical(*col.coded(rec, "severity"), values, ordered=True)
+    codes = severity.codes
+    if (codes < 0).any():
+        default = [values.index(d) if (d := catalog.kinds[k].default_severity if k in catalog.kinds else None) in values
+                   else -1 for k in kinds_seen]
+        codes = np.where(codes >= 0, codes, _per_value(kind_codes, np.asarray(default, dtype=np.intp), -1))
+        severity = pd.Categorical.from_codes(codes, dtype=severity.dtype)
+    rec["severity"] = severity
     declared = {o for spec in catalog.kinds.values() for o in spec.outcomes}
-    outcomes = sorted(declared | set(rec["outcome"].dropna().unique()))
-    rec["outcome"] = pd.Categorical(rec["outcome"], categories=outcomes)
-    rec["source"] = rec["source"].astype("category")
+    codes, uniques = col.coded(rec, "outcome")
+    rec["outcome"] = _as_categorical(codes, uniques, sorted(declared | set(_seen(codes, uniques))))
+    codes, uniques = col.coded(rec, "source")
+    rec["source"] = _as_categorical(codes, uniques, sorted(_seen(codes, uniques)))
     if "relations" in out:
         rel = out["relations"]
-        rel["relation"] = pd.Categorical(rel["relation"], categories=list(RELATION_TYPES))
+        rel["relation"] = _as_categorical(*col.coded(rel, "relation"), list(RELATION_TYPES))

@@ -1,0 +1,219 @@
+"""Load + validate at read speed: ``load_dataset`` against reading the same files with polars and pyarrow.
+
+A synthetic province (``credit_risk.data.synthetic``, ``N`` subjects, about 5.4 records each)
+is generated once and cached under ``benchmarks/out/load/`` (git-ignored) as the Parquet
+folder ``write_dataset`` writes, plus a CSV copy of the same tables (dates as ``YYYY-MM-DD``:
+what a regulator's export looks like). Then, alternating, each in its own subprocess (so
+peak RSS is that step's alone, read with ``os.wait4``; imports are not timed):
+
+- ``library``   ``credit_risk.data.load_dataset(folder)``: read, check every rule of the
+                contract, type the tables (dates, categoricals, defaults);
+- ``before``    the same call on another source tree (``--before-src``, e.g. an older commit
+                unpacked with ``git archive``): the named baseline of this change;
+- ``polars``    ``polars.read_parquet`` / ``polars.read_csv`` of every table file;
+- ``pyarrow``   ``pyarrow.parquet.read_table`` / ``pyarrow.csv.read_csv`` of every table file;
+- ``pandas``    ``pandas.read_parquet`` / ``pandas.read_csv(dtype=str)`` (what the loader used to
+                start from).
+
+The ratio column is the median against the polars read of the same files: the acceptance of
+issue 17 is ``library ≤ 3 × polars``. The machine is shared (2 cores, other jobs running):
+quote medians with their min–max.
+
+Usage::
+
+    .venv/bin/python benchmarks/load.py                                  # 1,000,000 subjects, 3 runs
+    .venv/bin/python benchmarks/load.py --subjects 20000 --formats parquet --runs 5
+    git archive bf4adae src | tar -x -C /tmp/before && \\
+        .venv/bin/python benchmarks/load.py --before-src /tmp/before/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out" / "load"
+TABLES = ("enterprises", "records", "annual_reports", "relations")
+METHODS = ("library", "before", "polars", "pyarrow", "pandas")
+
+
+# -- the cached province ------------------------------------------------------------------------
+def _generate(n: int, seed: int, folder: Path) -> None:
+    """Child: generate the province and write its Parquet tables (no truth/)."""
+    from credit_risk.data.synthetic import generate_province, write_province
+
+    province = generate_province(n, seed=seed)
+    write_province(province, folder, write_truth=False)
+
+
+def _to_csv(parquet: Path, csv: Path) -> None:
+    """Child: a CSV copy of every table: dates as YYYY-MM-DD, codes as plain text, empty = missing."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    csv.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        src = parquet / f"{name}.parquet"
+        if not src.exists():
+            continue
+        table = pq.read_table(src)
+        columns = []
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_timestamp(field.type):
+                column = column.cast(pa.date32())
+            elif pa.types.is_dictionary(field.type):
+                column = column.cast(field.type.value_type)
+            columns.append(column)
+        out = pa.table(columns, names=table.column_names)
+        tmp = csv / f".{name}.csv.tmp"
+        pacsv.write_csv(out, tmp)
+        tmp.replace(csv / f"{name}.csv")
+    for extra in ("dataset.yaml", "catalog.yaml"):
+        if (parquet / extra).exists():
+            shutil.copy(parquet / extra, csv / extra)
+
+
+def ensure_province(n: int, seed: int, formats: list[str]) -> dict[str, Path]:
+    """The cached folders of the province, generating what is missing (each step in a subprocess)."""
+    root = OUT / f"province-{n}-seed{seed}"
+    parquet, csv = root / "parquet", root / "csv"
+    if not (parquet / "records.parquet").exists():
+        print(f"generating a {n:,}-subject province into {parquet} (cached for later runs) …", flush=True)
+        t = time.perf_counter()
+        _call([sys.executable, __file__, "--child", "generate", str(parquet), "--subjects", str(n), "--seed", str(seed)])
+        print(f"  generated and written in {time.perf_counter() - t:.0f} s", flush=True)
+    if "csv" in formats and not (csv / "records.csv").exists():
+        print(f"writing the CSV copy into {csv} …", flush=True)
+        _call([sys.executable, __file__, "--child", "csv", str(parquet), "--to", str(csv)])
+    return {"parquet": parquet, "csv": csv}
+
+
+# -- one measured step (child) ------------------------------------------------------------------
+def _measure(method: str, folder: Path) -> dict:
+    files = [folder / f"{t}.{fmt}" for t in TABLES for fmt in ("parquet", "csv") if (folder / f"{t}.{fmt}").exists()]
+    if method in ("library", "before"):
+        from credit_risk.data import load_dataset
+
+        def run():
+            ds = load_dataset(folder)
+            return len(ds.records)
+    elif method == "polars":
+        import polars as pl
+
+        def run():
+            frames = [pl.read_parquet(f) if f.suffix == ".parquet" else pl.read_csv(f, infer_schema=False)
+                      for f in files]
+            return frames[1].height
+    elif method == "pyarrow":
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        def run():
+            tables = [pq.read_table(f) if f.suffix == ".parquet" else pacsv.read_csv(f) for f in files]
+            return tables[1].num_rows
+    elif method == "pandas":
+        import pandas as pd
+
+        def run():
+            frames = [pd.read_parquet(f) if f.suffix == ".parquet"
+                      else pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""]) for f in files]
+            return len(frames[1])
+    else:
+        raise SystemExit(f"unknown method {method!r}; use one of {METHODS}")
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    t0 = time.perf_counter()
+    records = run()
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "records": records, "base_rss_mb": base}
+
+
+def _call(cmd: list[str], env: dict | None = None) -> tuple[str, float]:
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    stdout = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        raise SystemExit(f"{' '.join(cmd[1:4])} failed (status {status})")
+    return stdout, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def _run(method: str, folder: Path, before_src: str | None) -> dict:
+    env = dict(os.environ)
+    if method == "before":
+        env["PYTHONPATH"] = before_src + os.pathsep + env.get("PYTHONPATH", "")
+    stdout, peak = _call([sys.executable, __file__, "--child", method, str(folder)], env=env)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = peak
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--formats", nargs="+", default=["parquet", "csv"], choices=["parquet", "csv"])
+    parser.add_argument("--methods", nargs="+", default=["library", "polars", "pyarrow", "pandas"], choices=METHODS)
+    parser.add_argument("--before-src", default=None,
+                        help="a src/ folder of the library before the change: adds the 'before' row")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("folder", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("--to", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child == "generate":
+        _generate(args.subjects, args.seed, Path(args.folder))
+        return 0
+    if args.child == "csv":
+        _to_csv(Path(args.folder), Path(args.to))
+        return 0
+    if args.child is not None:
+        print(json.dumps(_measure(args.child, Path(args.folder))))
+        return 0
+
+    methods = list(dict.fromkeys(args.methods + (["before"] if args.before_src else [])))
+    folders = ensure_province(args.subjects, args.seed, args.formats)
+    results: dict[str, dict[str, list[dict]]] = {}
+    for fmt in args.formats:
+        results[fmt] = {m: [] for m in methods}
+        for run in range(args.runs):
+            order = methods[run % len(methods):] + methods[:run % len(methods)]  # rotate: alternate
+            for m in order:
+                r = _run(m, folders[fmt], args.before_src)
+                results[fmt][m].append(r)
+                print(f"  {fmt} run {run + 1} {m:<8} {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:,.0f} MB",
+                      flush=True)
+    records = results[args.formats[0]][methods[0]][0]["records"]
+    print(f"\n{args.subjects:,} subjects, {records:,} records; {args.runs} alternating runs per row, "
+          f"each in its own process; shared 2-core machine (noisy)")
+    print(f"{'format':<8} {'step':<9} {'median s':>9} {'min–max s':>13} {'× polars':>9} {'peak RSS MB':>12}")
+    summary = {}
+    for fmt in args.formats:
+        ref = statistics.median(r["seconds"] for r in results[fmt]["polars"]) if "polars" in methods else None
+        for m in methods:
+            secs = [r["seconds"] for r in results[fmt][m]]
+            med = statistics.median(secs)
+            peak = statistics.median(r["peak_rss_mb"] for r in results[fmt][m])
+            ratio = f"{med / ref:8.1f}×" if ref else "       —"
+            print(f"{fmt:<8} {m:<9} {med:>9.2f} {min(secs):>6.2f}–{max(secs):<6.2f} {ratio:>9} {peak:>12,.0f}")
+            summary[f"{fmt}/{m}"] = {"median_s": med, "min_s": min(secs), "max_s": max(secs),
+                                     "ratio_to_polars": med / ref if ref else None, "peak_rss_mb": peak}
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"results-{args.subjects}.json"
+    target.write_text(json.dumps({"subjects": args.subjects, "records": records, "runs": args.runs,
+                                  "summary": summary, "raw": results}, indent=1))
+    print(f"written {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
