@@ -149,3 +149,12 @@ def test_a_measure_of_ones_own_colours_the_map_too():
     assert 'id="measure-visits"' in page and 'data-measure="visits"' in page and "visits per 100 subjects" in page
     with pytest.raises(ConfigError, match=r"map measure key 'visits per 100' must start with a letter"):
         Measure("visits per 100", "x", visits.values, visits.subjects, percent=False)
+
+
+def test_without_the_models_features_no_reason_is_shown():
+    scores = _scores().assign(reason_1_feature="region_city", reason_1_text="prefecture city = 3301",
+                              reason_1_contribution=0.5)
+    page = render_html(ReportInputs(title="t", scores=scores))
+    assert '<section id="subjects">' not in page and "prefecture city = 3301" not in page
+    page = render_html(ReportInputs(title="t", scores=scores, feature_info=INFO))
+    assert '<section id="subjects">' in page and "prefecture city = 3301" not in page

@@ -742,8 +742,8 @@ def _overrides_section(inp: ReportInputs) -> str:
 
 def _subjects_section(inp: ReportInputs) -> str:
     s = inp.scores
-    if s is None or not len(s) or not any(c.startswith("reason_") for c in s.columns):
-        return ""
+    if s is None or not len(s) or not any(c.startswith("reason_") for c in s.columns) or not inp.feature_info:
+        return ""  # without the model's features there is no saying which reasons a subject can act on
     top = s.sort_values("probability", ascending=False).head(12)
     out = pd.DataFrame({"credit code": top["credit_code"].astype(str), "tier": top["tier"].astype(str),
                         "probability": top["probability"].to_numpy(float)})
@@ -807,8 +807,9 @@ def _warnings_section(inp: ReportInputs) -> str:
                  ("p_reference", "p before"), ("p_current", "p now")):
         if c in top:
             out[h] = top[c].to_numpy()
-    reasons = top.rename(columns=lambda c: c.replace("_change", "_contribution") if c.startswith("reason_") else c)
-    out["reasons the subject can act on"] = actionable_reasons(reasons, inp.feature_info, inp.spec).to_numpy()
+    if inp.feature_info:  # which reasons a subject can act on is the model's features' to say
+        reasons = top.rename(columns=lambda c: c.replace("_change", "_contribution") if c.startswith("reason_") else c)
+        out["reasons the subject can act on"] = actionable_reasons(reasons, inp.feature_info, inp.spec).to_numpy()
     return _section("warnings", "Early warning 预警名单",
                     table_html(out, table_id="warnings", formats={"p before": fmt_percent, "p now": fmt_percent,
                                                                   "rank": fmt_count}, scroll=True),
