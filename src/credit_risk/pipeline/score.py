@@ -402,7 +402,7 @@ def _explain(generic: GenericRiskModel, Xg: pd.DataFrame, keys: pd.DataFrame, ro
     that row only, so they are the values of explaining every row, bit for bit.
     """
     explainer = Explainer(generic)
-    if len(rows) == len(Xg):
+    if len(rows) == len(Xg) and len(rows):
         return explainer.explain(Xg, k=k, keys=keys, text=text, contributions=generic.raw_contributions(Xg))
     sub = Xg.iloc[rows].reset_index(drop=True)
     contrib = (generic.raw_contributions(sub) if len(rows)
@@ -622,13 +622,14 @@ def _score_rows(
     # Everything the output depends on: data (tables and catalogue), the exact model bytes,
     # the library, the rows (as-of date or cutoffs) and the options. Parts written under
     # another digest are never reused by a resumed run.
-    digest = hashlib.sha256()
-    for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
-                 model_version, when, str(k), selection.digest()):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    if previous is not None:
-        digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
+    with _phase("fingerprint"):
+        digest = hashlib.sha256()
+        for part in (dataset.fingerprint(), model_sha256 or _bundle_digest(bundle), __version__, model_name,
+                     model_version, when, str(k), selection.digest()):
+            digest.update(part.encode())
+            digest.update(b"\0")
+        if previous is not None:
+            digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
 
     def compute(start: int, stop: int) -> pd.DataFrame:
         chunk = _slice(features, start, stop)
