@@ -3,9 +3,11 @@
 The Chinese names and GB/T 2260 codes are :data:`credit_risk.data.synthetic.regions.COUNTIES`
 (the synthetic province). This module adds, per county-level division, its name in Hanyu
 Pinyin (the official romanisation, as used on road signs and by the Ministry of Civil Affairs'
-English lists) and the approximate position of its seat (longitude, latitude, rounded to about
-0.05°). The positions only *place the tiles* of a schematic map — each county is one square,
-placed near its real position — they are not boundaries and must not be read as such.
+English lists) and the approximate position of its seat (longitude, latitude, to about 0.05°,
+entered by hand for this schematic: not survey data). The positions only *place the tiles* of
+a schematic map — each county is one square, placed near its real position and next to its
+neighbours — they are not boundaries and must not be read as such; the test checks the
+province's extent and a few north/south and east/west orders.
 
 No county boundary data under a licence that allows shipping it was available offline when
 this was written; the schematic tile map is the fallback the report issue allows.
