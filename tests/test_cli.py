@@ -165,7 +165,8 @@ def test_score_cutoffs_and_as_of_reach_their_scoring_functions(tmp_path, raw_tab
     monkeypatch.setattr(scoring, "score_dataset", rec.writer("as_of"))
     cutoffs = tmp_path / "cutoffs.csv"
     pd.DataFrame({"credit_code": [codes[0], codes[1]], "as_of": ["2023-01-01", "2024-06-30"]}).to_csv(cutoffs, index=False)
-    common = ["score", "--model", str(tmp_path / "bundle"), "--data", str(data), "--reasons", "0", "--quiet"]
+    common = ["score", "--model", str(tmp_path / "bundle"), "--data", str(data), "--reasons", "0", "--quiet",
+              "--no-record"]  # the fakes write no run record
     assert main([*common, "--cutoffs", str(cutoffs), "--out", str(tmp_path / "a.parquet")]) == 0
     assert "scored 2 rows at 2 as-of dates with credit_risk_generic 7" in capsys.readouterr().out
     name, args, kwargs = rec.calls[-1]

@@ -62,7 +62,7 @@ def test_run_records_params_metrics_artifacts_and_fingerprint(trained):
     client = MlflowClient(tracking_uri=uri)
     run = client.get_run(first[0].run_id)
     assert 0.5 < run.data.metrics["test_auc"] <= 1.0
-    assert "test_brier" in run.data.metrics and "tier_A_event_rate" in run.data.metrics
+    assert "test_brier" in run.data.metrics
     from credit_risk.models.training import load_model_params
 
     assert run.data.params["model.n_estimators"] == str(load_model_params()["n_estimators"])
@@ -70,8 +70,16 @@ def test_run_records_params_metrics_artifacts_and_fingerprint(trained):
     assert run.data.tags["alias_moved"] == "true"
     mlflow.set_tracking_uri(uri)
     paths = {a.path for top in ("config", "plots", "tables") for a in client.list_artifacts(run.info.run_id, top)}
-    assert {"config/train.yaml", "config/features.yaml", "tables/tier_table.csv"} <= paths
+    assert {"config/train.yaml", "config/features.yaml", "tables/tier_table.csv", "tables/metrics.csv"} <= paths
     assert any(p.startswith("plots/") and p.endswith(".png") for p in paths)
+    # Every metric is in tables/metrics.csv; only the headline ones are charted (no flood of one-value bars).
+    table = pd.read_csv(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="tables/metrics.csv",
+                                                            dst_path=str(root / "metrics_csv")))
+    assert {"tier_A_event_rate", "test_auc", "targeting_capture_at_10pct"} <= set(table["metric"])
+    assert "tier_A_event_rate" not in run.data.metrics and len(run.data.metrics) <= 10
+    assert set(table.loc[table["chart"], "metric"]) == set(run.data.metrics)
+    auc_row = table.set_index("metric").loc["test_auc"]
+    assert auc_row["value"] == pytest.approx(run.data.metrics["test_auc"]) and "population-weighted" in auc_row["definition"]
 
 
 def test_registered_model_loads_and_predicts_as_pyfunc(trained):
@@ -87,17 +95,30 @@ def test_registered_model_loads_and_predicts_as_pyfunc(trained):
     from credit_risk.scoring import active_cutoffs, bundle_feature_spec
 
     fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2025-06-01")).head(50), bundle_feature_spec(bundle))
+    assert any(isinstance(fm.X[c].dtype, pd.CategoricalDtype) for c in fm.X.columns)
+    # The library's own feature table, categoricals included, goes in as it is.
+    out = model.predict(fm.X)
+    assert list(out.columns[:3]) == ["probability", "model_tier", "tier"] and len(out) == 50
+    p = out["probability"].to_numpy()
+    assert ((p > 0) & (p < 1)).all()
+    np.testing.assert_allclose(p, bundle.model.generic.predict_proba(fm.X[list(bundle.model.generic.feature_names_in_)])[:, 1])
+    scored = bundle.model.score(fm, k=3)[0]
+    assert out["tier"].tolist() == scored["tier"].astype(str).tolist()
+    assert out["reason_1"].notna().all() and out["reason_3_zh"].notna().all() and "reason_4" not in out
+    assert "reason_5" in model.predict(fm.X, params={"reasons": 5})
+    # Text columns (JSON served input) score the same as categoricals.
     from credit_risk.train import _plain_dtypes
 
-    p = np.asarray(model.predict(_plain_dtypes(fm.X)))
-    assert p.shape == (50,) and ((p > 0) & (p < 1)).all()
-    np.testing.assert_allclose(p, bundle.model.generic.predict_proba(fm.X[list(bundle.model.generic.feature_names_in_)])[:, 1])
+    np.testing.assert_allclose(model.predict(_plain_dtypes(fm.X))["probability"], p)
     # The verified loader pins the registry's hash; MLmodel names credit_risk.tracking as its only loader.
     from credit_risk.tracking import load_verified_pyfunc
 
     verified = load_verified_pyfunc("models:/credit_risk_generic@champion", tracking_uri=uri, dest=root / "verified")
-    np.testing.assert_allclose(np.asarray(verified.predict(_plain_dtypes(fm.X))), p)
+    pd.testing.assert_frame_equal(verified.predict(fm.X), out)
     assert not list((root / "verified").rglob("python_model.pkl"))  # nothing of MLflow's own is unpickled
+    # A domain model returns its probability.
+    food = mlflow.pyfunc.load_model("models:/credit_risk_food@champion").predict(fm.X)
+    assert list(food.columns) == ["probability"] and food["probability"].between(0, 1).all()
 
 
 def test_score_output_and_domain_results(trained, tmp_path):
@@ -248,3 +269,152 @@ def test_score_frame_needs_industry_for_domain_models(trained, tmp_path):
     fm = build_features(ds, active_cutoffs(ds, pd.Timestamp("2026-01-01")).head(20), bundle_feature_spec(bundle))
     with pytest.raises(ModelError, match=r"has domain models \['environment', 'food'\]; pass industry="):
         score_frame(bundle.model, fm.select(bundle.feature_names))
+
+
+# ----------------------------------------------------------------------------- the story MLflow tells (issue 13 part 3)
+
+
+def _runs(uri: str) -> dict[str, list]:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name("credit_risk")
+    by_id = {r.info.run_id: r for r in client.search_runs([exp.experiment_id], max_results=100)}
+    return {"exp": exp, "by_id": by_id, "client": client}
+
+
+def test_a_training_is_a_parent_run_with_one_child_per_model(trained):
+    root, uri, first, second = trained
+    found = _runs(uri)
+    assert found["exp"].tags["mlflow.experimentKind"] == "custom_model_development"  # the classic ML view
+    for results in (first, second):
+        children = [found["by_id"][r.run_id] for r in results]
+        (parent_id,) = {c.data.tags["mlflow.parentRunId"] for c in children}
+        parent = found["by_id"][parent_id]
+        assert parent.info.run_name.startswith("training ") and parent.data.tags["credit_risk.kind"] == "training"
+        note = parent.data.tags["mlflow.note.content"]
+        assert all(f"{r.registered_name} v{r.version}: test_auc = {r.value:.4f}" in note for r in results)
+        assert [c.info.run_name for c in children] == ["generic", "environment", "food"]
+    assert len(found["by_id"]) == 2 * (1 + len(first))
+
+
+def test_each_run_logs_its_training_data_as_mlflow_datasets(trained):
+    import json
+
+    root, uri, first, second = trained
+    found = _runs(uri)
+    digests = []
+    for r in (*first, *second):
+        run = found["by_id"][r.run_id]
+        inputs = {i.tags[0].value: i.dataset for i in run.inputs.dataset_inputs}
+        assert set(inputs) == {"train", "validation", "test"}
+        rows = {k: json.loads(d.profile)["num_rows"] for k, d in inputs.items()}
+        assert sum(rows.values()) == int(run.data.params["data.labels"])
+        assert rows == {k: int(run.data.params[f"data.rows_{k}"]) for k in rows}
+        schema = {c["name"] for c in json.loads(inputs["train"].schema)["mlflow_colspec"]}
+        assert {"credit_code", "as_of", "label", "weight", "industry_section"} <= schema
+        assert str(SAMPLE) in json.loads(inputs["train"].source)["uri"]
+        digests.append(tuple(d.digest for _, d in sorted(inputs.items())))
+    assert len(set(digests)) == 1  # same data, same features: the same digests in every run and training
+    assert len(set(digests[0])) == 3
+
+
+def test_every_run_has_the_same_parameter_names(trained):
+    root, uri, first, second = trained
+    found = _runs(uri)
+    names = {frozenset(found["by_id"][r.run_id].data.params) for r in (*first, *second)}
+    assert len(names) == 1
+    (params,) = names
+    assert {"config.split.valid_start", "split.valid_start", "model.num_leaves", "tiers.cutoffs", "run.output",
+            "domain.combination", "data.features"} <= params
+    assert not any(p.startswith("generic.") for p in params)
+    food = found["by_id"][first[2].run_id].data.params
+    assert food["run.output"] == "food" and food["domain.combination"] != "none"
+
+
+def test_runs_carry_a_description_and_a_model_card(trained, tmp_path):
+    import mlflow
+
+    root, uri, first, _ = trained
+    found = _runs(uri)
+    generic = found["by_id"][first[0].run_id]
+    note = generic.data.tags["mlflow.note.content"]
+    assert note.startswith("**credit_risk_generic** — Generic risk model: LightGBM on ")
+    assert "labelled rows from" in note and "test_auc = " in note
+    mlflow.set_tracking_uri(uri)
+    card = Path(mlflow.artifacts.download_artifacts(run_id=generic.info.run_id, artifact_path="model_card.md",
+                                                    dst_path=str(tmp_path))).read_text(encoding="utf-8")
+    for section in ("# Model card: credit_risk_generic", "## Data", "## Features", "## Metrics", "## Intended use",
+                    "## Limits", "## Fairness by group", "## Environment"):
+        assert section in card, section
+    assert "| region |" in card and "population-weighted" in card
+    mv = found["client"].get_model_version("credit_risk_generic", str(first[0].version))
+    assert mv.description.startswith("# Model card: credit_risk_generic")
+    assert "build_features" in found["client"].get_registered_model("credit_risk_generic").description
+
+
+def test_pyfunc_model_has_signature_input_example_and_installable_requirements(trained, tmp_path):
+    import importlib.metadata as md
+
+    import mlflow
+    import yaml
+
+    root, uri, *_ = trained
+    mlflow.set_tracking_uri(uri)
+    local = Path(mlflow.artifacts.download_artifacts("models:/credit_risk_generic@champion", dst_path=str(tmp_path)))
+    meta = mlflow.models.Model.load(str(local / "MLmodel"))
+    types = {c["name"]: c["type"] for c in meta.get_input_schema().to_dict()}
+    bundle, *_ = resolve_model("models:/credit_risk_generic@champion", uri, tmp_path / "cache")
+    categorical = {i.name for i in bundle.feature_info if i.categorical}
+    assert categorical and all(types[c] == "any" for c in categorical)  # pandas category and text both pass
+    assert types["annual_report_missing_3y"] == "double"
+    assert [c["name"] for c in meta.get_output_schema().to_dict()][:3] == ["probability", "model_tier", "tier"]
+    assert meta.get_params_schema().to_dict()[0]["name"] == "reasons"
+    assert meta.load_input_example(str(local)) is not None
+    pins = [line.strip() for line in (local / "requirements.txt").read_text().splitlines() if line.strip()]
+    assert pins and not any(line.lower().startswith(("credit-risk", "credit_risk")) for line in pins)
+    for pin in pins:  # every pin is what is installed here, so it installs
+        if "==" in pin:
+            name, version = pin.split("==")
+            assert md.version(name) == version, pin
+    assert yaml.safe_load((local / "MLmodel").read_text())["flavors"]["python_function"]["loader_module"] == "credit_risk.tracking"
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pandas 4 deprecations inside MLflow's evaluator
+def test_mlflow_models_evaluate_runs_on_the_registered_model(trained):
+    import mlflow
+    from sklearn.metrics import roc_auc_score
+
+    from credit_risk.features import build_features
+    from credit_risk.labels import inspection_outcome
+    from credit_risk.scoring import bundle_feature_spec
+    from credit_risk.tracking import evaluation_metrics
+
+    root, uri, *_ = trained
+    bundle, *_ = resolve_model("models:/credit_risk_generic@champion", uri, root / "eval-cache")
+    ds = load_dataset(SAMPLE)
+    labels = inspection_outcome(ds)
+    rows = labels.cutoffs.index[-400:]
+    fm = build_features(ds, labels.cutoffs.loc[rows].reset_index(drop=True), bundle_feature_spec(bundle))
+    data = fm.X.assign(label=np.asarray(labels.y)[rows])
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(run_name="evaluate"):
+        result = mlflow.models.evaluate("models:/credit_risk_generic@champion", data, targets="label",
+                                        predictions="probability", extra_metrics=evaluation_metrics())
+    p = bundle.model.generic.predict_proba(fm.X[list(bundle.model.generic.feature_names_in_)])[:, 1]
+    assert result.metrics["auc"] == pytest.approx(roc_auc_score(data["label"], p))
+    assert 0 < result.metrics["brier"] < 0.25 and 0 < result.metrics["ks"] <= 1
+
+
+def test_score_writes_csv_when_out_ends_in_csv(trained, tmp_path):
+    root, *_ = trained
+    model, sha = _generic(root)
+    out = tmp_path / "scores.csv"
+    assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2026-01-01",
+                 "--out", str(out), "--quiet"]) == 0
+    assert out.read_bytes()[:4] != b"PAR1"
+    frame = pd.read_csv(out, dtype={"credit_code": str})
+    assert {"credit_code", "probability", "tier", "reason_1_text"} <= set(frame.columns)
+    assert frame["credit_code"].is_unique and set(frame["tier"]) <= {"A", "B", "C", "D"}
+    assert not [p.name for p in tmp_path.iterdir() if "parquet" in p.name]  # no Parquet left beside it
+    assert (tmp_path / "runs").is_dir()  # the run record, as for a Parquet output

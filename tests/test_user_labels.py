@@ -113,7 +113,7 @@ def test_one_as_of_trains_with_grouped_kfold_and_reports_out_of_fold_figures(sam
     assert "targeting" not in r  # not an inspection-type label
     runs = model_runs(result, config_text=text)
     assert [run.name for run in runs] == ["generic"]
-    assert runs[0].params["split_method"] == "grouped_kfold" and runs[0].params["refit"] is True
+    assert runs[0].params["split"]["method"] == "grouped_kfold" and runs[0].params["refit"]["enabled"] is True
     assert runs[0].tags["credit_risk.refit"] == "true"
     assert "grouped K-fold" in runs[0].tags["credit_risk.domain_skipped.food"]
     assert "backtest.csv" not in runs[0].tables and runs[0].metrics["test_auc"] == r["metrics"]["generic"]["auc"]

@@ -504,6 +504,7 @@ def run_training(
         dataset, config, config_text=text, out_dir=out, tracking_uri=tracking_uri,
         created_at=_now(), code_version=_code_version(),
         truth_path=Path(truth) if truth else Path(data) / "truth" / "latent.parquet", labels=table,
+        data_source=Path(data).resolve(),
     )
     if report and getattr(result, "bundles", None):  # a run that saved no bundle has no report
         from credit_risk.report.runs import training_report

@@ -261,24 +261,26 @@ def train_and_track(
     code_version: str,
     truth_path: str | Path | None = None,
     labels: pd.DataFrame | str | Path | None = None,
+    data_source: str | Path | None = None,
 ) -> tuple[TrainingResult, list]:
-    """:func:`train`, then one tracked, registered MLflow run per model (champion rule applied).
+    """:func:`train`, then one tracked training: a parent MLflow run with one registered child run
+    per model (champion rule applied).
 
     ``truth_path`` (synthetic data only) is read when it exists, for the oracle AUC.
+    ``data_source`` (the dataset folder) is recorded as the source of the logged datasets.
     """
-    from credit_risk.store.tracking import log_model_run
+    from credit_risk.store.tracking import log_training
 
     truth = pd.read_parquet(truth_path) if truth_path is not None and Path(truth_path).exists() else None
     result = train(dataset, config, out_dir=out_dir, created_at=created_at, truth=truth, labels=labels)
     fingerprint = dataset.fingerprint()
-    registrations = [
-        log_model_run(
-            run, tracking_uri=tracking_uri, experiment=config.tracking.experiment,
-            data_fingerprint=fingerprint, code_version=code_version, alias=config.tracking.alias,
-            metric=config.tracking.metric, greater_is_better=config.tracking.greater_is_better,
-        )
-        for run in model_runs(result, config_text=config_text)
-    ]
+    registrations = log_training(
+        model_runs(result, config_text=config_text, data_source=str(data_source or "")),
+        tracking_uri=tracking_uri, experiment=config.tracking.experiment,
+        data_fingerprint=fingerprint, code_version=code_version, alias=config.tracking.alias,
+        metric=config.tracking.metric, greater_is_better=config.tracking.greater_is_better,
+        run_name=f"training {created_at}",
+    )
     return result, registrations
 
 
@@ -312,12 +314,40 @@ def _targeting_metrics(table: pd.DataFrame | None) -> dict[str, float]:
     return out
 
 
-def model_runs(result: TrainingResult, *, config_text: str) -> list:
-    """One :class:`~credit_risk.store.tracking.ModelRun` per model: params, metrics, plots, tables, config."""
+#: Metrics charted in MLflow (the rest are in the run's tables/metrics.csv).
+GENERIC_HEADLINE = ("test_auc", "test_ks", "test_gini", "test_brier", "test_log_loss", "test_event_rate",
+                    "oracle_gap_auc", "targeting_capture_at_10pct")
+DOMAIN_HEADLINE = ("test_auc", "test_auc_generic")
+
+
+def training_datasets(result: TrainingResult) -> dict[str, pd.DataFrame]:
+    """The labelled rows the models learned from, as logged to MLflow: keys, features, ``label``
+    (and ``weight``), one frame per split (``train``/``validation``/``test`` for a time split,
+    else one ``training`` frame)."""
+    fm = result.features
+    frame = pd.concat([fm.keys.reset_index(drop=True), fm.X.reset_index(drop=True)], axis=1)
+    frame["label"] = np.asarray(result.labels.y, dtype=np.int64)
+    if result.labels.sample_weight is not None:
+        frame["weight"] = np.asarray(result.labels.sample_weight, dtype=float)
+    split = result.trained.report.split
+    if split.get("method") != "time" or not split.get("valid_start") or not split.get("test_start"):
+        return {"training": frame}
+    as_of = pd.to_datetime(frame["as_of"])
+    valid, test = pd.Timestamp(split["valid_start"]), pd.Timestamp(split["test_start"])
+    parts = {"train": frame[as_of < valid], "validation": frame[(as_of >= valid) & (as_of < test)],
+             "test": frame[as_of >= test]}
+    return {k: v.reset_index(drop=True) for k, v in parts.items() if len(v)}
+
+
+def model_runs(result: TrainingResult, *, config_text: str, data_source: str = "") -> list:
+    """One :class:`~credit_risk.store.tracking.ModelRun` per model: params, metrics, plots, tables, config,
+    datasets and description. Every run of one training has the same parameter names (flattened keys:
+    ``config.*`` as written in train.yaml, ``model.*``, ``split.*`` as resolved, ``tiers.*``, ``refit.*``,
+    ``data.*``, ``run.output``, ``domain.combination``)."""
     trained, report = result.trained, result.trained.report
-    # MLflow signatures have no categorical type: categorical features travel as strings,
-    # which the models map back onto their learned categories.
-    example = _plain_dtypes(result.features.X.head(5))
+    # The feature table itself (categoricals included) is the pyfunc model's input example.
+    example = result.features.X.head(5)
+    datasets = training_datasets(result)
     texts = {"train.yaml": config_text, "features.yaml": result.spec_text}
     metrics = _scalars("test_", report.metrics["generic"])
     for name, values in report.metrics.items():
@@ -363,23 +393,28 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
     tables = {name: table for name, table in tables.items() if table is not None}
     figures = {f"{name}.png": fig for name, fig in trained.figures.items()}
     split = report.split
+    import yaml
+
+    written = yaml.safe_load(config_text) if config_text.strip() else {}
+    model_params = report.generic_model.get("params", trained.generic.get_params())
     params = {
-        **{f"model.{k}": v for k, v in report.generic_model.get("params", trained.generic.get_params()).items()},
-        "valid_start": split["valid_start"],
-        "test_start": split["test_start"],
-        "n_features": len(result.features.info),
-        "n_labels": len(result.labels),
-        "tier_method": report.tiers["method"],
-        "tier_cutoffs": report.tiers["cutoffs"],
-        "calibration_method": report.generic_model["calibration_method"],
-        "split_method": split.get("method", "time"),
-        "label_target": (report.label or {}).get("target", "inspection_outcome"),
-        "refit": bool(refit.get("refit", False)),
-        "refit_rows": refit.get("rows"),
-        "refit_trees": refit.get("trees"),
-        "refit_before_test": bool(refit.get("refit_before_test", False)),
-        "figures_from": refit.get("figures_from", "the out-of-time test slice"),
+        "config": written if isinstance(written, dict) else {},
+        "model": {k: v for k, v in model_params.items() if k != "feature_info"},
+        "split": {"method": split.get("method", "time"), "valid_start": split.get("valid_start"),
+                  "test_start": split.get("test_start")},
+        "label": {"target": (report.label or {}).get("target", "inspection_outcome")},
+        "data": {"features": len(result.features.info), "labels": len(result.labels),
+                 **{f"rows_{k}": len(v) for k, v in datasets.items()}},
+        "tiers": {"method": report.tiers["method"], "cutoffs": report.tiers["cutoffs"]},
+        "calibration": {"method": report.generic_model["calibration_method"]},
+        "refit": {"enabled": bool(refit.get("refit", False)), "rows": refit.get("rows"), "trees": refit.get("trees"),
+                  "before_test": bool(refit.get("refit_before_test", False)),
+                  "figures_from": refit.get("figures_from", "the out-of-time test slice")},
     }
+    n_features = len(result.features.info)
+    described = (f"Generic risk model: LightGBM on {n_features} features, calibration "
+                 f"{report.generic_model['calibration_method']}, tiers {list(trained.tiers.labels_)} "
+                 f"({report.tiers['method']} cut-offs); label: {params['label']['target']}.")
     tags = {
         "credit_risk.refit": str(bool(refit.get("refit", False))).lower(),
         "credit_risk.saved_model": str(refit.get("saved_model", ""))[:500],
@@ -389,10 +424,13 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         **{f"credit_risk.domain_skipped.{name}": str(info.get("reason", ""))[:500]
            for name, info in report.domains.items() if info.get("skipped")},
     }
+    common = dict(input_example=example, texts=texts, datasets=datasets, data_source=data_source, target="label")
     runs = [
         ModelRun(
-            name="generic", bundle_dir=result.bundles["generic"].parent, input_example=example,
-            params=params, metrics=metrics, figures=figures, tables=tables, texts=texts, tags=tags,
+            name="generic", bundle_dir=result.bundles["generic"].parent,
+            params={**params, "run": {"output": "generic"}, "domain": {"combination": "none"}},
+            metrics=metrics, figures=figures, tables=tables, tags=tags, description=described,
+            headline=GENERIC_HEADLINE, **common,
         )
     ]
     for name, info in report.domains.items():
@@ -408,10 +446,12 @@ def model_runs(result: TrainingResult, *, config_text: str) -> list:
         dtables = {"combination_test.csv": info["comparison"], "combination_validation.csv": info["validation"]}
         runs.append(
             ModelRun(
-                name=name, bundle_dir=result.bundles[name].parent, input_example=example,
-                params={"combination": info["chosen"], **{f"generic.{k}": v for k, v in params.items()}},
-                metrics=dm, tables=dtables, texts=texts,
-                tags={"credit_risk.domain": name},
+                name=name, bundle_dir=result.bundles[name].parent,
+                params={**params, "run": {"output": name}, "domain": {"combination": info["chosen"]}},
+                metrics=dm, tables=dtables, tags={"credit_risk.domain": name}, headline=DOMAIN_HEADLINE,
+                description=(f"{name} domain model ({info['chosen']}) for the subjects of its industries, "
+                             "compared with the generic model on the same test subjects."),
+                **common,
             )
         )
     return runs

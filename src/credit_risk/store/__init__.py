@@ -2,8 +2,12 @@
 
 ``bundle``    :class:`ModelBundle`, :func:`save_bundle`, :func:`load_bundle` (joblib + sha256
               manifest); owns the file names (``model.joblib``, ``model.joblib.json``)
-``tracking``  :func:`log_model_run`, :func:`download_bundle`, :func:`load_verified_pyfunc`; the
-              only module that imports :mod:`mlflow`
+``tracking``  :func:`log_training`, :func:`log_model_run`, :func:`download_bundle`,
+              :func:`load_verified_pyfunc`, :func:`evaluation_metrics`; the only module that
+              imports :mod:`mlflow`
+``pyfunc``    what a registered model does under ``mlflow.pyfunc``: the feature table in,
+              probability, tiers and top reasons out
+``card``      the run description and the model card (Markdown)
 
 Only this package pickles and unpickles fitted models.
 """

@@ -1,11 +1,29 @@
 """MLflow tracking and the model registry — the only module that imports :mod:`mlflow`.
 
-One MLflow run per trained model records its parameters, the full training config as an
-artifact, evaluation metrics, plots and tables, the data fingerprint and the code version.
-The model is logged as an MLflow pyfunc model and registered as ``credit_risk_<name>``; the
-alias (``champion`` by default) moves to the new version only when it beats the current
-champion on the configured metric; the run records the decision either way (tags
-``alias_moved`` and ``alias_decision``).
+A training is one parent run (:func:`log_training`) with one child run per trained model.
+Each child records its parameters under one naming scheme (flattened keys: ``config.*`` as
+written in train.yaml, ``model.*``, ``split.*``, ``tiers.*``, ``refit.*``, ``data.*``,
+``run.output``, ``domain.combination`` — the same names in every run), its headline metrics
+as MLflow metrics and every metric with its definition in ``tables/metrics.csv`` (no wall of
+one-value charts), the training data as MLflow dataset inputs (one per split: source,
+digest, schema, row count), a description and a model card (``model_card.md``, also the
+model version's description), plots, tables, the full config, the data fingerprint and the
+code version. The experiment opens in MLflow's classic machine-learning view
+(``mlflow.experimentKind``).
+
+The model is logged as an MLflow pyfunc model with a signature (categorical features typed
+*any*, so the library's own feature table passes), an input example and pip requirements
+that install (the library's dependencies pinned; the library itself is installed from its
+source, see the model card), and registered as ``credit_risk_<name>``; its ``predict``
+returns probability, tiers and reasons (:mod:`credit_risk.store.pyfunc`), and
+``mlflow.models.evaluate`` runs on it with :func:`evaluation_metrics`. The alias
+(``champion`` by default) moves to the new version only when it beats the current champion
+on the configured metric; the run records the decision either way (tags ``alias_moved`` and
+``alias_decision``).
+
+An ``http(s)`` tracking server is checked before any work (:func:`check_tracking_server`);
+one that stops answering later fails with :class:`~credit_risk.exceptions.TrackingError`
+after MLflow's retries, which the CLI bounds (``MLFLOW_HTTP_REQUEST_*``).
 
 Registration, in this order, so that a process killed at any step (``kill -9`` included)
 leaves a store where the champion still loads:
@@ -62,6 +80,8 @@ import pandas as pd
 from credit_risk.atomic import escape_formulas, process_alive, sha256_file
 from credit_risk.exceptions import ModelError, TrackingError
 from credit_risk.store.bundle import BUNDLE_FILE, load_bundle, manifest_path
+from credit_risk.store.card import dataset_summary, model_card, run_description
+from credit_risk.store.pyfunc import DEFAULT_REASONS, BundlePredictor, output_columns
 
 __all__ = [
     "ModelRun",
@@ -71,7 +91,9 @@ __all__ = [
     "download_bundle",
     "load_verified_pyfunc",
     "local_tracking_uri",
+    "evaluation_metrics",
     "log_model_run",
+    "log_training",
 ]
 
 logger = logging.getLogger(__name__)
@@ -212,9 +234,12 @@ def _experiment_id(client, experiment: str, tracking_uri: str) -> str:
 
     exp = client.get_experiment_by_name(experiment)
     if exp is not None:
+        if EXPERIMENT_KIND[0] not in (exp.tags or {}):
+            client.set_experiment_tag(exp.experiment_id, *EXPERIMENT_KIND)
         return exp.experiment_id
     try:
-        return client.create_experiment(experiment, artifact_location=_artifact_root(tracking_uri))
+        return client.create_experiment(experiment, artifact_location=_artifact_root(tracking_uri),
+                                        tags=dict([EXPERIMENT_KIND]))
     except MlflowException:
         exp = client.get_experiment_by_name(experiment)
         if exp is None:
@@ -243,6 +268,19 @@ class ModelRun:
     bundle_sha256 : str, optional
         The hash of the bundle as its training run wrote it; when given, registration refuses
         a bundle folder whose file no longer has it (overwritten by another process).
+    datasets : mapping of context to DataFrame
+        The training data, one frame per split (``train``, ``validation``, ``test``, or one
+        ``training`` frame): keys, features and the ``target`` column. Each is logged as an
+        MLflow dataset input of the run (source, digest, schema, row count).
+    data_source : str
+        Where the data came from (the dataset folder), recorded as the datasets' source.
+    target : str
+        The label column of ``datasets``.
+    description : str
+        One sentence on what the model is (the run description and the model card start with it).
+    headline : sequence of str
+        The metrics logged as MLflow metrics (charts); every metric goes to ``tables/metrics.csv``.
+        Empty: every metric is logged. The champion metric is always logged.
     """
 
     name: str
@@ -255,6 +293,11 @@ class ModelRun:
     texts: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     bundle_sha256: str = ""
+    datasets: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    data_source: str = ""
+    target: str = "label"
+    description: str = ""
+    headline: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,17 +316,7 @@ class RegistrationResult:
     bundle_sha256: str = ""
 
 
-class _PyfuncBundle:
-    """What :func:`_load_pyfunc` returns: ``predict`` gives calibrated risk probabilities."""
-
-    def __init__(self, bundle) -> None:
-        self.bundle = bundle
-
-    def predict(self, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
-        return bundle_probability(self.bundle, model_input)
-
-
-def _load_pyfunc(data_path: str, model_config: dict | None = None) -> _PyfuncBundle:
+def _load_pyfunc(data_path: str, model_config: dict | None = None) -> BundlePredictor:
     """MLflow's entry point for ``mlflow.pyfunc.load_model`` of a credit_risk model.
 
     Unpickles the bundle under ``data_path`` only after its sha256 matches the pin in
@@ -300,7 +333,7 @@ def _load_pyfunc(data_path: str, model_config: dict | None = None) -> _PyfuncBun
     found = sorted(folder.rglob(BUNDLE_FILE)) if folder.is_dir() else [folder]
     if len(found) != 1:
         raise ModelError(f"credit_risk model at {data_path}: expected one {BUNDLE_FILE}, found {len(found)}")
-    return _PyfuncBundle(load_bundle(found[0], sha256=pin))
+    return BundlePredictor(load_bundle(found[0], sha256=pin))
 
 
 class _BundleModel:
@@ -324,13 +357,129 @@ def _quiet_mlflow() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\..*")
         warnings.filterwarnings("ignore", category=FutureWarning, module=r"mlflow\..*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"mlflow\..*")
         # SQLAlchemy 2.1 deprecations raised inside MLflow's SQL store (not our code).
         warnings.filterwarnings("ignore", message=r".*loader strategy is deprecated.*", category=DeprecationWarning)
         yield
 
 
-def _flat_params(params: Mapping[str, Any]) -> dict[str, str]:
-    return {str(k): json.dumps(v, default=str)[:6000] if not isinstance(v, str) else v[:6000] for k, v in params.items()}
+#: Experiment tag that makes the MLflow UI open the experiment in its classic machine-learning view.
+EXPERIMENT_KIND = ("mlflow.experimentKind", "custom_model_development")
+#: Longest parameter value MLflow accepts.
+MAX_PARAM_CHARS = 6000
+
+
+def _flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested mappings flattened to dotted keys (``split.valid_start``); values as text (JSON for lists)."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flat_params(value, prefix=f"{name}."))
+        else:
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            out[name] = text[:MAX_PARAM_CHARS]
+    return out
+
+
+def _pip_requirements() -> list[str]:
+    """The library's runtime dependencies pinned to the versions installed here — not the library itself.
+
+    ``credit-risk`` is not on the package index under that name, so a requirement on it cannot
+    install; the model's environment is these pins plus the library installed from its source
+    or wheel (``pip install /path/to/credit_risk``), which the model card says.
+    """
+    import importlib.metadata as md
+    import re
+
+    try:
+        declared = md.requires("credit-risk") or []
+    except md.PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+        return []
+    pins = []
+    for req in declared:
+        if ";" in req and "extra" in req.split(";", 1)[1]:
+            continue
+        name = re.split(r"[\s<>=!~;\[]", req.strip(), maxsplit=1)[0]
+        try:
+            pins.append(f"{name}=={md.version(name)}")
+        except md.PackageNotFoundError:
+            pins.append(req.split(";")[0].strip())
+    return pins
+
+
+def _signature(bundle_dir: Path, example: pd.DataFrame, model_set: bool):
+    """Input schema from the features as trained (categoricals: any type, so ``category`` and text pass),
+    output schema of :class:`~credit_risk.store.pyfunc.BundlePredictor`, and the ``reasons`` parameter."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import AnyType, ColSpec, ParamSchema, ParamSpec, Schema
+
+    manifest = json.loads(manifest_path(bundle_dir / BUNDLE_FILE).read_text(encoding="utf-8"))
+    categorical = {f.get("name") for f in manifest.get("features", []) if f.get("categorical")}
+    inputs = []
+    for col in example.columns:
+        dtype = example[col].dtype
+        if col in categorical or not pd.api.types.is_numeric_dtype(dtype):
+            spec = ColSpec(AnyType(), col, required=False)
+        elif pd.api.types.is_bool_dtype(dtype):
+            spec = ColSpec("boolean", col, required=False)
+        elif pd.api.types.is_integer_dtype(dtype):
+            spec = ColSpec("long", col, required=False)
+        else:
+            spec = ColSpec("double", col, required=False)
+        inputs.append(spec)
+    outputs = [ColSpec("double" if c == "probability" else "string", c, required=c in ("probability", "tier"))
+               for c in output_columns(model_set)]
+    params = ParamSchema([ParamSpec("reasons", "long", DEFAULT_REASONS)]) if model_set else None
+    return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs), params=params)
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals as text (an input example must serialise to JSON)."""
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+class _Datasets:
+    """MLflow dataset objects of a training's frames, built once and logged on every run that used them.
+
+    The digest is the data fingerprint (sha256 of the tables), the split and the frame's shape and
+    columns — computed in microseconds, where MLflow's own digest maps ``type`` over every cell.
+    """
+
+    def __init__(self, data_fingerprint: str = "") -> None:
+        self._built: dict[tuple[int, str], Any] = {}
+        self.data_fingerprint = data_fingerprint
+
+    def get(self, run: ModelRun, context: str, frame: pd.DataFrame):
+        import mlflow
+
+        key = (id(frame), context)
+        if key not in self._built:
+            name = f"{Path(run.data_source).name or 'credit_risk'}-{context}"
+            text = json.dumps([self.data_fingerprint, context, frame.shape, [str(c) for c in frame.columns]])
+            self._built[key] = mlflow.data.from_pandas(
+                frame, source=run.data_source or "credit_risk", name=name,
+                targets=run.target if run.target in frame.columns else None,
+                digest=hashlib.sha256(text.encode("utf-8")).hexdigest()[:12],
+            )
+        return self._built[key]
+
+
+def _log_datasets(run: ModelRun, cache: _Datasets) -> None:
+    import mlflow
+
+    for context, frame in run.datasets.items():
+        mlflow.log_input(cache.get(run, context, frame), context=context)
+
+
+def _features_table(bundle_dir: Path) -> pd.DataFrame:
+    manifest = json.loads(manifest_path(bundle_dir / BUNDLE_FILE).read_text(encoding="utf-8"))
+    cols = ["name", "view", "direction", "categorical", "description", "description_zh"]
+    return pd.DataFrame([{c: f.get(c, "") for c in cols} for f in manifest.get("features", [])], columns=cols)
 
 
 def log_model_run(
@@ -359,78 +508,151 @@ def log_model_run(
         The champion rule: the alias moves when ``metric`` of the new version beats the
         champion's (or there is no champion yet).
     """
+    (result,) = log_training([run], tracking_uri=tracking_uri, experiment=experiment,
+                             data_fingerprint=data_fingerprint, code_version=code_version, alias=alias,
+                             metric=metric, greater_is_better=greater_is_better, parent=False)
+    return result
+
+
+def log_training(
+    runs: list[ModelRun],
+    *,
+    tracking_uri: str,
+    experiment: str = "credit_risk",
+    data_fingerprint: str,
+    code_version: str,
+    alias: str = "champion",
+    metric: str = "test_auc",
+    greater_is_better: bool = True,
+    parent: bool = True,
+    run_name: str = "training",
+) -> list[RegistrationResult]:
+    """Log one training: a parent run with one child run per model, each registered (champion rule applied).
+
+    The parent run holds what the models share (the datasets, the config, a description listing
+    the models and the registry decisions); each child holds its model's parameters (one naming
+    scheme for all: flattened config keys), headline metrics, every metric in
+    ``tables/metrics.csv``, plots, tables, the model card, its datasets, and the registered
+    pyfunc model. ``parent=False`` logs each model as a top-level run (what
+    :func:`log_model_run` does).
+    """
     import mlflow
-    from mlflow.models import infer_signature
     from mlflow.tracking import MlflowClient
 
-    if metric not in run.metrics:
-        raise ModelError(
-            f"model '{run.name}': the champion metric '{metric}' is not among its metrics "
-            f"{sorted(run.metrics)}; set tracking.metric in the training config to one of them"
-        )
+    for run in runs:
+        if metric not in run.metrics:
+            raise ModelError(
+                f"model '{run.name}': the champion metric '{metric}' is not among its metrics "
+                f"{sorted(run.metrics)}; set tracking.metric in the training config to one of them"
+            )
+    with _quiet_mlflow():
+        mlflow.set_tracking_uri(tracking_uri)
+        client = _open_store(tracking_uri, MlflowClient)
+        exp_id = _experiment_id(client, experiment, tracking_uri)
+        _fail_abandoned_runs(client, exp_id)
+        common = dict(mlflow=mlflow, client=client, exp_id=exp_id, tracking_uri=tracking_uri,
+                      data_fingerprint=data_fingerprint, code_version=code_version, alias=alias, metric=metric,
+                      greater_is_better=greater_is_better, datasets=_Datasets(data_fingerprint))
+        with _signals_end_the_run():
+            if not parent:
+                return [_log_model_run(run, **common) for run in runs]
+            with mlflow.start_run(experiment_id=exp_id, run_name=run_name) as top:
+                mlflow.set_tags({**_owner_tags(data_fingerprint, code_version), "credit_risk.kind": "training",
+                                 "credit_risk.models": ", ".join(r.name for r in runs)})
+                if runs:
+                    _log_datasets(runs[0], common["datasets"])
+                    with tempfile.TemporaryDirectory(prefix="credit_risk_training_") as tmp:
+                        for name, text in runs[0].texts.items():
+                            (Path(tmp) / name).write_text(text, encoding="utf-8")
+                            mlflow.log_artifact(str(Path(tmp) / name), artifact_path="config")
+                results = [_log_model_run(run, parent_run_id=top.info.run_id, **common) for run in runs]
+                lines = [f"**Training of {len(runs)} model(s)** on `{runs[0].data_source or 'a dataset'}` "
+                         f"(data fingerprint `{data_fingerprint[:12]}…`, code `{code_version}`); one child run per "
+                         "model:", ""] if runs else []
+                lines += [f"- {r.registered_name} v{r.version}: {r.metric} = {r.value:.4f} — {r.decision}" for r in results]
+                mlflow.set_tag("mlflow.note.content", "\n".join(lines))
+                return results
+
+
+def _owner_tags(data_fingerprint: str, code_version: str) -> dict[str, str]:
+    return {"credit_risk.data_fingerprint": data_fingerprint, "credit_risk.code_version": code_version,
+            "credit_risk.pid": str(os.getpid()), "credit_risk.host": socket.gethostname()}
+
+
+def _headline(run: ModelRun, metric: str) -> dict[str, float]:
+    """The metrics logged as MLflow metrics: ``run.headline`` (all when empty) and the champion metric."""
+    names = list(run.headline) or list(run.metrics)
+    if metric not in names:
+        names.append(metric)
+    out = {}
+    for name in names:
+        value = run.metrics.get(name)
+        if value is not None and math.isfinite(float(value)):
+            out[name] = float(value)
+    return out
+
+
+def _metrics_table(run: ModelRun, headline: Mapping[str, float]) -> pd.DataFrame:
+    from credit_risk.store.card import METRIC_DEFINITIONS
+
+    rows = [{"metric": k, "value": float(v) if v is not None else float("nan"), "chart": k in headline,
+             "definition": METRIC_DEFINITIONS.get(k, "")} for k, v in sorted(run.metrics.items())]
+    return pd.DataFrame(rows, columns=["metric", "value", "chart", "definition"])
+
+
+def _log_model_run(run: ModelRun, *, mlflow, client, exp_id, tracking_uri, data_fingerprint, code_version, alias,
+                   metric, greater_is_better, datasets: _Datasets, parent_run_id: str | None = None
+                   ) -> RegistrationResult:
     value = float(run.metrics[metric])
     registered_name = REGISTRY_PREFIX + run.name
-    with _quiet_mlflow():
-        return _log_model_run(run, mlflow, infer_signature, MlflowClient, tracking_uri=tracking_uri,
-                              experiment=experiment, data_fingerprint=data_fingerprint,
-                              code_version=code_version, alias=alias, metric=metric,
-                              greater_is_better=greater_is_better, value=value,
-                              registered_name=registered_name)
-
-
-def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, experiment,
-                   data_fingerprint, code_version, alias, metric, greater_is_better, value,
-                   registered_name) -> RegistrationResult:
-    mlflow.set_tracking_uri(tracking_uri)
-    client = _open_store(tracking_uri, MlflowClient)
-    exp_id = _experiment_id(client, experiment, tracking_uri)
-    _fail_abandoned_runs(client, exp_id)
-    with _signals_end_the_run(), tempfile.TemporaryDirectory(prefix="credit_risk_register_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="credit_risk_register_") as tmp:
         tmp_path = Path(tmp)
         # Stage first: the hash pinned in the registry is that of the bytes uploaded.
         staged, sha = _stage_bundle(run, tmp_path / "bundle")
         schema = _input_schema(staged)
-        with mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}") as active:
-            mlflow.set_tags(
-                {
-                    "credit_risk.model": run.name,
-                    "credit_risk.data_fingerprint": data_fingerprint,
-                    "credit_risk.code_version": code_version,
-                    "credit_risk.pid": str(os.getpid()),
-                    "credit_risk.host": socket.gethostname(),
-                    SHA_TAG: sha,
-                    **{str(k): str(v) for k, v in run.tags.items()},
-                }
-            )
+        nested = {"nested": True, "parent_run_id": parent_run_id} if parent_run_id else {}
+        with mlflow.start_run(experiment_id=exp_id, run_name=f"{run.name}", **nested) as active:
+            mlflow.set_tags({
+                "credit_risk.model": run.name,
+                **_owner_tags(data_fingerprint, code_version),
+                SHA_TAG: sha,
+                **{str(k): str(v) for k, v in run.tags.items()},
+            })
             if run.params:
                 mlflow.log_params(_flat_params(run.params))
-            finite = {k: float(v) for k, v in run.metrics.items() if v is not None and math.isfinite(float(v))}
-            skipped = sorted(set(run.metrics) - set(finite))
+            headline = _headline(run, metric)
+            skipped = sorted(k for k, v in run.metrics.items() if v is None or not math.isfinite(float(v)))
             if skipped:
                 logger.info("model %s: metrics %s are not finite and are not logged", run.name, skipped)
-            mlflow.log_metrics(finite)
+            mlflow.log_metrics(headline)
+            _log_datasets(run, datasets)
             files = tmp_path / "files"
             files.mkdir()
             for name, text in run.texts.items():
                 (files / name).write_text(text, encoding="utf-8")
                 mlflow.log_artifact(str(files / name), artifact_path="config")
-            for name, table in run.tables.items():
+            tables = {"metrics.csv": _metrics_table(run, headline), **run.tables}
+            summary = dataset_summary(run.datasets, run.target)
+            if len(summary):
+                tables["datasets.csv"] = summary
+            for name, table in tables.items():
                 escape_formulas(table).to_csv(files / name, index=False)
                 mlflow.log_artifact(str(files / name), artifact_path="tables")
             for name, fig in run.figures.items():
                 fig.savefig(files / name, dpi=110, bbox_inches="tight")
                 mlflow.log_artifact(str(files / name), artifact_path="plots")
-            example = run.input_example.head(5)
-            signature = infer_signature(example, np.zeros(len(example), dtype=float))
+            model_set = _bundle_is_model_set(staged)
+            example = _plain(run.input_example.head(5))
             # No python_model: MLmodel names this module as loader, so loading the model runs
             # no pickle of MLflow's own, and _load_pyfunc checks the bundle's hash first.
             info = mlflow.pyfunc.log_model(
                 name="model",
                 loader_module=PYFUNC_LOADER,
                 data_path=str(staged),
-                signature=signature,
+                signature=_signature(staged, example, model_set),
+                input_example=example,
                 model_config={SHA_TAG: sha},
-                pip_requirements=[f"credit-risk=={_version()}"],
+                pip_requirements=_pip_requirements(),
             )
             # The version is created with its tags in one registry transaction.
             mv = mlflow.register_model(info.model_uri, registered_name,
@@ -450,6 +672,9 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
                     _move_alias(client, registered_name, alias, version, sha)
             mlflow.set_tags({"alias_moved": str(moved).lower(), "alias_decision": decision})
             logger.info("%s: %s", registered_name, decision)
+            _describe_run(run, client=client, run_id=active.info.run_id, registered_name=registered_name,
+                          version=version, summary=summary, headline=headline, data_fingerprint=data_fingerprint,
+                          code_version=code_version, staged=staged, decision=decision, files=files)
             return RegistrationResult(
                 run_id=active.info.run_id,
                 registered_name=registered_name,
@@ -462,6 +687,80 @@ def _log_model_run(run, mlflow, infer_signature, MlflowClient, *, tracking_uri, 
                 decision=decision,
                 bundle_sha256=sha,
             )
+
+
+def _bundle_is_model_set(staged: Path) -> bool:
+    """Whether the staged bundle is a model set (tiers and reasons), from its manifest's config."""
+    manifest = json.loads(manifest_path(staged / BUNDLE_FILE).read_text(encoding="utf-8"))
+    return (manifest.get("config") or {}).get("output") == "generic"
+
+
+def _describe_run(run: ModelRun, *, client, run_id: str, registered_name: str, version: int, summary: pd.DataFrame,
+                  headline: Mapping[str, float], data_fingerprint: str, code_version: str, staged: Path,
+                  decision: str, files: Path) -> None:
+    """The run's description, its ``model_card.md``, and the registry descriptions of model and version."""
+    import mlflow
+
+    shown = {k: v for k, v in headline.items() if k in (run.headline or headline)}
+    description = run_description(name=run.name, registered_name=registered_name, description=run.description,
+                                  summary=summary, headline=shown, data_source=run.data_source)
+    card = model_card(
+        name=run.name, registered_name=registered_name, description=run.description, summary=summary,
+        data_source=run.data_source, data_fingerprint=data_fingerprint, code_version=code_version,
+        features=_features_table(staged), headline=shown, groups=run.tables.get("groups.csv"), decision=decision,
+    )
+    card += ("\n## Environment\n\nThe model's `requirements.txt` pins the library's dependencies as installed at "
+             "training; credit_risk itself is not on the package index: install it from its source or wheel "
+             f"(version {_version()}) before `mlflow models serve` or loading the model elsewhere.\n")
+    (files / "model_card.md").write_text(card, encoding="utf-8")
+    mlflow.log_artifact(str(files / "model_card.md"))
+    mlflow.set_tag("mlflow.note.content", description)
+    client.update_model_version(registered_name, str(version), description=card[:5000])
+    model = client.get_registered_model(registered_name)
+    if not model.description:
+        client.update_registered_model(registered_name, description=(
+            f"{run.description or registered_name}\n\nPyfunc input: the library's own feature table "
+            "(`build_features(...).X`); output: probability" + (", model_tier, tier and the top reasons "
+            "(`params={'reasons': k}`)" if _bundle_is_model_set(staged) else "") + ". Each version carries its "
+            "model card."))
+
+
+def evaluation_metrics() -> list:
+    """AUC, KS and Brier score as MLflow metrics, for ``mlflow.models.evaluate`` of a credit_risk model.
+
+    The pyfunc model returns a DataFrame (probability, tiers, reasons), so evaluate it with the
+    default evaluator on its ``probability`` column and these metrics (unweighted: pass the
+    inspected rows; the training report holds the population-weighted figures)::
+
+        mlflow.models.evaluate("models:/credit_risk_generic@champion", data, targets="label",
+                               predictions="probability", extra_metrics=evaluation_metrics())
+    """
+    from mlflow.metrics import MetricValue, make_metric
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    def _arrays(predictions, targets) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(targets, dtype=float), np.asarray(predictions, dtype=float)
+
+    def auc(predictions, targets, metrics=None):
+        y, p = _arrays(predictions, targets)
+        if len(np.unique(y)) < 2:  # MLflow tries every metric on the first row alone
+            return MetricValue(aggregate_results={"auc": float("nan")})
+        return MetricValue(aggregate_results={"auc": float(roc_auc_score(y, p))})
+
+    def ks(predictions, targets, metrics=None):
+        y, p = _arrays(predictions, targets)
+        if len(np.unique(y)) < 2:
+            return MetricValue(aggregate_results={"ks": float("nan")})
+        fpr, tpr, _ = roc_curve(y, p)
+        return MetricValue(aggregate_results={"ks": float(np.max(tpr - fpr))})
+
+    def brier(predictions, targets, metrics=None):
+        y, p = _arrays(predictions, targets)
+        return MetricValue(aggregate_results={"brier": float(np.mean((p - y) ** 2))})
+
+    return [make_metric(eval_fn=auc, greater_is_better=True, name="auc"),
+            make_metric(eval_fn=ks, greater_is_better=True, name="ks"),
+            make_metric(eval_fn=brier, greater_is_better=False, name="brier")]
 
 
 def _input_schema(staged: Path) -> str:
