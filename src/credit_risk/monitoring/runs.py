@@ -390,18 +390,28 @@ def record_run(
     config: MonitoringConfig | None = None,
     policy: InspectionPolicy | None = None,
 ) -> Path:
-    """The run record of a finished scoring run, rebuilding its features (what ``credit-risk score`` calls).
+    """The run record of a finished scoring run, rebuilding its features.
 
-    The features are rebuilt for the scores' own ``(credit_code, as_of)`` rows with the
-    bundle's feature spec, exactly as the scorer built them; the contributions come from the
-    bundle's generic model.
+    What :func:`~credit_risk.pipeline.score.score_dataset` and ``score_cutoffs`` call with
+    ``run_history=`` (and so ``credit-risk score``). The features are rebuilt for the scores'
+    own ``(credit_code, as_of)`` rows with the bundle's feature spec, exactly as the scorer
+    built them; the contributions come from the bundle's generic model.
     """
-    from credit_risk.features import build_features
-    from credit_risk.pipeline.score import bundle_feature_spec
+    import yaml
 
+    from credit_risk.config import from_mapping
+    from credit_risk.exceptions import ModelError
+    from credit_risk.features import FeatureSpec, build_features
+
+    # the spec as pipeline.score.bundle_feature_spec reads it: the scorer imports this module,
+    # so this module does not import the scorer
+    text = bundle.config.get("feature_spec_yaml")
+    if not text:
+        raise ModelError("the model bundle carries no feature spec (config.feature_spec_yaml); retrain it with credit-risk train")
+    spec = from_mapping(FeatureSpec, yaml.safe_load(text), where="bundle feature spec")
     keys = pd.read_parquet(scores, columns=["credit_code", "as_of"])
     keys = keys.assign(as_of=pd.to_datetime(keys["as_of"]).astype("datetime64[ns]"))
-    fm = build_features(dataset, keys, bundle_feature_spec(bundle)).select(bundle.feature_names)
+    fm = build_features(dataset, keys, spec).select(bundle.feature_names)
     generic = bundle.model.generic
     names = list(generic.feature_names_in_)
     fm = fm.select(names)
