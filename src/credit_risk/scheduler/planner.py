@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,7 @@ def plan_inspections(
     period_end: object,
     seed: int,
     conflicts: pd.DataFrame | None = None,
+    draw: Callable[[pd.DataFrame, np.random.Generator], np.ndarray] | None = None,
 ) -> InspectionPlan:
     """Draw a differential double-random inspection plan.
 
@@ -83,6 +85,9 @@ def plan_inspections(
         Non-negative; with the same inputs the plan is identical, byte for byte once written.
     conflicts : DataFrame, optional
         Recusal pairs ``inspector_id, credit_code`` (回避).
+    draw : callable, optional
+        ``draw(frame, rng)`` → the drawn mask; default :func:`~credit_risk.scheduler.sampling.draw_subjects`
+        (:func:`credit_risk.engine.draw.draw_subjects_spark` gives the same mask on Spark).
 
     Returns
     -------
@@ -120,7 +125,7 @@ def plan_inspections(
     end = pd.Timestamp(period_end).normalize()
     rng_draw, rng_assign = _spawn(seed, 2)
 
-    drawn = draw_subjects(frame, rng_draw)
+    drawn = (draw or draw_subjects)(frame, rng_draw)
     rows = np.flatnonzero(drawn)
     sel = frame.iloc[rows].reset_index(drop=True)
     width = max(7, len(str(len(rows))))

@@ -1,0 +1,24 @@
+"""One local Spark session (``local[2]``) for the Spark engine's tests; skipped without pyspark or Java."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from credit_risk.engine.session import java_available
+
+
+@pytest.fixture(scope="session")
+def spark():
+    pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'credit-risk[spark]')")
+    if not java_available():
+        pytest.skip("no Java runtime (apt-get install openjdk-17-jre-headless): the Spark engine cannot start")
+    from credit_risk.engine.session import local_session
+
+    with warnings.catch_warnings():
+        # Starting the JVM gateway leaves sockets to the garbage collector (ResourceWarning in py4j).
+        warnings.simplefilter("ignore", ResourceWarning)
+        session = local_session("local[2]", shuffle_partitions=4)
+    yield session
+    session.stop()
