@@ -19,14 +19,18 @@ CHROMIUM = os.environ.get("CREDIT_RISK_CHROMIUM") or shutil.which("chromium") or
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
+# decided before any fixture trains the sample model
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason=f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` (make test does where "
+           "it can) to run the browser test of the HTML report",
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs `pip install playwright` "
+                               "(the dev extra); no Playwright browser download is needed")
+
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` "
-                    "(make test does where it can) to run the browser test of the HTML report")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs `pip install playwright` "
-                                   "(the dev extra); no Playwright browser download is needed")
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield b
