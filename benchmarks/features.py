@@ -102,16 +102,16 @@ def ours(ds, cutoffs) -> pd.DataFrame:
     """Comparison aggregates with the engine (prepare included in the time)."""
     p = prepare(ds, cutoffs)
     names = [f"{k}_{what}_{w}d" for k in KINDS for w in WINDOWS for what in ("count", "sum")]
-    block = np.empty((len(cutoffs), len(names)))
+    block = np.empty((len(names), len(cutoffs)))  # one column per row of the block, as build_features does
     j = 0
     for k in KINDS:
         rs = p.select(kinds=[k])
         p.prefetch(rs, WINDOWS)
         for w in WINDOWS:
-            block[:, j] = p.count(rs, w)
-            block[:, j + 1] = p.total(rs, w)
+            block[j] = p.count(rs, w)
+            block[j + 1] = p.total(rs, w)
             j += 2
-    return pd.DataFrame(block, columns=names, copy=False)
+    return pd.DataFrame(block.T, columns=names, copy=False)
 
 
 def ours_simple(ds, cutoffs) -> pd.DataFrame:

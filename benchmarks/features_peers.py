@@ -74,10 +74,10 @@ def _columns(kinds, windows):
 
 def _scatter(n: int, rows: np.ndarray, values: dict[str, np.ndarray]) -> pd.DataFrame:
     """Rows without any counting record get 0 (they are absent from the group-by); one float block."""
-    block = np.zeros((n, len(values)))
+    block = np.zeros((len(values), n))
     for j, v in enumerate(values.values()):
-        block[rows, j] = np.nan_to_num(np.asarray(v, dtype=np.float64))
-    return pd.DataFrame(block, columns=list(values), copy=False)
+        block[j, rows] = np.nan_to_num(np.asarray(v, dtype=np.float64))
+    return pd.DataFrame(block.T, columns=list(values), copy=False)
 
 
 def duckdb_aggregates(inp: PeerInputs, con=None) -> pd.DataFrame:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,7 +23,7 @@ from credit_risk.features.engine import (
     interval_last,
     interval_sum,
 )
-from credit_risk.features.prepared import _effective_end_days, _lookup
+from credit_risk.features.prepared import _lookup, prepare
 
 
 def _q(subj, day):
@@ -105,7 +107,8 @@ def test_count_sum_needs_records_grouped_by_subject():
                            [None], _q([0], [5]))
 
 
-def test_effective_end_days_equal_the_data_layer_rule():
+def test_encoded_records_follow_the_data_layer_rules():
+    """Effective end (publication period, end), known-from day and severity rank of every record."""
     rng = np.random.default_rng(0)
     cat = load_catalog()
     n = 400
@@ -113,9 +116,21 @@ def test_effective_end_days_equal_the_data_layer_rule():
     sev = np.where(rng.random(n) < 0.1, None, rng.choice(list(cat.severity_values), n))
     start = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.integers(0, 2000, n), unit="D")
     end = pd.Series(start + pd.to_timedelta(rng.integers(0, 900, n), unit="D")).where(rng.random(n) < 0.5)
-    rec = pd.DataFrame({"kind": pd.Categorical(kinds), "severity": sev, "start": start, "end": end})
-    want = day_numbers(effective_end(rec, cat))
-    assert _effective_end_days(rec, cat, day_numbers(rec["start"])).tolist() == want.tolist()
+    published = pd.Series(start + pd.to_timedelta(rng.integers(-5, 30, n), unit="D")).where(rng.random(n) < 0.9)
+    ent = pd.DataFrame({"credit_code": ["a", "b", "c"]})
+    rec = pd.DataFrame({"credit_code": rng.choice(["a", "b", "c"], n), "kind": pd.Categorical(kinds),
+                        "severity": sev, "start": start, "end": end, "published_on": published,
+                        "domain": "market", "value": np.nan})
+    ds = SimpleNamespace(enterprises=ent, records=rec, catalog=cat)
+    p = prepare(ds, pd.DataFrame({"credit_code": ["a"], "as_of": [pd.Timestamp("2024-01-01")]}))
+    rs = p.select()
+    assert sorted(rs.rows.tolist()) == list(range(n)) and (np.diff(rs.subj) >= 0).all()
+    want_end = day_numbers(effective_end(rec, cat))[rs.rows]
+    assert rs.end.tolist() == want_end.tolist()
+    known = day_numbers(rec["published_on"].fillna(rec["start"]))
+    assert rs.lo.tolist() == np.maximum(known, day_numbers(rec["start"]))[rs.rows].tolist()
+    ranks = cat.severity_ranks(kinds, sev)[rs.rows]
+    assert rs.severity.tolist() == np.where(np.isnan(ranks), -1, np.nan_to_num(ranks)).astype(int).tolist()
 
 
 @pytest.mark.parametrize("dtype", ["str", "object", "category"])

@@ -3,13 +3,15 @@
 :class:`Prepared` holds one int64 day number per record date (see
 :mod:`credit_risk.features.engine`), the subject index of every record and cutoff, the
 effective end of every record (catalogue publication periods applied) and helpers that
-filter records and run the interval primitives on them. The records are held grouped by
-subject (``RecordSet.rows`` maps them back to ``dataset.records``), which every filtered
-subset keeps, so window counts and sums run as one merge with the sorted cutoffs.
+filter records and run the interval primitives on them. The records of each kind are
+encoded when a builder first asks for that kind, grouped by subject (``RecordSet.rows`` maps
+them back to ``dataset.records``); every selection stays grouped by subject, so window counts
+and sums run as one merge with the sorted cutoffs.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -51,8 +53,77 @@ class RecordSet:
             return self.end
         return np.minimum(self.end, self.start + int(window))
 
-    def take(self, mask: np.ndarray) -> RecordSet:
+    def take(self, mask: np.ndarray | slice) -> RecordSet:
+        """The records at ``mask`` (boolean mask, positions, or a slice: views, no copy)."""
         return RecordSet(*(getattr(self, f)[mask] for f in self.__dataclass_fields__ if f != "memo"))
+
+    @staticmethod
+    def merge(parts: list[RecordSet]) -> RecordSet:
+        """The records of ``parts`` (each grouped by subject), grouped by subject (stable)."""
+        if len(parts) == 1:
+            return parts[0]
+        names = [f for f in RecordSet.__dataclass_fields__ if f != "memo"]
+        both = RecordSet(*(np.concatenate([getattr(p, f) for p in parts]) for f in names))
+        return both.take(np.argsort(both.subj, kind="stable"))
+
+
+@dataclass(frozen=True, eq=False)
+class _Columns:
+    """The record columns the builders use, in dataset order, as raw arrays (no per-record objects).
+
+    Dates are int64 nanoseconds (``NaT`` = the int64 minimum); :meth:`encode` turns the rows of
+    one selection into a :class:`RecordSet`.
+    """
+
+    subj: np.ndarray
+    start_ns: np.ndarray
+    published_ns: np.ndarray
+    end_ns: np.ndarray | None
+    kind: pd.Categorical
+    severity: pd.Categorical
+    value: np.ndarray
+    outcome: np.ndarray
+
+    def encode(self, rows: np.ndarray, catalog) -> RecordSet:
+        """Day numbers, effective end (the data layer's publication rule) and ranks of ``rows``."""
+        start = _days(self.start_ns[rows])
+        published = _days(self.published_ns[rows], missing=-1)
+        lo = np.maximum(published, start)  # published_on missing: known from its start
+        kind, severity = self.kind.take(rows), self.severity.take(rows)
+        days = publication_days(pd.DataFrame({"kind": kind, "severity": severity}, copy=False), catalog)
+        end = np.full(len(rows), engine.INF, dtype=np.int64)
+        has = ~np.isnan(days)
+        end[has] = np.minimum(start[has] + days[has].astype(np.int64), engine.INF)
+        if self.end_ns is not None:
+            end = np.minimum(_days(self.end_ns[rows]), end)
+        # rank within each record's kind scale (the kind's severity_scale, else the catalogue's)
+        ranks = catalog.severity_ranks(kind, severity)
+        return RecordSet(
+            subj=self.subj[rows],
+            start=start,
+            lo=lo,
+            end=end,
+            value=self.value[rows],
+            severity=np.where(np.isnan(ranks), -1, np.nan_to_num(ranks, nan=-1)).astype(np.int8),
+            outcome=self.outcome[rows],
+            rows=rows,
+        )
+
+
+_NS_PER_DAY = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+
+
+def _nanoseconds(values) -> np.ndarray:
+    """A date column as int64 nanoseconds since the epoch (no copy when already datetime64[ns])."""
+    return np.asarray(pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")).view(np.int64)
+
+
+def _days(ns: np.ndarray, *, missing: int = engine.INF) -> np.ndarray:
+    """int64 nanoseconds → day numbers as :func:`~credit_risk.features.engine.day_numbers` (``NaT`` → ``missing``)."""
+    days = np.floor_divide(ns, _NS_PER_DAY) + engine.OFFSET
+    days[ns == _NAT] = missing
+    return days
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +135,8 @@ class Prepared:
     q: Queries
     cutoff_subj: np.ndarray  # original order
     cutoff_day: np.ndarray  # original order
-    records: RecordSet
+    columns: _Columns  # the records, dataset order
+    order: np.ndarray  # record rows sorted by (kind, subject)
     kind: np.ndarray  # int codes into kind_categories, by dataset row
     domain: np.ndarray  # by dataset row
     kind_categories: tuple[str, ...]
@@ -72,8 +144,7 @@ class Prepared:
     outcome_categories: tuple[str, ...]
     severities: tuple[str, ...]  # every severity name any kind may carry (catalogue order first)
     severity_name: np.ndarray  # int codes into severities, -1 missing, by dataset row
-    kind_order: np.ndarray  # positions in ``records`` sorted by kind (stable: subject order kept)
-    kind_bounds: np.ndarray  # kind_order[kind_bounds[k]:kind_bounds[k + 1]] are the records of kind k
+    kind_bounds: np.ndarray  # order[kind_bounds[c + 1]:kind_bounds[c + 2]]: the rows of kind code c (-1: missing)
     cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -112,15 +183,12 @@ class Prepared:
         )
         if ("select", key) in self.cache:
             return self.cache[("select", key)]
-        if kinds is None:
-            pos = np.arange(len(self.kind))
-        else:
-            codes = sorted({self.kind_categories.index(k) for k in kinds if k in self.kind_categories})
-            pos = np.sort(np.concatenate(
-                [self.kind_order[self.kind_bounds[c]:self.kind_bounds[c + 1]] for c in codes] or [np.zeros(0, np.int64)]
-            ))
-        rs = self.records.take(pos)
-        mask = np.ones(len(pos), dtype=bool)
+        codes = (
+            range(-1, len(self.kind_categories)) if kinds is None
+            else sorted({self.kind_categories.index(k) for k in kinds if k in self.kind_categories})
+        )
+        rs = RecordSet.merge([self.kind_records(c) for c in codes] or [self.kind_records(None)])
+        mask = np.ones(len(rs.subj), dtype=bool)
         if domains is not None:
             wanted = [self.domain_categories.index(d) for d in domains if d in self.domain_categories]
             mask &= np.isin(self.domain[rs.rows], wanted)
@@ -142,6 +210,13 @@ class Prepared:
             rs = rs.take(mask)
         self.cache[("select", key)] = rs
         return rs
+
+    def kind_records(self, code: int | None) -> RecordSet:
+        """The records of kind code ``code`` (−1: missing kind; ``None``: none), encoded once."""
+        if ("kind", code) not in self.cache:
+            a, b = (0, 0) if code is None else (self.kind_bounds[code + 1], self.kind_bounds[code + 2])
+            self.cache[("kind", code)] = self.columns.encode(self.order[a:b], self.dataset.catalog)
+        return self.cache[("kind", code)]
 
     # -- primitives on a record set -------------------------------------------------------------
     def prefetch(self, rs: RecordSet, windows) -> None:
@@ -252,21 +327,6 @@ def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index, text_codes: pa.Arra
     return subj.astype(np.int64), day_numbers(as_of)
 
 
-def _effective_end_days(rec: pd.DataFrame, catalog, start: np.ndarray) -> np.ndarray:
-    """:func:`credit_risk.data.publication.effective_end` as day numbers (``INF`` = open).
-
-    The same rule (``min(end, start + publication_days[kind][severity])``, the data layer's
-    catalogue lookup) on integer days, without building datetime columns.
-    """
-    days = publication_days(rec, catalog)
-    expiry = np.full(len(rec), engine.INF, dtype=np.int64)
-    has = ~np.isnan(days)
-    expiry[has] = np.minimum(start[has] + days[has].astype(np.int64), engine.INF)
-    if "end" not in rec.columns:
-        return expiry
-    return np.minimum(day_numbers(rec["end"]), expiry)
-
-
 def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     """Encode ``dataset`` and ``cutoffs`` (columns ``credit_code``, ``as_of``).
 
@@ -279,51 +339,40 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     ent = dataset.enterprises
     codes = pd.Index(ent["credit_code"])
     text_codes = _text(codes)
-    cut_subj, cut_day = _cutoff_problems(cutoffs, codes, text_codes)
     rec = dataset.records
-    subj = _lookup(codes, rec["credit_code"], text_codes=text_codes)
-    # records grouped by subject (stable: dataset order within a subject)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # hashing the records' credit codes (Arrow, without the GIL) overlaps the rest
+        rec_subj = pool.submit(_lookup, codes, rec["credit_code"], text_codes=text_codes)
+        cut_subj, cut_day = _cutoff_problems(cutoffs, codes, text_codes)
+        kind = pd.Categorical(rec["kind"])
+        severity = rec["severity"].array if isinstance(rec["severity"].dtype, pd.CategoricalDtype) else pd.Categorical(rec["severity"])
+        outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
+        domain = pd.Categorical(rec["domain"])
+        start_ns = _nanoseconds(rec["start"])
+        published_ns = _nanoseconds(rec["published_on"]) if "published_on" in rec else np.full(len(rec), _NAT)
+        end_ns = _nanoseconds(rec["end"]) if "end" in rec else None
+        value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
+        subj = rec_subj.result()
+    # rows sorted by (kind, subject), stable: dataset order within a subject
     order = np.arange(len(subj)) if not np.any(subj[1:] < subj[:-1]) else np.argsort(subj, kind="stable")
-    start = day_numbers(rec["start"])
-    pub = day_numbers(rec["published_on"].fillna(rec["start"]))
-    kind = pd.Categorical(rec["kind"])
-    catalog = dataset.catalog
-    severity_names = tuple(getattr(catalog, "severity_values", catalog.severities))
-    sev_name = codes_of(rec["severity"], severity_names).astype(np.int64)
-    # rank within each record's kind scale (the kind's severity_scale, else the catalogue's)
-    ranks = catalog.severity_ranks(rec["kind"], rec["severity"])
-    sev_codes = np.where(np.isnan(ranks), -1, np.nan_to_num(ranks, nan=-1)).astype(np.int64)
-    eff_end = _effective_end_days(rec, catalog, start)
-    outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
-    domain = pd.Categorical(rec["domain"])
-    value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
-    records = RecordSet(
-        subj=subj[order],
-        start=start[order],
-        lo=np.maximum(pub, start)[order],
-        end=eff_end[order],
-        value=value[order],
-        severity=sev_codes.astype(np.int8)[order],
-        outcome=outcome.codes.astype(np.int64)[order],
-        rows=order,
-    )
-    kind_pos = kind.codes[order]  # int8/int16: a radix sort
+    order = order[np.argsort(kind.codes[order], kind="stable")]  # int8/int16 codes: a radix sort
+    n_kind = np.bincount(kind.codes[kind.codes >= 0], minlength=len(kind.categories))
+    severity_names = tuple(getattr(dataset.catalog, "severity_values", dataset.catalog.severities))
     return Prepared(
         dataset=dataset,
         codes=codes,
         q=Queries.build(cut_subj, cut_day),
         cutoff_subj=cut_subj,
         cutoff_day=cut_day,
-        records=records,
+        columns=_Columns(subj, start_ns, published_ns, end_ns, kind, severity, value, outcome.codes.astype(np.int64)),
+        order=order,
         kind=kind.codes.astype(np.int64),
-        kind_order=np.argsort(kind_pos, kind="stable"),
-        kind_bounds=np.count_nonzero(kind_pos < 0) + np.concatenate(
-            [[0], np.cumsum(np.bincount(kind_pos[kind_pos >= 0], minlength=len(kind.categories)))]
-        ),
+        # kind -1 (missing) first, then each kind: bounds[c + 1]:bounds[c + 2] for code c
+        kind_bounds=np.concatenate([[0], np.cumsum([np.count_nonzero(kind.codes < 0), *n_kind])]),
         domain=domain.codes.astype(np.int64),
         kind_categories=tuple(map(str, kind.categories)),
         domain_categories=tuple(map(str, domain.categories)),
         outcome_categories=tuple(map(str, outcome.categories)),
         severities=severity_names,
-        severity_name=sev_name,
+        severity_name=codes_of(severity, severity_names).astype(np.int64),
     )
