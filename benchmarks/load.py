@@ -132,10 +132,10 @@ def _measure(method: str, folder: Path) -> dict:
     else:
         raise SystemExit(f"unknown method {method!r}; use one of {METHODS}")
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     records = run()
-    seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "records": records, "base_rss_mb": base}
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"seconds": seconds, "cpu_s": cpu, "records": records, "base_rss_mb": base}
 
 
 def _call(cmd: list[str], env: dict | None = None) -> tuple[str, float]:
@@ -190,23 +190,32 @@ def main(argv: list[str] | None = None) -> int:
             for m in order:
                 r = _run(m, folders[fmt], args.before_src)
                 results[fmt][m].append(r)
-                print(f"  {fmt} run {run + 1} {m:<8} {r['seconds']:7.2f} s  peak {r['peak_rss_mb']:,.0f} MB",
-                      flush=True)
+                print(f"  {fmt} run {run + 1} {m:<8} {r['seconds']:7.2f} s (cpu {r['cpu_s']:6.2f} s)  "
+                      f"peak {r['peak_rss_mb']:,.0f} MB", flush=True)
     records = results[args.formats[0]][methods[0]][0]["records"]
     print(f"\n{args.subjects:,} subjects, {records:,} records; {args.runs} alternating runs per row, "
           f"each in its own process; shared 2-core machine (noisy)")
-    print(f"{'format':<8} {'step':<9} {'median s':>9} {'min–max s':>13} {'× polars':>9} {'peak RSS MB':>12}")
+    print("wall = elapsed seconds; cpu = CPU seconds of all the process's threads (steadier when the "
+          "machine is busy; polars and pyarrow read with several threads)")
+    print(f"{'format':<8} {'step':<9} {'wall med':>9} {'min–max':>13} {'× polars':>9} {'cpu med':>8} "
+          f"{'× polars':>9} {'peak RSS MB':>12}")
     summary = {}
     for fmt in args.formats:
-        ref = statistics.median(r["seconds"] for r in results[fmt]["polars"]) if "polars" in methods else None
+        has_ref = "polars" in methods
+        ref = statistics.median(r["seconds"] for r in results[fmt]["polars"]) if has_ref else None
+        ref_cpu = statistics.median(r["cpu_s"] for r in results[fmt]["polars"]) if has_ref else None
         for m in methods:
             secs = [r["seconds"] for r in results[fmt][m]]
             med = statistics.median(secs)
+            cpu = statistics.median(r["cpu_s"] for r in results[fmt][m])
             peak = statistics.median(r["peak_rss_mb"] for r in results[fmt][m])
             ratio = f"{med / ref:8.1f}×" if ref else "       —"
-            print(f"{fmt:<8} {m:<9} {med:>9.2f} {min(secs):>6.2f}–{max(secs):<6.2f} {ratio:>9} {peak:>12,.0f}")
-            summary[f"{fmt}/{m}"] = {"median_s": med, "min_s": min(secs), "max_s": max(secs),
-                                     "ratio_to_polars": med / ref if ref else None, "peak_rss_mb": peak}
+            ratio_cpu = f"{cpu / ref_cpu:8.1f}×" if ref_cpu else "       —"
+            print(f"{fmt:<8} {m:<9} {med:>9.2f} {min(secs):>6.2f}–{max(secs):<6.2f} {ratio:>9} {cpu:>8.2f} "
+                  f"{ratio_cpu:>9} {peak:>12,.0f}")
+            summary[f"{fmt}/{m}"] = {"median_s": med, "min_s": min(secs), "max_s": max(secs), "cpu_median_s": cpu,
+                                     "ratio_to_polars": med / ref if ref else None,
+                                     "cpu_ratio_to_polars": cpu / ref_cpu if ref_cpu else None, "peak_rss_mb": peak}
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"results-{args.subjects}.json"
     target.write_text(json.dumps({"subjects": args.subjects, "records": records, "runs": args.runs,

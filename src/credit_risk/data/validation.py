@@ -536,12 +536,13 @@ def _check_severity(rec: pd.DataFrame, catalog: Catalog, col: _Collector) -> Non
     bad = given & np.where(known_kind, np.isnan(ranks), ~global_ok)
     if not bad.any():
         return
-    kinds = rec["kind"].astype(object).where(known_kind, None).fillna("\0")
-    for kind in pd.unique(kinds[bad]):  # one message per kind scale (≤ number of kinds)
-        scale = catalog.severities if kind == "\0" else catalog.scale(kind)
-        own = kind != "\0" and catalog.kinds[kind].severity_scale is not None
+    scale_of = np.where(known_kind, kind_codes, -1)  # -1: the catalogue's own scale
+    for code in pd.unique(scale_of[bad]):  # one message group per scale (≤ number of kinds), first seen first
+        kind = None if code < 0 else kinds_seen[code]
+        scale = catalog.severities if kind is None else catalog.scale(kind)
+        own = kind is not None and catalog.kinds[kind].severity_scale is not None
         col.rows(
-            "records", rec, bad & (kinds == kind).to_numpy(), "severity", "unknown severity",
+            "records", rec, bad & (scale_of == code), "severity", "unknown severity",
             f"use one of {list(scale)}" + (f" (the severity scale of kind '{kind}')" if own else ""),
         )
 

@@ -1,0 +1,192 @@
+"""Issue 17 part 1: the vectorised checks flag exactly what a naive row-by-row check flags.
+
+Each fast kernel (Arrow text, codes per distinct value, sort-order uniqueness, one Arrow cast for
+ISO dates and numbers, Arrow's CSV reader) is compared on small random frames with a plain
+Python or pandas reference written the obvious way.
+"""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credit_risk.data import CreditDataset, load_catalog
+from credit_risk.data import credit_code as cc
+from credit_risk.data import validation as v
+from credit_risk.data.dataset import _read_csv_arrow
+from credit_risk.data.dates import parse_dates
+from credit_risk.exceptions import DataContractError
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: For the examples that build a whole dataset or write a file.
+SLOWER = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+CATALOG = load_catalog()
+
+# Text that stresses blanks and Unicode whitespace (full-width space, NBSP, \x1c…).
+_text = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from(list("ab1 \t\n\u3000\u00a0\x1c-é中")), max_size=4),
+)
+
+
+def _as(values, dtype):
+    return pd.Series(values, dtype=object if dtype == "object" else "str")
+
+
+@FAST
+@given(st.lists(_text, max_size=12), st.sampled_from(["object", "str"]))
+def test_present_is_not_missing_and_not_blank(values, dtype):
+    naive = [x is not None and x.strip() != "" for x in values]
+    assert v._present(_as(values, dtype)).tolist() == naive
+    categorical = pd.Series(pd.Categorical(values))
+    assert v._present(categorical).tolist() == naive
+
+
+_key_text = st.sampled_from(["a", "b", "c", "aa", None])
+
+
+@FAST
+@given(st.lists(st.tuples(_key_text, st.integers(0, 3), st.sampled_from([None, 1.0, 2.0])), max_size=12),
+       st.booleans())
+def test_duplicated_matches_pandas(rows, sort):
+    frame = pd.DataFrame(rows, columns=["code", "year", "x"]).astype({"code": "str", "year": "int64"})
+    if sort:  # the sorted fast path and the hashing path must agree
+        frame = frame.sort_values(["code", "year", "x"], na_position="first").reset_index(drop=True)
+    for key in (["code"], ["code", "year"], ["year", "x"], ["code", "year", "x"]):
+        assert v._duplicated(frame, key).tolist() == frame.duplicated(key, keep="first").tolist(), key
+
+
+@FAST
+@given(st.lists(_key_text, max_size=10), st.lists(_key_text, max_size=10))
+def test_index_in_finds_first_position(values, known):
+    known_unique = list(dict.fromkeys(k for k in known if k is not None))
+    found = v._index_in(pd.Series(values, dtype="str"), pa.array(known_unique, type=pa.large_string()))
+    naive = [known_unique.index(x) if x in known_unique else -1 for x in values]
+    assert found.tolist() == naive
+
+
+_number_text = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**20), 10**20).map(str),
+    st.text(alphabet=st.sampled_from(list("0123456789+-.eE_, xinfatyINF")), min_size=1, max_size=8),
+)
+
+
+@FAST
+@given(st.lists(_number_text, min_size=1, max_size=10))
+def test_arrow_numbers_read_what_pandas_reads(values):
+    series = pd.Series(values, dtype="str")
+    present = v._present(series)
+    fast = v._arrow_numbers(series, present)
+    if fast is None:  # refused: pd.to_numeric decides, as before
+        return
+    slow = pd.to_numeric(series.where(present), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    np.testing.assert_array_equal(fast, slow)
+
+
+_date_text = st.one_of(
+    st.dates().map(str),
+    st.builds(lambda y, m, d: f"{y:04d}-{m:02d}-{d:02d}", st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32)),
+    st.sampled_from(["2020-1-5", "2020-01-05T00:00:00", "2020/01/05", " 2020-01-05 ", "", "2020-02-30", "1600-01-01"]),
+)
+
+
+@FAST
+@given(st.lists(_date_text, min_size=1, max_size=10))
+def test_iso_fast_path_equals_the_format_by_format_reading(values):
+    series = pd.Series(values, dtype="str")
+    present = v._present(series)
+    fast, fast_issues = parse_dates(series, present, None, "records.start")
+    with patch("credit_risk.data.dates._iso_days", return_value=None):  # the reading without the fast path
+        slow, slow_issues = parse_dates(series, present, None, "records.start")
+    pd.testing.assert_series_equal(fast, slow)
+    assert [(i.message, i.mask.tolist()) for i in fast_issues] == [(i.message, i.mask.tolist()) for i in slow_issues]
+
+
+_csv_field = st.text(alphabet=st.sampled_from(list('ab ,"\n1é')), max_size=4)
+
+
+@SLOWER
+@given(st.lists(st.lists(_csv_field, min_size=2, max_size=2), max_size=6), st.booleans())
+def test_arrow_csv_reader_reads_what_pandas_reads(tmp_path_factory, rows, quote_all):
+    import csv
+
+    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
+        writer.writerow(["credit_code", "name"])
+        writer.writerows(rows)
+    fast = _read_csv_arrow(path, "utf-8")
+    if fast is None:
+        return
+    slow = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    assert fast.columns.tolist() == slow.columns.tolist()
+    assert fast.astype(object).where(fast.notna(), None).values.tolist() == \
+        slow.astype(object).where(slow.notna(), None).values.tolist()
+
+
+@FAST
+@given(st.lists(st.sampled_from([
+    cc.complete("91330106MA2H00001"), cc.complete("91330106MA2H00002")[:-1] + "0", "91330106MA2H000é1",
+    "short", "", cc.complete("91330106MA2H00003").lower(), None,
+]), min_size=1, max_size=8))
+def test_credit_code_check_reads_arrow_bytes_like_python(codes):
+    fast = cc.invalid_mask(pd.Series(codes, dtype="str").fillna(""))
+    assert fast.tolist() == [not cc.is_valid(c or "") for c in codes]
+
+
+# -- records rules: per (kind, outcome) and (kind, severity) tables vs a row-by-row loop ------------
+_kinds = st.sampled_from(["inspection", "penalty", "complaint", "tax_rating", "gossip", None])
+_outcomes = st.sampled_from(["pass", "problem", "verified", "A", "meh", None])
+_severities = st.sampled_from(["info", "serious", "catastrophic", None])
+
+
+def _naive_problems(kinds, outcomes, severities):
+    """(row, column) of every outcome or severity problem, checked one row at a time."""
+    out = set()
+    for i, (k, o, s) in enumerate(zip(kinds, outcomes, severities, strict=True)):
+        spec = CATALOG.kinds.get(k)
+        if spec is not None and spec.outcomes and o is not None and o not in spec.outcomes:
+            out.add((i + 1, "outcome"))
+        if s is not None:
+            scale = CATALOG.scale(k) if spec is not None else CATALOG.severities
+            if s not in scale:
+                out.add((i + 1, "severity"))
+    return out
+
+
+@SLOWER
+@given(st.lists(st.tuples(_kinds, _outcomes, _severities), min_size=1, max_size=10), st.booleans())
+def test_record_rules_flag_what_a_row_loop_flags(raw_tables, rows, categorical):
+    kinds, outcomes, severities = (list(c) for c in zip(*rows, strict=True))
+    n = len(rows)
+    codes = raw_tables["enterprises"]["credit_code"].tolist()
+    records = pd.DataFrame({
+        "record_id": [f"r{i}" for i in range(n)], "credit_code": [codes[i % 3] for i in range(n)],
+        "kind": kinds, "domain": "market", "start": "2022-01-10", "outcome": outcomes, "severity": severities,
+    })
+    if categorical:  # as Parquet gives them
+        records = records.astype({"kind": "category", "outcome": "category", "severity": "category"})
+    expected = _naive_problems(kinds, outcomes, severities)
+    expected |= {(i + 1, "kind") for i, k in enumerate(kinds) if k not in CATALOG.kinds}
+    try:
+        CreditDataset.from_frames(raw_tables["enterprises"], records)
+        found = set()
+    except DataContractError as exc:
+        found = {(p.row, p.column) for p in exc.problems if p.column in ("outcome", "severity", "kind")}
+    assert found == expected
+
+
+@pytest.mark.parametrize("dtype", ["object", "str"])
+def test_object_and_arrow_text_give_the_same_dataset(raw_tables, dtype):
+    tables = {k: f.astype({c: dtype for c in f.columns}) for k, f in raw_tables.items()}
+    ds = CreditDataset.from_frames(tables["enterprises"], tables["records"])
+    assert str(ds.enterprises["credit_code"].dtype) == "str"
+    ref = CreditDataset.from_frames(raw_tables["enterprises"], raw_tables["records"])
+    assert ds.fingerprint() == ref.fingerprint()
