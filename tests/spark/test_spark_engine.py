@@ -79,7 +79,7 @@ def test_features_equal_the_pandas_engine(spark, dataset):
     tiers = pd.DataFrame({"credit_code": codes, "valid_from": pd.Timestamp("2024-01-01"),
                           "tier": rng.choice(list("ABCD"), len(codes))})
     expected = build_features(dataset, cutoffs, tiers=tiers)
-    got = build_features_spark(dataset, cutoffs, tiers=tiers, spark=spark, partitions=3)
+    got = build_features_spark(dataset, cutoffs, tiers=tiers, builder=build_features, spark=spark, partitions=3)
     assert got.info == expected.info
     pd.testing.assert_frame_equal(got.keys, expected.keys)
     pd.testing.assert_frame_equal(got.X, expected.X, check_exact=False, rtol=1e-9, atol=0)
@@ -149,10 +149,9 @@ def test_missing_java_is_one_clear_error(monkeypatch):
 
 
 def test_cutoffs_of_unknown_subjects_are_refused_as_in_pandas(spark, dataset):
-    from credit_risk.engine.features import build_features_spark
     from credit_risk.exceptions import DataContractError
 
     cutoffs = active_cutoffs(dataset, pd.Timestamp(AS_OF)).head(3)
     cutoffs.loc[1, "credit_code"] = "NOT-A-SUBJECT"
     with pytest.raises(DataContractError, match="NOT-A-SUBJECT"):
-        build_features_spark(dataset, cutoffs, spark=spark)
+        build_features(dataset, cutoffs, engine="spark")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def _count_rows(subj_group: np.ndarray, lo: np.ndarray, hi: np.ndarray, groups: 
 class FeatureJob:
     """Everything the Spark tasks need, computed once on the driver (picklable, broadcast with the tasks)."""
 
+    builder: Callable  # credit_risk.features.build_features (passed in: this module never imports it)
     spec: FeatureSpec
     views: tuple[str, ...]
     like: CreditDataset  # catalogue and manifest; its tables are emptied
@@ -224,14 +226,12 @@ class FeatureJob:
 
     def build(self, pdf: pd.DataFrame) -> pd.DataFrame:
         """Pass 2 on one partition: its cutoffs' features (encoded, with ``_row`` and ``_industry``)."""
-        from credit_risk.features.build import build_features
-
         tables, cut, tiers = self.tables(pdf)
         if cut is None or len(cut) == 0:
             return self.empty()
         ds = _partition_dataset(tables, self.like)
         cutoffs = cut[["credit_code", "as_of"]]
-        fm = build_features(ds, cutoffs, self.spec, views=self.views, tiers=tiers)
+        fm = self.builder(ds, cutoffs, self.spec, views=self.views, tiers=tiers)
         X = fm.X.copy()
         if list(X.columns) != list(self.out_template):
             raise ConfigError(f"a Spark partition built columns {list(X.columns)[:5]}… unlike the driver's "
@@ -340,10 +340,8 @@ def _levels(counts: pd.DataFrame, cross: _Cross) -> dict[str, list[str]]:
     return out
 
 
-def _dry_run(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec, views, tiers):
+def _dry_run(builder: Callable, dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec, views, tiers):
     """Columns, dtypes and metadata of the matrix, from the first cutoff's subject alone."""
-    from credit_risk.features.build import build_features
-
     code = cutoffs["credit_code"].iloc[0]
 
     def only(frame: pd.DataFrame | None, column: str = "credit_code") -> pd.DataFrame | None:
@@ -355,12 +353,12 @@ def _dry_run(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec, v
         annual_reports=only(dataset.annual_reports),
         relations=None if rel is None else rel.iloc[:0], id_scheme=dataset.id_scheme, manifest=dataset.manifest,
     )
-    fm = build_features(small, cutoffs.iloc[:1], spec, views=views, tiers=None if tiers is None else tiers.iloc[:0])
+    fm = builder(small, cutoffs.iloc[:1], spec, views=views, tiers=None if tiers is None else tiers.iloc[:0])
     return template(fm.X), fm.info
 
 
 def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec | None = None, *,
-                  views=None, tiers: pd.DataFrame | None = None, spark=None, partitions: int | None = None,
+                  builder: Callable, views=None, tiers: pd.DataFrame | None = None, spark=None, partitions: int | None = None,
                   work_dir: str | Path | None = None):
     """The Spark DataFrame of the features (encoded, ``_row`` = cutoff position) and its :class:`FeatureJob`.
 
@@ -395,9 +393,9 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
                                 "as_of": pd.to_datetime(cutoffs["as_of"]).astype("datetime64[ns]")})
     if tiers is not None:
         frames["T"] = tiers.reset_index(drop=True)
-    out_template, info = _dry_run(dataset, frames["C"], spec, views, tiers)
+    out_template, info = _dry_run(builder, dataset, frames["C"], spec, views, tiers)
     like = replace_tables(dataset)
-    job = FeatureJob(spec=spec, views=views, like=like, templates={t: template(f) for t, f in frames.items()},
+    job = FeatureJob(builder=builder, spec=spec, views=views, like=like, templates={t: template(f) for t, f in frames.items()},
                      cross=_Cross.of(spec, views, dataset), days=np.unique(day_numbers(frames["C"]["as_of"])),
                      out_template=out_template, info=info, has_tiers=tiers is not None)
 
@@ -474,14 +472,20 @@ def read_features(folder: str | Path, job: FeatureJob, cutoffs: pd.DataFrame) ->
 
 
 def build_features_spark(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSpec | None = None, *,
-                         views=None, tiers: pd.DataFrame | None = None, spark=None,
+                         builder: Callable, views=None, tiers: pd.DataFrame | None = None, spark=None,
                          partitions: int | None = None, work_dir: str | Path | None = None) -> FeatureMatrix:
     """:func:`~credit_risk.features.build_features` on Spark: the same :class:`FeatureMatrix`.
+
+    ``build_features(..., engine="spark")`` calls this; call it directly for a given session,
+    number of partitions or work folder.
 
     Parameters
     ----------
     dataset, cutoffs, spec, views, tiers
         As :func:`~credit_risk.features.build_features`.
+    builder : callable
+        :func:`credit_risk.features.build_features`, the function each partition runs (passed
+        in so that the features layer can dispatch here without an import cycle).
     spark : SparkSession, optional
         Default: the active session, else a local one (:func:`~credit_risk.engine.session.local_session`).
     partitions : int, optional
@@ -500,10 +504,8 @@ def build_features_spark(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: Fe
     """
     cutoffs = cutoffs[["credit_code", "as_of"]].reset_index(drop=True)
     if len(cutoffs) == 0:
-        from credit_risk.features.build import build_features
-
-        return build_features(dataset, cutoffs, spec, views=views, tiers=tiers)
-    features, job, work = feature_frame(dataset, cutoffs, spec, views=views, tiers=tiers, spark=spark,
+        return builder(dataset, cutoffs, spec, views=views, tiers=tiers)
+    features, job, work = feature_frame(dataset, cutoffs, spec, builder=builder, views=views, tiers=tiers, spark=spark,
                                         partitions=partitions, work_dir=work_dir)
     folder = work / "features"
     features.write.mode("overwrite").parquet(str(folder))

@@ -36,6 +36,7 @@ from credit_risk.engine.transport import (
     template,
 )
 from credit_risk.exceptions import ModelError
+from credit_risk.features.build import build_features
 from credit_risk.features.matrix import FeatureMatrix
 from credit_risk.features.spec import FeatureSpec
 
@@ -91,8 +92,8 @@ def scores_frame(model, dataset: CreditDataset, cutoffs: pd.DataFrame, *, spec: 
     as the third and fourth columns.
     """
     spark = spark_session(spark)
-    features, job, work = feature_frame(dataset, cutoffs, spec, spark=spark, partitions=partitions,
-                                        work_dir=work_dir)
+    features, job, work = feature_frame(dataset, cutoffs, spec, builder=build_features, spark=spark,
+                                        partitions=partitions, work_dir=work_dir)
     if check_features is not None:
         check_features(list(job.out_template))
     names = list(feature_names)
@@ -106,8 +107,6 @@ def scores_frame(model, dataset: CreditDataset, cutoffs: pd.DataFrame, *, spec: 
 
 def _first_row(dataset: CreditDataset, cutoffs: pd.DataFrame, job: FeatureJob) -> pd.DataFrame:
     """The first cutoff's features in the encoded form a task sees (built by the pandas engine)."""
-    from credit_risk.features.build import build_features
-
     fm = build_features(dataset, cutoffs.iloc[:1][["credit_code", "as_of"]].reset_index(drop=True), job.spec,
                         views=job.views)
     X = fm.X.copy()

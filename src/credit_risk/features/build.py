@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.data.dataset import CreditDataset
+from credit_risk.engine import check_engine
 from credit_risk.exceptions import ConfigError
 from credit_risk.features.attributes import build_attributes
 from credit_risk.features.commercial import build_commercial
@@ -49,6 +50,7 @@ def build_features(
     *,
     views: tuple[str, ...] | list[str] | None = None,
     tiers: pd.DataFrame | None = None,
+    engine: str = "pandas",
 ) -> FeatureMatrix:
     """Features of every cutoff, as known strictly before its as-of date.
 
@@ -64,6 +66,9 @@ def build_features(
         Restrict to these views (default: ``spec.views``).
     tiers : DataFrame, optional
         ``credit_code``, ``valid_from`` (or ``as_of``), ``tier`` A–D: adds ``related_worst_tier``.
+    engine : {"pandas", "spark"}
+        ``spark``: the same matrix built on Apache Spark (:mod:`credit_risk.engine`; the active
+        Spark session, else a local one).
 
     Returns
     -------
@@ -96,6 +101,10 @@ def build_features(
     >>> fm.X["penalty_count_365d"].tolist()
     [0.0, 1.0]
     """
+    if check_engine(engine) == "spark":
+        from credit_risk.engine.features import build_features_spark
+
+        return build_features_spark(dataset, cutoffs, spec, builder=build_features, views=views, tiers=tiers)
     spec = spec if spec is not None else load_feature_spec()
     spec.check_catalog(dataset.catalog)
     spec.check_dataset(dataset)
