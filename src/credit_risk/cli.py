@@ -18,13 +18,15 @@ Every error is one line on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import sys
+import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -516,12 +518,42 @@ def run_training(
     return registrations
 
 
+class _ProgressLines(logging.Handler):
+    """The library's INFO messages as progress lines on stdout (``… 12 s  features: …``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.started = time.perf_counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.INFO and record.name.startswith("credit_risk"):
+            print(f"… {time.perf_counter() - self.started:4.0f} s  {record.getMessage()}", flush=True)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool) -> Iterator[None]:
+    """Show each step the library logs while a long command runs (root handlers keep their level)."""
+    library = logging.getLogger("credit_risk")
+    if not enabled or library.getEffectiveLevel() <= logging.INFO:  # -v already shows them
+        yield
+        return
+    handler, level = _ProgressLines(), library.level
+    library.addHandler(handler)
+    library.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        library.removeHandler(handler)
+        library.setLevel(level)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     load_yaml(args.config or find_config("train.yaml", _configs_dir(args)))  # fail fast, before heavy imports
     uri = _tracking_uri(args.tracking_uri)
     _check_output(args.out, "--out", kind="folder")
-    results = run_training(str(args.data), args.config, args.out, uri, args.truth, configs_dir=_configs_dir(args),
-                           labels=args.labels, report=True)
+    with _progress(not args.quiet):
+        results = run_training(str(args.data), args.config, args.out, uri, args.truth,
+                               configs_dir=_configs_dir(args), labels=args.labels, report=True)
     print(f"tracking store: {uri}")
     for r in results:
         print(f"  {r.registered_name} v{r.version}: {r.metric}={r.value:.4f} — {r.decision} (run {r.run_id})")
@@ -573,7 +605,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         common = dict(out=scored, model_name=name, model_version=version, chunk_size=args.chunk_size,
                       k=args.reasons, previous=previous, progress=progress, threads=args.threads,
                       model_sha256=sha, reasons_for=reasons_for, run_history=history,
-                      run_config=run_config if history is not None else None)
+                      run_config=run_config if history is not None else None, engine=args.engine)
         if cutoffs is not None:
             out = score_cutoffs(bundle, dataset, cutoffs, **common)
         else:
@@ -675,6 +707,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         _load_dataset(args, args.data), tiers.rename(columns={"probability": "risk"}), as_of=pd.Timestamp(args.start),
         complaint_days=policy.mandatory.complaint_days,
     )
+    if args.engine == "spark":  # the same plan for the seed, the draw of subjects on Spark
+        from credit_risk.engine.draw import plan_inspections_spark as plan_inspections
     plan = plan_inspections(subjects, inspectors, policy, period_start=args.start, period_end=args.end,
                             seed=args.seed, conflicts=conflicts)
     hashes = write_plan(plan, args.out)
@@ -937,6 +971,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="your own labels, CSV/Parquet: credit_code, as_of, label [, weight, group, split]")
     p.add_argument("--truth", type=t.parquet, default=None,
                    help="synthetic ground truth for the oracle AUC (default DATA/truth/latent.parquet if present)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("score", parents=[common],
@@ -966,6 +1001,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(subjects who ask, the early-warning list warnings.csv)")
     p.add_argument("--threads", type=t.positive, default=None,
                    help="LightGBM prediction threads (default: every core; results do not depend on it)")
+    p.add_argument("--engine", choices=["pandas", "spark"], default="pandas",
+                   help="pandas (default, one machine) or spark (the active or a local Spark session; "
+                        "pip install 'credit-risk[spark]' and Java 17): the same scores")
     p.add_argument("--tracking-uri", default=None, help="MLflow tracking URI for registry models")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--history", default=None,
@@ -995,6 +1033,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--policy", type=t.file, default=None,
                    help="policy YAML (default: inspection_policy.yaml in --configs, else packaged)")
     p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--engine", choices=["pandas", "spark"], default="pandas",
+                   help="pandas (default) or spark: the draw of subjects on Spark, the same plan for the seed")
     p.set_defaults(func=_cmd_plan)
 
     p = sub.add_parser("measures", parents=[common],
@@ -1119,6 +1159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int | None) else EXIT_USAGE
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # a logger set lower (progress lines) does not reach them
+        if type(handler) is logging.StreamHandler and handler.level == logging.NOTSET:
+            handler.setLevel(level)
     # MLflow installs its own INFO handler ("Creating initial MLflow database tables..."): keep it at our level.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(level))
     for key, value in MLFLOW_HTTP_DEFAULTS.items():

@@ -574,6 +574,21 @@ def log_training(
                 return results
 
 
+@contextlib.contextmanager
+def _to_debug_log() -> Iterator[None]:
+    """What MLflow prints on stderr goes to this module's debug log instead of the user's terminal."""
+    import io
+
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buffer):
+            yield
+    finally:
+        for line in buffer.getvalue().splitlines():
+            if line.strip():
+                logger.debug("mlflow: %s", line)
+
+
 def _owner_tags(data_fingerprint: str, code_version: str) -> dict[str, str]:
     return {"credit_risk.data_fingerprint": data_fingerprint, "credit_risk.code_version": code_version,
             "credit_risk.pid": str(os.getpid()), "credit_risk.host": socket.gethostname()}
@@ -605,6 +620,7 @@ def _log_model_run(run: ModelRun, *, mlflow, client, exp_id, tracking_uri, data_
                    ) -> RegistrationResult:
     value = float(run.metrics[metric])
     registered_name = REGISTRY_PREFIX + run.name
+    logger.info("logging %s to MLflow and registering it", registered_name)
     with tempfile.TemporaryDirectory(prefix="credit_risk_register_") as tmp:
         tmp_path = Path(tmp)
         # Stage first: the hash pinned in the registry is that of the bytes uploaded.
@@ -655,8 +671,9 @@ def _log_model_run(run: ModelRun, *, mlflow, client, exp_id, tracking_uri, data_
                 pip_requirements=_pip_requirements(),
             )
             # The version is created with its tags in one registry transaction.
-            mv = mlflow.register_model(info.model_uri, registered_name,
-                                       tags={SHA_TAG: sha, SCHEMA_TAG: schema, metric: repr(value)})
+            with _to_debug_log():  # MLflow prints "Successfully registered model …" on stderr
+                mv = mlflow.register_model(info.model_uri, registered_name,
+                                           tags={SHA_TAG: sha, SCHEMA_TAG: schema, metric: repr(value)})
             version = int(mv.version)
             with _store_lock(tracking_uri):
                 champion_version, champion_value, verified, champion_schema = _current_champion(
