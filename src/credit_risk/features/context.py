@@ -74,8 +74,27 @@ def hierarchy_levels(enterprises: pd.DataFrame, industry_scheme: str = "gb4754",
     >>> lv["industry_class"].tolist(), lv["region_city"].tolist()
     (['C1311', <NA>, <NA>], ['330100', <NA>, '110100'])
     """
+    # computed on the distinct values, then spread to every subject (a province has few codes)
+    inds, ind_codes = _distinct(enterprises["industry"])
+    regs, reg_codes = _distinct(enterprises["region"])
+    levels = _levels(inds, regs, industry_scheme, region_scheme)
     out: dict[str, pd.Series] = {}
-    industry = _text(enterprises["industry"])
+    for name, values in levels.items():
+        codes = ind_codes if name.startswith("industry") else reg_codes
+        out[name] = pd.Series(values.array.take(codes, allow_fill=True), index=enterprises.index)
+    return out
+
+
+def _distinct(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """(distinct values, code of each row into them; -1 = missing)."""
+    codes, uniques = pd.factorize(values)
+    return pd.Series(np.asarray(uniques, dtype=object), dtype=object), codes
+
+
+def _levels(industry: pd.Series, region: pd.Series, industry_scheme: str, region_scheme: str) -> dict[str, pd.Series]:
+    """The hierarchy levels of ``industry`` and ``region`` values (strings, missing as NA)."""
+    out: dict[str, pd.Series] = {}
+    industry = _text(industry)
     if industry_scheme == "gb4754":
         code = industry.str.upper()
         section = code.str.slice(0, 1)
@@ -84,7 +103,7 @@ def hierarchy_levels(enterprises: pd.DataFrame, industry_scheme: str = "gb4754",
         out["industry_class"] = code.str.extract(r"^([A-T]\d{4})", expand=False).astype("string")
     else:
         out["industry_code"] = industry
-    region = _text(enterprises["region"])
+    region = _text(region)
     if region_scheme == "gb2260":
         six = region.where(region.str.fullmatch(r"\d{6}").fillna(False))
         out["region_province"] = six.str.slice(0, 2) + "0000"
