@@ -117,6 +117,24 @@ def test_plan_reads_the_policy_of_configs(tmp_path, raw_tables, codes, capsys):
     assert f"{configs / 'inspection_policy.yaml'}: unknown key(s) ['bogus']" in capsys.readouterr().err
 
 
+def test_roster_writes_an_example_roster_that_plan_accepts(tmp_path, raw_tables, codes, capsys):
+    """credit-risk plan works on synthetic data as the README shows: roster, then plan."""
+    import pandas as pd
+
+    data = _write_dataset(tmp_path / "data", raw_tables)
+    scores = tmp_path / "scores.parquet"
+    pd.DataFrame({"credit_code": codes, "tier": ["A", "B", "D"]}).to_parquet(scores)
+    roster = tmp_path / "roster.csv"
+    assert main(["roster", "--scores", str(scores), "--data", str(data), "--start", "2024-01-01",
+                 "--out", str(roster)]) == 0
+    assert "wrote a synthetic roster of" in capsys.readouterr().out
+    frame = pd.read_csv(roster, dtype=str)
+    assert list(frame.columns) == ["inspector_id", "department", "home_region", "capacity"] and len(frame) > 0
+    assert main(["plan", "--scores", str(scores), "--data", str(data), "--inspectors", str(roster), "--start",
+                 "2024-01-01", "--end", "2024-07-01", "--seed", "1", "--out", str(tmp_path / "plan")]) == 0
+    assert (tmp_path / "plan" / "plan.parquet").exists()
+
+
 # --------------------------------------------------------------------------- init, score --cutoffs
 
 

@@ -748,6 +748,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_roster(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from credit_risk.data.synthetic.roster import synthetic_roster
+
+    out = _check_output(args.out, "--out", kind="file")
+    fmt = _output_format(out, None)
+    from credit_risk.scheduler import load_policy, subjects_from_dataset
+
+    policy = load_policy(args.policy or _user_config(args, "inspection_policy.yaml"))
+    scores = _read_scores(args.scores, "--scores")
+    subjects = subjects_from_dataset(_load_dataset(args, args.data), scores[["credit_code", "tier"]],
+                                     as_of=pd.Timestamp(args.start), complaint_days=policy.mandatory.complaint_days)
+    roster = synthetic_roster(subjects, policy, seed=args.seed, capacity=args.capacity)
+    if fmt == "csv":
+        from credit_risk.atomic import write_csv
+
+        write_csv(roster, out)
+    else:
+        from credit_risk.atomic import write_parquet
+
+        write_parquet(roster, out)
+    per = roster.groupby("department")["inspector_id"].count()
+    print(f"wrote a synthetic roster of {len(roster):,} inspectors (seed {args.seed}, {args.capacity} visits each) "
+          f"to {out}: " + ", ".join(f"{d} {n:,}" for d, n in per.items()))
+    print("  an example sized to the policy, for trying credit-risk plan on synthetic data; real plans load the "
+          "inspector register (执法人员名录库)")
+    return EXIT_OK
+
+
 def _monitoring_config(args: argparse.Namespace):
     from credit_risk.monitoring import load_monitoring_config
 
@@ -1036,6 +1066,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["pandas", "spark"], default="pandas",
                    help="pandas (default) or spark: the draw of subjects on Spark, the same plan for the seed")
     p.set_defaults(func=_cmd_plan)
+
+    p = sub.add_parser("roster", parents=[common],
+                       help="write an example inspector roster sized to the policy (for plan on synthetic data)")
+    p.add_argument("--scores", type=t.parquet, required=True, help="scores Parquet from credit-risk score")
+    p.add_argument("--data", type=t.folder, required=True, help="dataset folder (regions, licences)")
+    p.add_argument("--start", type=t.date, required=True, help="period start YYYY-MM-DD (as for plan)")
+    p.add_argument("--seed", type=t.seed, default=0, help="seed of the inspectors' home counties (default 0)")
+    p.add_argument("--capacity", type=t.positive, default=80, help="visits per inspector and period (default 80)")
+    p.add_argument("--policy", type=t.file, default=None,
+                   help="policy YAML (default: inspection_policy.yaml in --configs, else packaged)")
+    p.add_argument("--out", required=True, help="roster file: .csv or .parquet (inspector_id, department, "
+                                                "home_region, capacity)")
+    p.set_defaults(func=_cmd_roster)
 
     p = sub.add_parser("measures", parents=[common],
                        help="turn listings and grades into measure tasks (失信联合惩戒), ingest feedback, execution rates")
