@@ -121,7 +121,7 @@ def run_demo(
     config, text = load_train_config(config_path)
     result, registrations = train_and_track(
         dataset, config, config_text=text, out_dir=out / "models", tracking_uri=tracking_uri,
-        created_at=created_at, code_version=code_version, truth_path=truth_path,
+        created_at=created_at, code_version=code_version, truth_path=truth_path, data_source=Path(data).resolve(),
     )
     report = result.trained.report
 
