@@ -19,6 +19,7 @@ from credit_risk.scoring import (
     ReasonsFor,
     active_cutoffs,
     bundle_feature_spec,
+    score_chunk,
     score_cutoffs,
     score_dataset,
     score_frame,
@@ -144,6 +145,33 @@ def test_selected_subjects_get_the_reasons_of_scoring_everyone(trained, features
     none = score_frame(bundle.model, fm, k=2, industry=industry, reasons_for="none")
     assert none[REASON_COLUMNS + PORTRAIT_COLUMNS].isna().all().all()
     pd.testing.assert_frame_equal(none[same], everyone[same])
+
+
+def _flatten(reasons: pd.DataFrame, n_rows: int, k: int) -> pd.DataFrame:
+    """Reference: the long reasons table, one column group per rank (what score_frame wrote before it built them directly)."""
+    out = {}
+    for rank in range(1, k + 1):
+        r = reasons[reasons["rank"] == rank]
+        rows = r["row"].to_numpy()
+        for col, dtype in (("feature", object), ("value", object), ("contribution", float), ("text", object),
+                           ("text_zh", object)):
+            arr = np.full(n_rows, np.nan if dtype is float else None, dtype=dtype)
+            values = r[col].astype(object).to_numpy() if dtype is object else r[col].to_numpy(dtype=float)
+            if col == "value":
+                values = np.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                                   for v in values], dtype=object)
+            arr[rows] = values
+            out[f"reason_{rank}_{col}"] = arr
+    return pd.DataFrame(out)
+
+
+@pytest.mark.parametrize("reasons_for", ["all", "C,D", "none"])
+def test_score_frame_is_score_chunk_with_the_reasons_flattened(trained, features_now, reasons_for):
+    dataset, bundle, sha, tmp = trained
+    fm, industry = features_now
+    wide = score_frame(bundle.model, fm, k=3, industry=industry, reasons_for=reasons_for)
+    scores, reasons = score_chunk(bundle.model, fm, k=3, industry=industry, reasons_for=reasons_for)
+    pd.testing.assert_frame_equal(wide, pd.concat([scores, _flatten(reasons, len(scores), 3)], axis=1))
 
 
 def test_long_reasons_keep_their_row_positions(trained, features_now):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from credit_risk._fitted import require_fitted
 from credit_risk.exceptions import ModelError
 from credit_risk.features.matrix import VIEWS, FeatureInfo, FeatureMatrix
 
-__all__ = ["Explainer", "Explanation", "global_importance", "importance_figure", "top_k"]
+__all__ = ["Explainer", "Explanation", "TopReasons", "global_importance", "importance_figure", "top_k"]
 
 _RAISES = ("raises risk", "推高风险")
 _LOWERS = ("lowers risk", "降低风险")
@@ -69,6 +70,47 @@ class Explanation:
 
     reasons: pd.DataFrame
     portrait: pd.DataFrame
+
+
+class TopReasons(NamedTuple):
+    """The top reasons of ``n`` rows as arrays (what :attr:`Explanation.reasons` holds, before any frame).
+
+    ``index`` and ``contribution`` have shape (n, kk), ``kk = min(k, features)``; the other
+    arrays are flat, row-major (row 0's ``kk`` reasons first); ``text`` and ``text_zh`` are
+    None when the sentences were not asked for.
+    """
+
+    names: list[str]
+    views: np.ndarray
+    index: np.ndarray
+    contribution: np.ndarray
+    value: np.ndarray
+    text: np.ndarray | None
+    text_zh: np.ndarray | None
+
+    def long(self, keys: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The long reasons table of :attr:`Explanation.reasons` (``row`` = position among these rows)."""
+        n, kk = self.index.shape
+        flat_idx = self.index.ravel()
+        flat_row = np.repeat(np.arange(n), kk)
+        val = self.contribution.ravel()
+        reasons = pd.DataFrame(
+            {
+                "row": flat_row,
+                "rank": np.tile(np.arange(1, kk + 1), n),
+                "feature": pd.Categorical.from_codes(flat_idx, categories=self.names),
+                "view": self.views[flat_idx],
+                "value": self.value,
+                "contribution": val,
+                "direction": np.where(val >= 0, 1, -1).astype(np.int8),
+            }
+        )
+        if self.text is not None:
+            reasons["text"], reasons["text_zh"] = self.text, self.text_zh
+        if keys is not None:
+            k_rep = keys.reset_index(drop=True).iloc[flat_row].reset_index(drop=True)
+            reasons = pd.concat([k_rep, reasons], axis=1)
+        return reasons
 
 
 class Explainer:
@@ -143,47 +185,47 @@ class Explainer:
             frame = X
         if not isinstance(frame, pd.DataFrame):
             raise ModelError("Explainer.explain needs a FeatureMatrix or a DataFrame with named features")
-        names = [str(c) for c in frame.columns]
         contrib = self.contributions(frame) if contributions is None else contributions
-        info = self._info(names)
-        n, p = len(frame), len(names)
-        if contrib.shape != (n, p + 1):
-            raise ModelError(f"contributions have shape {contrib.shape}; expected {(n, p + 1)}")
-        phi = contrib[:, :p]
-        idx = top_k(phi, k)
-        kk = idx.shape[1]
-        val = np.take_along_axis(phi, idx, axis=1)
-
-        views = np.asarray([i.view for i in info], dtype=object)
-        flat_idx = idx.ravel()
-        flat_row = np.repeat(np.arange(n), kk)
-        values, shown = self._values(frame, flat_row, flat_idx)
-        reasons = pd.DataFrame(
-            {
-                "row": flat_row,
-                "rank": np.tile(np.arange(1, kk + 1), n),
-                "feature": pd.Categorical.from_codes(flat_idx, categories=names),
-                "view": views[flat_idx],
-                "value": values,
-                "contribution": val.ravel(),
-                "direction": np.where(val.ravel() >= 0, 1, -1).astype(np.int8),
-            }
-        )
-        if text:
-            reasons["text"], reasons["text_zh"] = self._texts(info, flat_idx, shown, val.ravel())
-        if keys is not None:
-            k_rep = keys.reset_index(drop=True).iloc[flat_row].reset_index(drop=True)
-            reasons = pd.concat([k_rep, reasons], axis=1)
-
-        onehot = np.zeros((p, len(VIEWS)))
-        for j, i in enumerate(info):
-            onehot[j, VIEWS.index(i.view)] = 1.0
-        portrait = pd.DataFrame(phi @ onehot, columns=list(VIEWS))
-        portrait["base"] = contrib[:, p]
-        portrait["log_odds"] = contrib.sum(axis=1)
+        top = self.top_reasons(frame, contrib, k=k, text=text)
+        reasons = top.long(keys)
+        portrait = pd.DataFrame(self.portrait_values(contrib, top.names), columns=[*VIEWS, "base", "log_odds"])
         if keys is not None:
             portrait = pd.concat([keys.reset_index(drop=True), portrait], axis=1)
         return Explanation(reasons=reasons, portrait=portrait)
+
+    def top_reasons(self, frame: pd.DataFrame, contributions: np.ndarray, *, k: int = 5,
+                    text: bool = True) -> TopReasons:
+        """The top ``k`` reasons of every row of ``frame`` from its ``contributions``, as arrays.
+
+        What :meth:`explain` puts in its long table, without building it (batch scoring writes
+        the reasons one column group per rank straight from these).
+        """
+        names = [str(c) for c in frame.columns]
+        info = self._info(names)
+        n, p = len(frame), len(names)
+        if contributions.shape != (n, p + 1):
+            raise ModelError(f"contributions have shape {contributions.shape}; expected {(n, p + 1)}")
+        phi = contributions[:, :p]
+        idx = top_k(phi, k)
+        val = np.take_along_axis(phi, idx, axis=1)
+        flat_idx = idx.ravel()
+        values, shown = self._values(frame, np.repeat(np.arange(n), idx.shape[1]), flat_idx)
+        en, zh = self._texts(info, flat_idx, shown, val.ravel()) if text else (None, None)
+        views = np.asarray([i.view for i in info], dtype=object)
+        return TopReasons(names, views, idx, val, values, en, zh)
+
+    def portrait_values(self, contributions: np.ndarray, names: list[str]) -> np.ndarray:
+        """Per row: the contribution of each view (:data:`VIEWS` order), the base and the log-odds (their sum)."""
+        info = self._info(names)
+        p = len(names)
+        onehot = np.zeros((p, len(VIEWS)))
+        for j, i in enumerate(info):
+            onehot[j, VIEWS.index(i.view)] = 1.0
+        out = np.empty((len(contributions), len(VIEWS) + 2))
+        out[:, : len(VIEWS)] = contributions[:, :p] @ onehot
+        out[:, len(VIEWS)] = contributions[:, p]
+        out[:, len(VIEWS) + 1] = contributions.sum(axis=1)
+        return out
 
     @staticmethod
     def _values(frame: pd.DataFrame, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

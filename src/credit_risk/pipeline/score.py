@@ -40,7 +40,7 @@ from credit_risk.data import CreditDataset
 from credit_risk.data.cutoffs import active_cutoffs, checked_cutoffs
 from credit_risk.engine import check_engine
 from credit_risk.exceptions import ConfigError, ModelError
-from credit_risk.explain import Explainer, Explanation
+from credit_risk.explain import Explainer, TopReasons
 from credit_risk.features import FeatureMatrix, FeatureSpec, build_features
 from credit_risk.features.matrix import VIEWS
 from credit_risk.models.domain import industry_of
@@ -310,22 +310,6 @@ def bundle_feature_spec(bundle: ModelBundle) -> FeatureSpec:
     return from_mapping(FeatureSpec, yaml.safe_load(text), where="bundle feature spec")
 
 
-def _flatten_reasons(reasons: pd.DataFrame, n_rows: int, k: int) -> pd.DataFrame:
-    """Long reasons (row, rank, …) → one column group per rank."""
-    out = {}
-    for rank in range(1, k + 1):
-        r = reasons[reasons["rank"] == rank]
-        rows = r["row"].to_numpy()
-        for col, dtype in (("feature", object), ("value", object), ("contribution", float), ("text", object), ("text_zh", object)):
-            arr = np.full(n_rows, np.nan if dtype is float else None, dtype=dtype)
-            values = r[col].astype(object).to_numpy() if dtype is object else r[col].to_numpy(dtype=float)
-            if col == "value":
-                values = np.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values], dtype=object)
-            arr[rows] = values
-            out[f"reason_{rank}_{col}"] = arr
-    return pd.DataFrame(out)
-
-
 def event_probability(generic: GenericRiskModel, X) -> np.ndarray:
     """The generic model's calibrated event probability: the one path of the report and of scoring.
 
@@ -358,6 +342,14 @@ def score_chunk(
     ``reasons_for`` selects (:class:`ReasonsFor`; default every row); the portrait of the
     others is missing.
     """
+    return _score(trained, features, k=k, previous=previous, industry=industry, text=text, reasons_for=reasons_for,
+                  wide=False)
+
+
+def _score(trained: TrainedModels, features: FeatureMatrix, *, k: int, previous: pd.DataFrame | None,
+           industry: pd.Series | None, text: bool, reasons_for: ReasonsFor | str,
+           wide: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_chunk`, with the reasons long (``wide=False``) or one column group per rank."""
     selection = ReasonsFor.parse(reasons_for)
     selection.check(trained.tiers.labels_)
     generic = trained.generic
@@ -380,8 +372,8 @@ def score_chunk(
         )
         chosen = selection.mask(tiers["tier"].to_numpy(dtype=object), keys["credit_code"].to_numpy(dtype=object))
     with _phase("reasons"):
-        expl = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text)
-        scores = pd.concat([tiers, expl.portrait.drop(columns=list(keys.columns))], axis=1)
+        portrait, reasons = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text, wide=wide)
+        scores = pd.concat([tiers, portrait], axis=1)
     if industry is not None:
         with _phase("domains"):
             ind = pd.Series(np.asarray(industry, dtype=object))
@@ -391,30 +383,55 @@ def score_chunk(
                 if covered.any():
                     p_domain[covered] = model.predict_proba(features.rows(covered))[:, 1]
                 scores[f"p_{name}"] = p_domain
-    return scores, expl.reasons
+    return scores, reasons
 
 
 def _explain(generic: GenericRiskModel, Xg: pd.DataFrame, keys: pd.DataFrame, rows: np.ndarray, *, k: int,
-             text: bool) -> Explanation:
-    """Reasons and portrait of ``rows`` (positions in ``Xg``) only; the other rows' portrait is missing.
+             text: bool, wide: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Portrait (every row; missing outside ``rows``) and reasons of ``rows`` (positions in ``Xg``) only.
 
     The contributions are computed for those rows alone: TreeSHAP values of a row depend on
-    that row only, so they are the values of explaining every row, bit for bit.
+    that row only, so they are the values of explaining every row, bit for bit. The reasons
+    are long (:attr:`~credit_risk.explain.Explanation.reasons`, ``row`` = position in ``Xg``)
+    or, with ``wide``, the output's columns (the long table flattened to one column group per
+    rank, built straight from the arrays).
     """
     explainer = Explainer(generic)
-    if len(rows) == len(Xg) and len(rows):
-        return explainer.explain(Xg, k=k, keys=keys, text=text, contributions=generic.raw_contributions(Xg))
-    sub = Xg.iloc[rows].reset_index(drop=True)
+    sub = Xg if len(rows) == len(Xg) else Xg.iloc[rows].reset_index(drop=True)
     contrib = (generic.raw_contributions(sub) if len(rows)
                else np.empty((0, Xg.shape[1] + 1), dtype=np.float64))  # LightGBM refuses an empty batch
-    part = explainer.explain(sub, k=k, keys=keys.iloc[rows].reset_index(drop=True), text=text, contributions=contrib)
-    reasons = part.reasons
-    reasons["row"] = rows[reasons["row"].to_numpy()]
-    columns = list(VIEWS) + ["base", "log_odds"]
+    top = explainer.top_reasons(sub, contrib, k=k, text=text)
+    columns = [*VIEWS, "base", "log_odds"]
     values = np.full((len(Xg), len(columns)), np.nan)
-    values[rows] = part.portrait[columns].to_numpy(dtype=np.float64)
-    portrait = pd.concat([keys, pd.DataFrame(values, columns=columns)], axis=1)
-    return Explanation(reasons=reasons, portrait=portrait)
+    values[rows] = explainer.portrait_values(contrib, top.names)
+    portrait = pd.DataFrame(values, columns=columns)
+    if wide:
+        return portrait, _wide_reasons(top, rows, len(Xg), k)
+    reasons = top.long(keys.iloc[rows].reset_index(drop=True))
+    reasons["row"] = rows[reasons["row"].to_numpy()]
+    return portrait, reasons
+
+
+def _wide_reasons(top: TopReasons, rows: np.ndarray, n_rows: int, k: int) -> pd.DataFrame:
+    """One column group per rank for ``n_rows`` rows, filled at ``rows``: the long table flattened, without it."""
+    kk = top.index.shape[1]
+    long = {
+        "feature": np.asarray(top.names, dtype=object)[top.index],
+        # v != v: a float NaN (as np.isnan, at a fraction of its cost); missing stays missing
+        "value": np.array([None if v is None or (isinstance(v, float) and v != v) else str(v) for v in top.value],
+                          dtype=object).reshape(-1, kk),
+        "contribution": top.contribution,
+        "text": top.text.reshape(-1, kk),
+        "text_zh": top.text_zh.reshape(-1, kk),
+    }
+    out = {}
+    for rank in range(1, k + 1):
+        for col, values in long.items():
+            arr = np.full(n_rows, np.nan) if col == "contribution" else np.full(n_rows, None, dtype=object)
+            if rank <= kk:
+                arr[rows] = values[:, rank - 1]
+            out[f"reason_{rank}_{col}"] = arr
+    return pd.DataFrame(out)
 
 
 def iter_scores(
@@ -461,9 +478,10 @@ def score_frame(
             f"score_frame: the model set has domain models {sorted(trained.domains)}; pass industry= "
             "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
         )
-    scores, reasons = score_chunk(trained, features, k=k, previous=previous, industry=industry, reasons_for=reasons_for)
+    scores, reasons = _score(trained, features, k=k, previous=previous, industry=industry, text=True,
+                             reasons_for=reasons_for, wide=True)
     with _phase("reasons"):
-        return pd.concat([scores, _flatten_reasons(reasons, len(scores), k)], axis=1)
+        return pd.concat([scores, reasons], axis=1)
 
 
 def score_dataset(
