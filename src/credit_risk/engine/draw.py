@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from credit_risk.engine.session import spark_session
+from credit_risk.engine.session import pandas_udfs, spark_session
 from credit_risk.engine.transport import write_encoded
 from credit_risk.exceptions import PlanError
 from credit_risk.scheduler.plan import InspectionPlan
@@ -102,9 +102,10 @@ def draw_subjects_spark(frame: pd.DataFrame, rng: np.random.Generator, *, spark=
     extra = rng.random(n_strata) < (target - base)
     take = (base + extra).astype(np.int64)
     state = rng.bit_generator.state
-    keyed = (df.withColumn("_block", (F.col("_row") / F.lit(int(block))).cast("long"))
-             .groupBy("_block").applyInPandas(lambda pdf: _uniforms(pdf, state, 0),
-                                              "_row long, code long, key double"))
+    with pandas_udfs():
+        keyed = (df.withColumn("_block", (F.col("_row") / F.lit(int(block))).cast("long"))
+                 .groupBy("_block").applyInPandas(lambda pdf: _uniforms(pdf, state, 0),
+                                                  "_row long, code long, key double"))
     rank = F.row_number().over(Window.partitionBy("code").orderBy("key", "_row")) - 1
     takes = spark.createDataFrame([(int(c), int(t)) for c, t in enumerate(take)], "code long, take long")
     drawn = (keyed.withColumn("_rank", rank).join(F.broadcast(takes), "code")

@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from credit_risk.data.dataset import CreditDataset
-from credit_risk.engine.session import spark_session
+from credit_risk.engine.session import pandas_udfs, spark_session
 from credit_risk.engine.transport import Template, arrow_ready, restore, template, write_encoded
 from credit_risk.exceptions import ConfigError
 from credit_risk.features.attributes import attribute_values
@@ -419,8 +419,9 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
         counted = counted.unionByName(own("R").where(F.col("R__kind").isin(kinds)), allowMissingColumns=True)
     if job.cross.rates or job.cross.levels or job.cross.attributes:
         schema = "stat string, level string, kind string, grp string, day bigint, n bigint"
-        totals = (counted.groupBy(_PART).applyInPandas(lambda pdf: job.partial_counts(pdf), schema)
-                  .groupBy("stat", "level", "kind", "grp", "day").agg(F.sum("n").alias("n")).collect())
+        with pandas_udfs():
+            partial = counted.groupBy(_PART).applyInPandas(lambda pdf: job.partial_counts(pdf), schema)
+        totals = partial.groupBy("stat", "level", "kind", "grp", "day").agg(F.sum("n").alias("n")).collect()
         job.counts = pd.DataFrame([r.asDict() for r in totals],
                                   columns=["stat", "level", "kind", "grp", "day", "n"]).astype({"day": np.int64,
                                                                                                 "n": np.int64})
@@ -444,7 +445,8 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
     for df in parts[1:]:
         union = union.unionByName(df, allowMissingColumns=True)
     union = union.dropDuplicates([_TAG, _PART, _ROW])
-    features = union.groupBy(_PART).applyInPandas(lambda pdf: job.build(pdf), job.spark_schema())
+    with pandas_udfs():
+        features = union.groupBy(_PART).applyInPandas(lambda pdf: job.build(pdf), job.spark_schema())
     logger.info("Spark features: %s cutoffs in %d partitions", f"{len(cutoffs):,}", n_parts)
     return features, job, work
 

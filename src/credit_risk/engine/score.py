@@ -26,7 +26,7 @@ from credit_risk import __version__
 from credit_risk.chunked import write_chunked
 from credit_risk.data import CreditDataset
 from credit_risk.engine.features import FeatureJob, feature_frame, ns_text
-from credit_risk.engine.session import spark_session
+from credit_risk.engine.session import pandas_udfs, spark_session
 from credit_risk.engine.transport import (
     Template,
     arrow_ready,
@@ -101,7 +101,8 @@ def scores_frame(model, dataset: CreditDataset, cutoffs: pd.DataFrame, *, spec: 
     probe = _Scorer(model, job, names, score, labels).frame(_first_row(dataset, cutoffs, job))
     broadcast = spark.sparkContext.broadcast(model)  # the model set goes to each executor once
     scorer = _Scorer(broadcast, job, names, score, labels)
-    scored = features.mapInPandas(scorer.batches, spark_schema(probe, extra=((_ROW, "bigint"),)))
+    with pandas_udfs():
+        scored = features.mapInPandas(scorer.batches, spark_schema(probe, extra=((_ROW, "bigint"),)))
     return scored, template(probe), work
 
 

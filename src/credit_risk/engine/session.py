@@ -12,13 +12,15 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from credit_risk.exceptions import ConfigError
 
-__all__ = ["DEFAULT_MASTER", "java_available", "local_session", "require_pyspark", "spark_session"]
+__all__ = ["DEFAULT_MASTER", "java_available", "local_session", "pandas_udfs", "require_pyspark", "spark_session"]
 
 logger = logging.getLogger(__name__)
 
@@ -99,3 +101,16 @@ def spark_session(spark=None):
 
     active = SparkSession.getActiveSession()
     return active if active is not None else local_session()
+
+
+@contextmanager
+def pandas_udfs() -> Iterator[None]:
+    """Around ``applyInPandas`` / ``mapInPandas``: without pyspark's warning about pandas 3.
+
+    pyspark 4.x warns, each time a pandas function is defined, that it "does not yet fully
+    support pandas >= 3.0.0". The engine's tests (tests/spark) check its results against the
+    pandas engine under pandas 3, so that one warning is not shown; every other warning is.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas", category=FutureWarning)
+        yield
