@@ -77,3 +77,67 @@ def test_champion_of_the_same_schema_is_compared_on_the_metric():
         schema="s", champion_schema="s", **RULE
     )
     assert not moved and "does not beat champion v2" in decision
+
+
+# ----------------------------------------------------------------------------- parameters, server check, metrics
+
+
+def test_parameters_are_flattened_to_one_dotted_naming_scheme():
+    from credit_risk.store.tracking import MAX_PARAM_CHARS, _flat_params
+
+    flat = _flat_params({"config": {"split": {"valid_start": None, "folds": 5}, "domains": ["food"]},
+                         "model": {"num_leaves": 31}, "run": {"output": "generic"}, "long": "x" * 10_000})
+    assert flat == {"config.split.valid_start": "null", "config.split.folds": "5", "config.domains": '["food"]',
+                    "model.num_leaves": "31", "run.output": "generic", "long": "x" * MAX_PARAM_CHARS}
+
+
+def test_a_silent_tracking_server_fails_within_the_timeout():
+    import socket
+    import time
+
+    from credit_risk.exceptions import TrackingError
+    from credit_risk.store.tracking import check_tracking_server
+
+    with socket.socket() as server:  # accepts connections (backlog) but never answers
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        start = time.perf_counter()
+        with pytest.raises(TrackingError, match=rf"tracking server {url} cannot be reached \(.*waited at most 0.5 s\)"):
+            check_tracking_server(url, timeout=0.5)
+        assert time.perf_counter() - start < 3
+
+
+def test_any_http_answer_means_the_server_is_there_and_other_stores_are_not_asked():
+    import http.server
+    import threading
+
+    from credit_risk.store.tracking import check_tracking_server
+
+    class NotFound(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.HTTPServer(("127.0.0.1", 0), NotFound) as httpd:
+        thread = threading.Thread(target=httpd.handle_request, daemon=True)
+        thread.start()
+        check_tracking_server(f"http://127.0.0.1:{httpd.server_address[1]}", timeout=5)
+        thread.join(5)
+    check_tracking_server("sqlite:////nonexistent/mlflow.db")  # not a server: nothing to ask
+
+
+def test_evaluation_metrics_are_finite_on_two_classes_and_nan_on_one():
+    import numpy as np
+
+    from credit_risk.store.tracking import evaluation_metrics
+
+    auc, ks, brier = evaluation_metrics()
+    y, p = np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])
+    assert auc.eval_fn(p, y).aggregate_results["auc"] == pytest.approx(0.75)
+    assert ks.eval_fn(p, y).aggregate_results["ks"] == pytest.approx(0.5)
+    assert brier.eval_fn(p, y).aggregate_results["brier"] == pytest.approx(np.mean((p - y) ** 2))
+    assert math.isnan(auc.eval_fn(p[:1], y[:1]).aggregate_results["auc"])  # MLflow's first-row probe

@@ -106,7 +106,9 @@ class BundlePredictor:
                 cats = learned.get(col)
                 if cats is None:
                     cats = pd.Index(sorted({str(v) for v in values if v is not None}))
-                restored[col] = pd.Categorical(values.map(lambda v: None if v is None else str(v)),
+                known = set(cats.astype(str))  # an unseen category is missing, as in scoring
+                restored[col] = pd.Categorical(values.map(lambda v, known=known: str(v) if v is not None
+                                                          and str(v) in known else None),
                                                categories=cats.astype(str))
             elif not pd.api.types.is_numeric_dtype(X[col]) or pd.api.types.is_bool_dtype(X[col]):
                 restored[col] = pd.to_numeric(X[col], errors="coerce").astype(float)
