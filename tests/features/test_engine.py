@@ -16,6 +16,8 @@ from credit_risk.features.engine import (
     INF,
     OFFSET,
     Queries,
+    _interval_last_grouped,
+    _interval_last_sorted,
     day_numbers,
     interval_count,
     interval_count_sum,
@@ -141,3 +143,24 @@ def test_lookup_of_credit_codes(dtype):
     # the same codes in the same order (the monthly run) and a missing one in that position
     assert _lookup(codes, pd.Series(["a", "b", "c"], dtype=dtype)).tolist() == [0, 1, 2]
     assert _lookup(codes, pd.Series(["a", None, "c"], dtype=dtype)).tolist() == [0, -1, 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30), st.integers(0, 4), st.one_of(st.none(), st.integers(-2, 20))),
+                  max_size=40),
+    cutoffs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60)), max_size=25),
+    direct_max=st.sampled_from([0, 6, 10**9]),
+)
+def test_last_kernel_equals_the_sorting_path(data, cutoffs, direct_max):
+    """The compiled merge (both paths) picks the same record as the prefix-maximum path, ties included."""
+    data = sorted(data, key=lambda r: r[0])
+    subj = np.array([r[0] for r in data], np.int64)
+    start = np.array([r[1] for r in data], np.int64)  # few distinct days: many ties
+    lo = start + np.array([r[2] for r in data], np.int64)
+    hi = np.array([INF if r[3] is None else r[1] + r[3] for r in data], np.int64)
+    tie = np.random.default_rng(len(data)).permutation(len(data))
+    q = _q([c[0] for c in cutoffs], [c[1] for c in cutoffs])
+    for t in (None, tie):
+        want = _interval_last_sorted(subj, lo, hi, start, q, t)
+        assert _interval_last_grouped(subj, lo, hi, start, q, t, direct_max=direct_max).tolist() == want.tolist()

@@ -198,9 +198,17 @@ def interval_last(
     Among the subject's records with ``lo < t`` (and ``lo < hi``), the most recent is the one
     with the greatest ``(start, hi, tie)``; it is returned only if ``t <= hi``. ``tie`` breaks
     same-day ties (default: the row position; callers pass the rank of ``record_id`` so the
-    result does not depend on the order of the input rows). Computed with a prefix maximum of
-    a global rank (subject-major) over records sorted by ``lo``.
+    result does not depend on the order of the input rows). Records grouped by subject
+    (``subj`` ascending) go through the compiled merge; otherwise a prefix maximum of a global
+    rank (subject-major) over records sorted by ``lo``.
     """
+    if len(subj) and len(q) and not np.any(subj[1:] < subj[:-1]):
+        return _interval_last_grouped(subj, lo, hi, start, q, tie)
+    return _interval_last_sorted(subj, lo, hi, start, q, tie)
+
+
+def _interval_last_sorted(subj, lo, hi, start, q: Queries, tie=None) -> np.ndarray:
+    """:func:`interval_last` by sorting (any record order)."""
     idx = np.flatnonzero(_valid(lo, hi))
     out = np.full(len(q), -1, dtype=np.int64)
     if len(idx) == 0:
@@ -322,3 +330,54 @@ def interval_count_sum(
             np.asarray(start, np.int64), v, q.subj, q.day, q.order, w, int(direct_max), counts, sums,
         )
     return counts, sums
+
+
+def _last_kernel(rec_subj, lo, hi, start, tie, q_subj, q_day, q_order, direct_max, out):
+    """Per sorted query: the record of its subject known before ``t`` with the greatest (start, hi, tie), if ``t <= hi``."""
+    n_rec = len(rec_subj)
+    n_q = len(q_subj)
+    a = 0
+    i = 0
+    while i < n_q:
+        s = q_subj[i]
+        i1 = i
+        while i1 < n_q and q_subj[i1] == s:
+            i1 += 1
+        while a < n_rec and rec_subj[a] < s:
+            a += 1
+        b = a
+        while b < n_rec and rec_subj[b] == s:
+            b += 1
+        if b > a:
+            direct = (b - a) * (i1 - i) <= direct_max
+            o = np.arange(b - a) if direct else np.argsort(lo[a:b], kind="mergesort")
+            p = 0
+            best = -1
+            for k in range(i, i1):
+                t = q_day[k]
+                if direct:
+                    best = -1
+                    p = 0
+                while p < b - a and (direct or lo[a + o[p]] < t):
+                    r = a + o[p]
+                    p += 1
+                    if lo[r] < t and lo[r] < hi[r] and (
+                        best < 0 or start[r] > start[best] or (start[r] == start[best] and (
+                            hi[r] > hi[best] or (hi[r] == hi[best] and tie[r] > tie[best])))
+                    ):
+                        best = r
+                if best >= 0 and hi[best] >= t:
+                    out[q_order[k]] = best
+        a = b
+        i = i1
+
+
+def _interval_last_grouped(subj, lo, hi, start, q: Queries, tie=None, direct_max: int = DIRECT_MAX) -> np.ndarray:
+    """:func:`interval_last` for records grouped by subject, by the compiled merge."""
+    out = np.full(len(q), -1, dtype=np.int64)
+    tie = np.arange(len(subj), dtype=np.int64) if tie is None else np.asarray(tie, np.int64)
+    _compiled("_last_kernel")(
+        np.asarray(subj, np.int64), np.asarray(lo, np.int64), np.asarray(hi, np.int64), np.asarray(start, np.int64),
+        tie, q.subj, q.day, q.order, int(direct_max), out,
+    )
+    return out

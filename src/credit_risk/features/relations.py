@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from credit_risk.exceptions import DataContractError, Problem
-from credit_risk.features.engine import INF, Queries, day_numbers, interval_count, interval_last
+from credit_risk.features.engine import INF, Queries, day_numbers, interval_count_sum, interval_last
 from credit_risk.features.matrix import FeatureInfo
 from credit_risk.features.prepared import Prepared
 from credit_risk.features.spec import RelationsParams
@@ -90,8 +90,9 @@ def build_relations(
     serious = p.select(kinds=list(params.serious_kinds))
     severe = p.select(kinds=negative, min_severity=params.serious_severity)
     q = Queries.build(related, p.cutoff_day[row])
-    bad = (interval_count(serious.subj, serious.lo, serious.end, q) > 0) | (
-        interval_count(severe.subj, severe.lo, severe.end, q) > 0
+    # records counting at t (no window) of the related subject, by the compiled merge
+    bad = (interval_count_sum(serious.subj, serious.lo, serious.end, serious.start, None, [None], q)[0][:, 0] > 0) | (
+        interval_count_sum(severe.subj, severe.lo, severe.end, severe.start, None, [None], q)[0][:, 0] > 0
     )
     n_rel = np.bincount(row, minlength=n).astype(np.float64)
     n_bad = np.bincount(row, weights=bad.astype(np.float64), minlength=n)
