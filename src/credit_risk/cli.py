@@ -222,6 +222,15 @@ def _output_format(path: Path, given: str | None, flag: str = "--out") -> str:
     return given
 
 
+def _parquet_output(value: str | Path, flag: str) -> Path:
+    """A Parquet file this command reads back and updates: a ``.csv`` (or other) name is refused."""
+    path = Path(value)
+    if _output_format(path, None, flag) != "parquet":
+        raise UsageError(f"{flag} {show(str(value))}: this file is Parquet (the next run reads and updates it); "
+                         "name it .parquet")
+    return path
+
+
 def _tracking_uri(arg: str | None) -> str:
     """--tracking-uri, else MLFLOW_TRACKING_URI, else the embedded store under the working directory.
 
@@ -869,6 +878,7 @@ def _cmd_measures(args: argparse.Namespace) -> int:
     from credit_risk.repair import apply_repairs, read_repair_log
 
     _check_output(args.tasks, "--tasks", kind="file")
+    _parquet_output(args.tasks, "--tasks")
     measures = load_measures(args.measures or _user_config(args, "measures.yaml"))
     dataset = _load_dataset(args, args.data)
     if args.repairs is not None:
@@ -910,8 +920,10 @@ def _cmd_repair(args: argparse.Namespace) -> int:
     )
 
     _check_output(args.log, "--log", kind="file")
+    _parquet_output(args.log, "--log")
     if args.out is not None:
         _check_output(args.out, "--out", kind="file")
+        out_format = _output_format(Path(args.out), None)
     rules = load_repair_rules(args.rules or _user_config(args, "repair.yaml"))
     dataset = _load_dataset(args, args.data)
     log = read_repair_log(args.log)
@@ -920,10 +932,14 @@ def _cmd_repair(args: argparse.Namespace) -> int:
                                source=args.applications.name)
     new_log = append_to_log(log, decisions)
     write_repair_log(new_log, args.log)
-    if args.out is not None:
+    if args.out is not None and out_format == "csv":
         from credit_risk.atomic import escape_formulas, write_text
 
         write_text(args.out, escape_formulas(decisions).to_csv(index=False))
+    elif args.out is not None:
+        from credit_risk.atomic import write_parquet
+
+        write_parquet(decisions, args.out)
     counts = decisions["decision"].value_counts()
     print(f"{len(decisions):,} application(s): " + ", ".join(f"{counts.get(d, 0):,} {d}" for d in
                                                            ("approved", "rejected", "not_repairable"))
@@ -1108,7 +1124,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", required=True, help="repair log Parquet, created or extended (source records never edited)")
     p.add_argument("--rules", type=t.file, default=None,
                    help="repair rules YAML (default: repair.yaml in --configs, else packaged)")
-    p.add_argument("--out", default=None, help="decisions CSV (every unmet rule named)")
+    p.add_argument("--out", default=None, help="decisions file, .csv or .parquet (every unmet rule named)")
     p.set_defaults(func=_cmd_repair)
 
     p = sub.add_parser("monitor", parents=[common],
