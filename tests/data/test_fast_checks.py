@@ -66,9 +66,14 @@ def test_duplicated_matches_pandas(rows, sort):
 @given(st.lists(_key_text, max_size=10), st.lists(_key_text, max_size=10))
 def test_index_in_finds_first_position(values, known):
     known_unique = list(dict.fromkeys(k for k in known if k is not None))
-    found = v._index_in(pd.Series(values, dtype="str"), pa.array(known_unique, type=pa.large_string()))
-    naive = [known_unique.index(x) if x in known_unique else -1 for x in values]
-    assert found.tolist() == naive
+    grouped = sorted(values, key=lambda x: (x is not None, x or ""))  # runs of equal codes: looked up once
+    for rows in (values, grouped):
+        found = v._index_in({"c": pd.Series(rows, dtype="str"), "d": pd.Series(values[::-1], dtype="str")},
+                            pa.array(known_unique, type=pa.large_string()))
+        assert found["d"].tolist() == [known_unique.index(x) if x in known_unique else -1 for x in values[::-1]]
+        found = found["c"]
+        naive = [known_unique.index(x) if x in known_unique else -1 for x in rows]
+        assert found.tolist() == naive
 
 
 _number_text = st.one_of(

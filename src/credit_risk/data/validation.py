@@ -234,13 +234,40 @@ def _isin(codes: np.ndarray, uniques: np.ndarray, allowed) -> np.ndarray:
     return _per_value(codes, np.fromiter((u in allowed for u in uniques), bool, len(uniques)), False)
 
 
-def _index_in(series: pd.Series, value_set: pa.Array) -> np.ndarray:
-    """Position of each row's text in ``value_set`` (-1 when missing or absent): one Arrow hash join."""
-    arrow = _arrow_text(series)
-    if arrow is None:
-        arrow = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
-    found = pc.index_in(arrow, value_set=value_set.cast(arrow.type))
-    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str, np.ndarray]:
+    """Position of each row's text in ``value_set`` (-1 when missing or absent), for several columns.
+
+    One Arrow hash join for all of them (building the hash of a million subjects costs more than
+    probing it). Records and annual reports usually come grouped by subject: each run of equal
+    codes is looked up once (a run of one row costs one extra comparison).
+    """
+    probes, spans = [], {}
+    for name, series in columns.items():
+        arrow = _arrow_text(series)
+        if arrow is None:
+            arrow = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
+        whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+        whole = whole.cast(pa.large_string())
+        n = len(whole)
+        starts = None
+        if n > 2:
+            same = _to_numpy_bool(pc.equal(whole.slice(1), whole.slice(0, n - 1)), False)  # a null equals nothing
+            starts = np.flatnonzero(np.concatenate(([True], ~same)))
+            if len(starts) < n // 2:
+                whole = whole.take(pa.array(starts))
+            else:
+                starts = None
+        spans[name] = (sum(len(p) for p in probes), len(whole), starts, n)
+        probes.append(whole)
+    if not probes:
+        return {}
+    found = pc.index_in(pa.concat_arrays(probes), value_set=value_set.cast(pa.large_string()))
+    found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    out = {}
+    for name, (offset, length, starts, n) in spans.items():
+        part = found[offset:offset + length]
+        out[name] = part if starts is None else np.repeat(part, np.diff(np.append(starts, n)))
+    return out
 
 
 def _arrow_numbers(raw: pd.Series, present: np.ndarray) -> np.ndarray | None:
@@ -552,15 +579,13 @@ def _check_order(table: str, df: pd.DataFrame, first: str, second: str, col: _Co
     col.rows(table, df, bad, second, f"'{second}' is before '{first}'", f"'{second}' must be on or after '{first}'")
 
 
-def _check_known(table: str, df: pd.DataFrame, column: str, known: pa.Array, col: _Collector) -> np.ndarray:
-    """Codes that are not subjects of enterprises; return each row's subject (-1: none)."""
-    subject = _index_in(df[column], known)
+def _check_known(table: str, df: pd.DataFrame, column: str, subject: np.ndarray, col: _Collector) -> None:
+    """Codes that are not subjects of enterprises (``subject``: each row's subject, -1 for none)."""
     bad = df[column].notna().to_numpy() & (subject < 0)
     col.rows(
         table, df, bad, column, "refers to a subject that is not in enterprises",
         "add the subject to enterprises or correct the code",
     )
-    return subject
 
 
 def _check_event_window(name: str, df: pd.DataFrame, col: _Collector) -> None:
@@ -732,13 +757,21 @@ def normalize_tables(
                            industry_scheme=industry_scheme, missing=missing["enterprises"])
         if "credit_code" not in missing["enterprises"]:
             known, established = _subjects(ent)
+    # Every code that must name a subject, looked up in one pass.
+    lookups = {
+        f"{name}.{c}": out[name][c]
+        for name, columns in (("records", ("credit_code",)), ("annual_reports", ("credit_code",)),
+                              ("relations", ("credit_code", "related_code")))
+        for c in columns if known is not None and name in out and c not in missing[name]
+    }
+    subjects = _index_in(lookups, known) if lookups else {}
 
     rec = out.get("records")
     if rec is not None:
         _check_records(rec, catalog, col)
-        subject = None
-        if known is not None and "credit_code" not in missing["records"]:
-            subject = _check_known("records", rec, "credit_code", known, col)
+        subject = subjects.get("records.credit_code")
+        if subject is not None:
+            _check_known("records", rec, "credit_code", subject, col)
         if rec["published_on"].isna().any():
             rec["published_on"] = rec["published_on"].fillna(rec["start"])
         if ent is not None and known is not None:
@@ -746,9 +779,9 @@ def normalize_tables(
 
     ar = out.get("annual_reports")
     if ar is not None:
-        subject = None
-        if known is not None and "credit_code" not in missing["annual_reports"]:
-            subject = _check_known("annual_reports", ar, "credit_code", known, col)
+        subject = subjects.get("annual_reports.credit_code")
+        if subject is not None:
+            _check_known("annual_reports", ar, "credit_code", subject, col)
         _check_annual_reports(ar, established, subject, col)
         if ar["year"].dtype == "Int64" and not ar["year"].isna().any():
             ar["year"] = ar["year"].astype("int64")
@@ -759,10 +792,9 @@ def normalize_tables(
         _check_order("relations", rel, "start", "end", col)
         self_link = (rel["credit_code"] == rel["related_code"]).fillna(False).to_numpy(dtype=bool)
         col.rows("relations", rel, self_link, "related_code", "links a subject to itself", "remove the row")
-        if known is not None:
-            for c in ("credit_code", "related_code"):
-                if c not in missing["relations"]:
-                    _check_known("relations", rel, c, known, col)
+        for c in ("credit_code", "related_code"):
+            if f"relations.{c}" in subjects:
+                _check_known("relations", rel, c, subjects[f"relations.{c}"], col)
 
     if not col.problems and not unreadable:
         _to_categoricals(out, catalog, col)
