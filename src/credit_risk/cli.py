@@ -26,6 +26,7 @@ import re
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -661,7 +662,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"credit_risk demo on {args.data} → {args.out}")
     result = run_demo(
         args.data, args.out, tracking_uri=uri, created_at=_now(), code_version=_code_version(),
-        seed=args.seed, config_path=config_path, progress=lambda msg: print(f"… {msg}", flush=True),
+        seed=args.seed, config_path=config_path, progress=(lambda msg: None) if args.quiet else (lambda msg: print(f"… {msg}", flush=True)),
     )
     for r in result.registrations:
         print(f"  {r.registered_name} v{r.version}: {r.decision}")
@@ -1063,6 +1064,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=t.seed, default=2026, help="seed of the inspection draw (published)")
     p.add_argument("--tracking-uri", default=None,
                    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else ./mlruns/mlflow.db)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("plan", parents=[common],
@@ -1227,6 +1229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault(key, value)
     if not args.verbose:  # urllib3 reports each retry of an unreachable tracking server as a warning
         logging.getLogger("urllib3").setLevel(logging.ERROR)
+        # Third-party warnings (deprecations inside MLflow, pandas, LightGBM) are not the user's to act on;
+        # -v shows them. The library's own warnings still show.
+        warnings.filterwarnings("ignore", module=r"(?!credit_risk(\.|$))")
     if not args.verbose:
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if "mlflow" in sys.modules:
