@@ -133,7 +133,9 @@ def model_card(
     parts += ["## Fairness by group", ""]
     if groups is not None and len(groups):
         parts += ["Metrics on the test slice by group (region, industry, size, entity type): a group whose "
-                  "AUC or calibration differs much from the whole needs a look before the tiers are used there.",
+                  "AUC or calibration differs much from the whole needs a look before the tiers are used there. "
+                  "`n` counts inspected rows; `events` and the rates are weighted by 1 / draw probability "
+                  "(population-weighted), so `events` can exceed `n`.",
                   "", _table(groups, max_rows=40), ""]
     else:
         parts += ["No group table for this model (domain models are compared on their own subjects only).", ""]
