@@ -74,13 +74,21 @@ def _number(value) -> str:
     return f"{v:,.0f}" if v.is_integer() and abs(v) >= 10 else f"{v:.4g}"
 
 
+def _cell(value) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | np.number):
+        return _number(value)
+    return str(value).replace("|", "/")
+
+
 def _table(frame: pd.DataFrame, max_rows: int = 30) -> str:
     """A small Markdown table (no extra dependency)."""
     shown = frame.head(max_rows)
     cols = [str(c) for c in shown.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in shown.itertuples(index=False):
-        lines.append("| " + " | ".join(_number(v) if isinstance(v, int | float | np.number) else str(v) for v in row) + " |")
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     if len(frame) > max_rows:
         lines.append(f"| … {len(frame) - max_rows:,} more rows | " + " | " * (len(cols) - 1))
     return "\n".join(lines)
