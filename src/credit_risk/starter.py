@@ -51,7 +51,8 @@ from credit_risk.features.build import build_features
 from credit_risk.features.derive import spec_from_catalog, spec_to_mapping
 from credit_risk.features.spec import FeatureSpec, load_feature_spec, unsafe_columns
 
-__all__ = ["STARTER_FILES", "infer_attribute_types", "level_count_for", "write_starter_configs"]
+__all__ = ["MIN_SHARED_NAME_SHARE", "STARTER_FILES", "infer_attribute_types", "level_count_for", "shared_name_share",
+           "write_starter_configs"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,26 @@ def level_count_for(n_subjects: int) -> int:
     (64, 5, 100)
     """
     return int(min(100, max(5, n_subjects // 100)))
+
+
+#: ``name`` becomes a ``group_size`` attribute (chain / branch size) when at least this share of
+#: the subjects share their name with another subject [I].
+MIN_SHARED_NAME_SHARE = 0.02
+
+
+def shared_name_share(enterprises: pd.DataFrame) -> float:
+    """Share of subjects whose name (stripped, case-folded) another subject also bears.
+
+    Examples
+    --------
+    >>> shared_name_share(pd.DataFrame({"name": ["Cafe A", "cafe a", "B", None]}))
+    0.5
+    """
+    if "name" not in enterprises or not len(enterprises):
+        return 0.0
+    key = enterprises["name"].astype("string").str.strip().str.casefold()
+    key = key[key.notna() & (key != "")]
+    return float((key.map(key.value_counts()) >= 2).sum() / len(enterprises))
 
 
 def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count: int = 20) -> dict[str, tuple[str, str]]:
@@ -359,6 +380,9 @@ def write_starter_configs(dataset: CreditDataset, out_dir: str | Path, *, overwr
     found = [k for k in dataset.catalog.kinds if (rec_kinds == k).any()]
     min_count = level_count_for(len(dataset.enterprises))
     inferred = infer_attribute_types(dataset.enterprises, exclude=unsafe_columns(dataset), min_level_count=min_count)
+    shared = shared_name_share(dataset.enterprises)
+    if shared >= MIN_SHARED_NAME_SHARE and "name" not in unsafe_columns(dataset):
+        inferred["name"] = ("group_size", f"{shared:.0%} of the subjects share their name with another (chains, branches)")
     tables = [t for t in TABLES if getattr(dataset, t, None) is not None and len(getattr(dataset, t))]
     texts: dict[str, str] = {"catalog.yaml": _catalog_text(dataset, found)}
     write_text(out / "catalog.yaml", texts["catalog.yaml"])

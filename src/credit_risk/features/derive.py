@@ -58,7 +58,8 @@ DEFAULT_WINDOWS: tuple[int, ...] = (365, 1095)
 #: At most this many negative kinds feed the context builder's base rates.
 MAX_BASE_RATE_KINDS = 3
 
-_ATTRIBUTE_VIEW = {"date": "lifecycle", "numeric": "context", "categorical": "context", "flag": "context"}
+_ATTRIBUTE_VIEW = {"date": "lifecycle", "numeric": "context", "categorical": "context", "flag": "context",
+                   "group_size": "context"}
 
 
 def _words(kind: str) -> str:
@@ -117,7 +118,7 @@ def _attributes(columns, unsafe: set[str]) -> list[AttributeSpec]:
     typed = dict(columns) if isinstance(columns, Mapping) else {c: "categorical" for c in columns}
     out = []
     for column, kind in typed.items():
-        if column in contract or column in unsafe:
+        if (column in contract and kind != "group_size") or column in unsafe:
             continue
         if kind not in _ATTRIBUTE_VIEW:
             raise ConfigError(
@@ -149,7 +150,7 @@ def spec_from_catalog(
     catalog : Catalog
     enterprises_columns : sequence of str or mapping of str to type
         Columns of the ``enterprises`` table; those beyond the contract become attributes
-        (a mapping gives each column's type — numeric, categorical, flag or date; a plain
+        (a mapping gives each column's type — numeric, categorical, flag, date or group_size; a plain
         sequence makes them categorical).
     manifest : DatasetManifest, optional
         Its ``as_of_unsafe`` columns (and ``closed_on``) never become attributes.

@@ -254,7 +254,7 @@ class AggregateGroup:
         return out
 
 
-AttributeType = Literal["numeric", "categorical", "flag", "date"]
+AttributeType = Literal["numeric", "categorical", "flag", "date", "group_size"]
 
 
 def feature_stem(column: str) -> str:
@@ -278,10 +278,13 @@ class AttributeSpec:
     column : str
         Column of the ``enterprises`` table. ``closed_on`` and the dataset's ``as_of_unsafe``
         columns are refused: they may describe the future of the as-of date.
-    type : {"numeric", "categorical", "flag", "date"}
+    type : {"numeric", "categorical", "flag", "date", "group_size"}
         ``numeric``: a number; ``categorical``: levels with fewer than ``min_level_count``
         subjects are grouped into ``(other)``; ``flag``: 1/0, true/false, yes/no, 是/否;
-        ``date``: the age in years at the as-of date (missing when the date is not before it).
+        ``date``: the age in years at the as-of date (missing when the date is not before it);
+        ``group_size``: how many subjects known before the as-of date share the value (text
+        compared case- and space-insensitively), the subject included — e.g. the ``name``
+        column gives the size of a chain or of a group's branches (连锁/分支机构).
     view : str, optional
         One of :data:`credit_risk.features.matrix.VIEWS`; default ``lifecycle`` for dates,
         ``context`` otherwise.
@@ -328,16 +331,22 @@ class AttributeSpec:
         if self.name is not None:
             return self.name
         stem = feature_stem(self.column)
-        return f"{stem}_age_years" if self.type == "date" else stem
+        return {"date": f"{stem}_age_years", "group_size": f"{stem}_group_size"}.get(self.type, stem)
 
     def info(self) -> FeatureInfo:
-        unit = " (years since that date at t)" if self.type == "date" else ""
+        if self.type == "group_size":
+            text = (f"subjects known before t that share this subject's '{self.column}' (itself included)",
+                    f"同{self.column}主体数(截至评价日已知,含本主体)")
+        else:
+            unit = " (years since that date at t)" if self.type == "date" else ""
+            text = (f"enterprises column '{self.column}'{unit}",
+                    f"主体属性 {self.column}" + ("(距今年数)" if self.type == "date" else ""))
         return FeatureInfo(
             name=self.feature_name,
             view=self.feature_view,
             direction=self.direction,  # type: ignore[arg-type]
-            description=self.description or f"enterprises column '{self.column}'{unit}",
-            description_zh=self.description_zh or f"主体属性 {self.column}" + ("(距今年数)" if self.type == "date" else ""),
+            description=self.description or text[0],
+            description_zh=self.description_zh or text[1],
             categorical=self.type == "categorical",
         )
 
