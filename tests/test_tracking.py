@@ -141,3 +141,16 @@ def test_evaluation_metrics_are_finite_on_two_classes_and_nan_on_one():
     assert ks.eval_fn(p, y).aggregate_results["ks"] == pytest.approx(0.5)
     assert brier.eval_fn(p, y).aggregate_results["brier"] == pytest.approx(np.mean((p - y) ** 2))
     assert math.isnan(auc.eval_fn(p[:1], y[:1]).aggregate_results["auc"])  # MLflow's first-row probe
+
+
+def test_a_server_failing_mid_way_is_a_tracking_error_and_local_store_errors_are_not():
+    from mlflow.exceptions import MlflowException
+
+    from credit_risk.exceptions import TrackingError
+    from credit_risk.store.tracking import _server_failures
+
+    expected = r"tracking server http://host:5000 failed: API request .* refused; check that it runs and answers"
+    with pytest.raises(TrackingError, match=expected), _server_failures("http://host:5000"):
+        raise MlflowException("API request to http://host:5000/api/2.0/mlflow/runs/log-batch refused")
+    with pytest.raises(MlflowException), _server_failures("sqlite:////tmp/mlflow.db"):
+        raise MlflowException("database is locked")

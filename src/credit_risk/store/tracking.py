@@ -545,7 +545,7 @@ def log_training(
                 f"model '{run.name}': the champion metric '{metric}' is not among its metrics "
                 f"{sorted(run.metrics)}; set tracking.metric in the training config to one of them"
             )
-    with _quiet_mlflow():
+    with _quiet_mlflow(), _server_failures(tracking_uri):
         mlflow.set_tracking_uri(tracking_uri)
         client = _open_store(tracking_uri, MlflowClient)
         exp_id = _experiment_id(client, experiment, tracking_uri)
@@ -587,6 +587,21 @@ def _to_debug_log() -> Iterator[None]:
         for line in buffer.getvalue().splitlines():
             if line.strip():
                 logger.debug("mlflow: %s", line)
+
+
+@contextlib.contextmanager
+def _server_failures(tracking_uri: str) -> Iterator[None]:
+    """A tracking server that stops answering mid-way is a :class:`TrackingError`, not an internal error."""
+    if not tracking_uri.lower().startswith(("http://", "https://")):
+        yield
+        return
+    import requests
+    from mlflow.exceptions import MlflowException
+
+    try:
+        yield
+    except (MlflowException, requests.exceptions.RequestException) as exc:
+        raise _tracking_failure(tracking_uri, exc) from None
 
 
 def _owner_tags(data_fingerprint: str, code_version: str) -> dict[str, str]:
