@@ -195,3 +195,22 @@ def test_object_and_arrow_text_give_the_same_dataset(raw_tables, dtype):
     assert str(ds.enterprises["credit_code"].dtype) == "str"
     ref = CreditDataset.from_frames(raw_tables["enterprises"], raw_tables["records"])
     assert ds.fingerprint() == ref.fingerprint()
+
+
+def test_tables_checked_in_threads_list_the_same_problems_in_the_same_order(raw_tables, codes, monkeypatch):
+    raw_tables["enterprises"].loc[0, "registered_capital"] = "lots"
+    raw_tables["records"].loc[1, "start"] = "2021-02-30"
+    raw_tables["records"].loc[2, "credit_code"] = "91330106MA2H0000XX"
+    raw_tables["records"].loc[3, "record_id"] = "r1"
+    reports = pd.DataFrame({"credit_code": [codes[0], codes[0], "nobody"], "year": ["2021", "2021", "1800"],
+                            "filed_on": ["2022-03-01", "2022-03-01", "2021-01-01"]})
+
+    def problems(threads):
+        monkeypatch.setattr(v, "_threads", lambda tables: threads)
+        with pytest.raises(DataContractError) as info:
+            CreditDataset.from_frames(raw_tables["enterprises"], raw_tables["records"], annual_reports=reports)
+        return [str(p) for p in info.value.problems]
+
+    one = problems(1)
+    assert len(one) >= 6
+    assert problems(4) == one

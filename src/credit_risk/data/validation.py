@@ -34,8 +34,10 @@ One rule for numbers and dates:
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -308,7 +310,7 @@ def _strictly_sorted(df: pd.DataFrame, key: list[str]) -> bool:
             whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
             before, after = whole.slice(0, n - 1), whole.slice(1)
             lt = _to_numpy_bool(pc.less(before, after), False)
-            eq = _to_numpy_bool(pc.equal(before, after), False) if equal.any() else equal
+            eq = _to_numpy_bool(pc.equal(before, after), False) if k != key[-1] else equal
         elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_dtype(series):
             if pd.api.types.is_bool_dtype(series) or series.isna().any():
                 return False
@@ -341,6 +343,12 @@ def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
     if len(key) == 1 and len(uniques) == n:
         return np.zeros(n, dtype=bool)
     return pd.Series(combined).duplicated(keep="first").to_numpy()
+
+
+def _threads(tables: Mapping[str, pd.DataFrame]) -> int:
+    """Threads for checking tables side by side: one for small data (no overhead), else up to 4."""
+    rows = sum(len(t) for t in tables.values())
+    return 1 if rows < 200_000 else min(4, os.cpu_count() or 1, len(tables)) or 1
 
 
 def _near_match(name: str, columns) -> str | None:
@@ -740,23 +748,31 @@ def normalize_tables(
     for name in sorted(set(tables) - set(TABLES)):
         col.table(name, None, "unknown table", f"use one of {sorted(TABLES)}")
 
-    for name, schema in TABLES.items():
-        if name in tables:
-            col.raw[name] = tables[name].reset_index(drop=True)
-            typed, missing[name] = _normalize_table(schema, tables[name], col, dates)
-            if not set(schema.key) & missing[name]:
-                _check_unique(schema, typed, col)
-            _check_event_window(name, typed, col)
-            _check_signs(name, typed, col)
-            out[name] = typed
+    def one_table(name: str) -> tuple[pd.DataFrame, set[str], _Collector]:
+        """Type one table and check it alone (its own collector: tables run side by side)."""
+        schema, own = TABLES[name], _Collector(files or {})
+        own.raw = col.raw
+        typed, absent = _normalize_table(schema, tables[name], own, dates)
+        if not set(schema.key) & absent:
+            _check_unique(schema, typed, own)
+        _check_event_window(name, typed, own)
+        _check_signs(name, typed, own)
+        return typed, absent, own
+
+    present_tables = [name for name in TABLES if name in tables]
+    for name in present_tables:
+        col.raw[name] = tables[name].reset_index(drop=True)
+    # Arrow and numpy kernels release the GIL: the tables are checked in parallel threads, and
+    # their problems are listed in the contract's table order, as if checked one after another.
+    with ThreadPoolExecutor(max_workers=_threads(tables)) as pool:
+        for name, (typed, absent, own) in zip(present_tables, pool.map(one_table, present_tables), strict=True):
+            out[name], missing[name] = typed, absent
+            col.problems.extend(own.problems)
 
     ent = out.get("enterprises")
     known = established = None
-    if ent is not None:
-        _check_enterprises(ent, col, id_scheme=id_scheme, region_scheme=region_scheme,
-                           industry_scheme=industry_scheme, missing=missing["enterprises"])
-        if "credit_code" not in missing["enterprises"]:
-            known, established = _subjects(ent)
+    if ent is not None and "credit_code" not in missing["enterprises"]:
+        known, established = _subjects(ent)
     # Every code that must name a subject, looked up in one pass.
     lookups = {
         f"{name}.{c}": out[name][c]
@@ -764,11 +780,18 @@ def normalize_tables(
                               ("relations", ("credit_code", "related_code")))
         for c in columns if known is not None and name in out and c not in missing[name]
     }
-    subjects = _index_in(lookups, known) if lookups else {}
+    # The lookup (one hash join) runs beside the enterprise and record checks that do not need it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(_index_in, lookups, known) if lookups else None
+        if ent is not None:
+            _check_enterprises(ent, col, id_scheme=id_scheme, region_scheme=region_scheme,
+                               industry_scheme=industry_scheme, missing=missing["enterprises"])
+        rec = out.get("records")
+        if rec is not None:
+            _check_records(rec, catalog, col)
+        subjects = pending.result() if pending is not None else {}
 
-    rec = out.get("records")
     if rec is not None:
-        _check_records(rec, catalog, col)
         subject = subjects.get("records.credit_code")
         if subject is not None:
             _check_known("records", rec, "credit_code", subject, col)
