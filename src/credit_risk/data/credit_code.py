@@ -118,8 +118,10 @@ def invalid_mask(codes: pd.Series) -> np.ndarray:
     Vectorised: checks millions of codes in well under a second.
     """
     arr, ok = _arrow_matrix(codes) or _as_matrix(codes)
-    vals = _LUT[arr].astype(np.int64)
+    vals = _LUT[arr]  # uint8; 255 outside the alphabet
     ok &= (vals < 31).all(axis=1)
-    check = (31 - (vals[:, :17] * _W).sum(axis=1) % 31) % 31
+    # The weighted sum as one float matrix product: exact (at most 17 * 255 * 30, far below 2**53).
+    total = (vals[:, :17].astype(np.float64) @ _W.astype(np.float64)).astype(np.int64)
+    check = (31 - total % 31) % 31
     ok &= check == vals[:, 17]
     return ~ok
