@@ -130,8 +130,8 @@ class Explainer:
     >>> fm, y, _ = toy_feature_matrix(800, seed=0)
     >>> model = GenericRiskModel(n_estimators=30).fit(fm, y)
     >>> expl = Explainer(model).explain(fm.rows(np.arange(800) < 2), k=3)
-    >>> len(expl.reasons), list(expl.portrait.columns)[:2]
-    (6, ['commercial', 'compliance'])
+    >>> len(expl.reasons), list(expl.portrait.columns)[:4]
+    (6, ['credit_code', 'as_of', 'commercial', 'compliance'])
     """
 
     def __init__(self, model, info: Sequence[FeatureInfo] | None = None):

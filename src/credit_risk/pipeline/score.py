@@ -187,7 +187,6 @@ class ReasonsFor:
 #: packaged tier shares). The in-memory calls (:func:`score_chunk`, :func:`score_frame`,
 #: :meth:`TrainedModels.score`) explain every row they are given: the caller chose those rows.
 MONTHLY_REASONS_FOR = ReasonsFor(tiers=("C", "D"))
-_EVERYONE = ReasonsFor(tiers=None)
 
 
 class ResolvedModel(NamedTuple):
