@@ -122,10 +122,10 @@ _csv_field = st.text(alphabet=st.sampled_from(list('ab ,"\n1é')), max_size=4)
 def test_arrow_csv_reader_reads_what_pandas_reads(tmp_path_factory, rows, quote_all):
     import csv
 
-    path = tmp_path_factory.mktemp("csv") / "t.csv"
+    path = tmp_path_factory.mktemp("csv") / "enterprises.csv"  # region is coded: read as a categorical
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL)
-        writer.writerow(["credit_code", "name"])
+        writer.writerow(["credit_code", "region"])
         writer.writerows(rows)
     fast = _read_csv_arrow(path, "utf-8")
     if fast is None:

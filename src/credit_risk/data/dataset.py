@@ -296,12 +296,17 @@ def _read_table(path: Path, encoding: str) -> pd.DataFrame:
 def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
     """The CSV file read by Arrow's multi-threaded reader, every column as text; None when unsure.
 
-    The result equals the pandas reader's (``dtype=str``, only an empty field is missing). Any
+    The result equals the pandas reader's (``dtype=str``, only an empty field is missing; the
+    contract's coded columns -- kind, domain, severity, … -- arrive as categoricals of the same
+    text, so each distinct value is checked once). Any
     file this reader would read differently or not at all -- ragged rows, a repeated, empty or
     multi-line header, bytes that are not of the declared encoding -- returns None, and the
     pandas reader reads it (or raises the error that is reported).
     """
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    schema = TABLES.get(path.stem)
+    codes = {c.name for c in schema.columns if c.type == "category"} if schema is not None else set()
+    coded = pa.dictionary(pa.int32(), pa.string())
     try:
         with path.open(encoding=codec, newline="") as fh:
             names = next(csv.reader(fh))
@@ -315,13 +320,15 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
             read_options=pacsv.ReadOptions(encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding),
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=True,
+                column_types={n: coded if n in codes else pa.string() for n in names}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True,
             ),
         )
     except (pa.ArrowException, UnicodeDecodeError, ValueError, LookupError):
         return None
-    if table.column_names != names or any(not pa.types.is_string(t) for t in table.schema.types):
+    if table.column_names != names or any(
+        not (pa.types.is_string(t) or (n in codes and t == coded)) for n, t in zip(names, table.schema.types, strict=True)
+    ):
         return None
     text = pd.StringDtype(na_value=float("nan"))
     return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper={pa.string(): text}.get)
