@@ -115,7 +115,7 @@ def _int_at_least(low: int, high: int | None = None) -> Callable[[str], int]:
 
 
 #: Day-month-year or month-day-year with slashes or dots: ambiguous, so refused rather than guessed.
-_LOCAL_DATE = re.compile(r"\s*\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\s*")
+_LOCAL_DATE = re.compile(r"\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}\s*")
 
 
 def _date(value: str) -> str:

@@ -337,6 +337,8 @@ CASES: list[Case] = [
     # issue 13 item 4: what a new user typed
     Case("as-of-month-first", "13.4", lambda w: w.score(as_of="02/01/2026"), 2,
          r"argument --as-of: '02/01/2026' is ambiguous \(2 January or 1 February\?\): dates are ISO YYYY-MM-DD only"),
+    Case("as-of-day-first-dashes", "13.4", lambda w: w.score(as_of="02-01-2026"), 2,
+         r"argument --as-of: '02-01-2026' is ambiguous .*ISO YYYY-MM-DD only"),
     Case("start-day-first-dots", "13.4", lambda w: w.plan(start="01.02.2024"), 2, r"argument --start: .*ISO YYYY-MM-DD only"),
     Case("roster-file-missing", "13.4", lambda w: w.plan(roster=w.tmp / "inspectors.csv"), 2,
          r"argument --inspectors: file '.*inspectors\.csv' does not exist; check the path"),
