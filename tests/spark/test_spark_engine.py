@@ -105,14 +105,13 @@ def test_draw_reproduces_the_pandas_draw_for_any_block_size(spark):
     frame = pd.DataFrame({"stratum": pd.Categorical(rng.choice(["a", "b", "c", "d"], n)),
                           "inclusion_probability": 0.0})
     frame["inclusion_probability"] = frame["stratum"].map({"a": 0.05, "b": 0.3, "c": 1.0, "d": 0.0}).astype(float)
-    for seed in (0, 1):
-        expected_rng, got_rng = np.random.default_rng(seed), np.random.default_rng(seed)
-        expected = draw_subjects(frame, expected_rng)
-        for block in (97, 5000):
-            got = draw_subjects_spark(frame, np.random.default_rng(seed), spark=spark, block=block)
-            np.testing.assert_array_equal(got, expected)
-        draw_subjects_spark(frame, got_rng, spark=spark)
-        assert got_rng.random() == expected_rng.random()  # the generator is left where pandas leaves it
+    expected_rng = np.random.default_rng(0)
+    expected = draw_subjects(frame, expected_rng)
+    for block in (97, 5000):  # positions per task: the mask does not depend on it
+        got_rng = np.random.default_rng(0)
+        got = draw_subjects_spark(frame, got_rng, spark=spark, block=block)
+        np.testing.assert_array_equal(got, expected)
+    assert got_rng.random() == expected_rng.random()  # the generator is left where pandas leaves it
 
 
 def test_plan_equals_the_pandas_planner(spark, dataset, scored):

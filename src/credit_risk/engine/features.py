@@ -149,6 +149,8 @@ class FeatureJob:
         """(dataset tables, cutoffs with ``_row``, tiers) of one partition's rows, in original order."""
         out: dict[str, pd.DataFrame] = {}
         extra: dict[str, pd.DataFrame | None] = {"C": None, "T": None}
+        # a neighbour in the subject's own partition, or a relation with both ends in it, arrives twice
+        pdf = pdf.drop_duplicates([_TAG, _ROW])
         for tag in (*_TABLES, "C", "T"):
             tpl = self.templates.get(tag)
             if tpl is None or f"{tag}__credit_code" not in pdf.columns:
@@ -444,7 +446,6 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
     union = parts[0]
     for df in parts[1:]:
         union = union.unionByName(df, allowMissingColumns=True)
-    union = union.dropDuplicates([_TAG, _PART, _ROW])
     with pandas_udfs():
         features = union.groupBy(_PART).applyInPandas(lambda pdf: job.build(pdf), job.spark_schema())
     logger.info("Spark features: %s cutoffs in %d partitions", f"{len(cutoffs):,}", n_parts)

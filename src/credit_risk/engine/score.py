@@ -199,6 +199,8 @@ def score_rows_spark(
                                               score=score, labels=labels, check_features=check_features,
                                               spark=spark, partitions=partitions, work_dir=work_dir)
     folder = work / "scores"
+    # computed once (sorting samples its input first, which would otherwise score everything twice)
+    scored = scored.localCheckpoint(eager=True)
     scored.orderBy(_ROW).write.mode("overwrite").parquet(str(folder))
     parts = _SortedParts(folder, out_template)
     if parts.n_rows != len(cutoffs):
