@@ -25,6 +25,7 @@ within 2**-50 of 1) the pandas ranks mix two strata; Spark ranks within the stra
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -110,6 +111,8 @@ def draw_subjects_spark(frame: pd.DataFrame, rng: np.random.Generator, *, spark=
     takes = spark.createDataFrame([(int(c), int(t)) for c, t in enumerate(take)], "code long, take long")
     drawn = (keyed.withColumn("_rank", rank).join(F.broadcast(takes), "code")
              .where(F.col("_rank") < F.col("take")).select("_row").collect())
+    if work_dir is None:  # our temporary folder
+        shutil.rmtree(work, ignore_errors=True)
     rng.bit_generator.advance(n)  # as if the pandas draw had taken its n uniforms
     mask = np.zeros(n, dtype=bool)
     mask[np.array([r["_row"] for r in drawn], dtype=np.int64)] = True

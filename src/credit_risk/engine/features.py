@@ -26,6 +26,7 @@ The number of partitions changes nothing but the work per task.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -510,7 +511,11 @@ def build_features_spark(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: Fe
         return builder(dataset, cutoffs, spec, views=views, tiers=tiers)
     features, job, work = feature_frame(dataset, cutoffs, spec, builder=builder, views=views, tiers=tiers, spark=spark,
                                         partitions=partitions, work_dir=work_dir)
-    folder = work / "features"
-    features.write.mode("overwrite").parquet(str(folder))
-    return read_features(folder, job, cutoffs)
+    try:
+        folder = work / "features"
+        features.write.mode("overwrite").parquet(str(folder))
+        return read_features(folder, job, cutoffs)
+    finally:
+        if work_dir is None:  # our temporary folder
+            shutil.rmtree(work, ignore_errors=True)
 

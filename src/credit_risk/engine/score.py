@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -198,19 +199,23 @@ def score_rows_spark(
     scored, out_template, work = scores_frame(model, dataset, cutoffs, spec=spec, feature_names=feature_names,
                                               score=score, labels=labels, check_features=check_features,
                                               spark=spark, partitions=partitions, work_dir=work_dir)
-    folder = work / "scores"
-    # computed once (sorting samples its input first, which would otherwise score everything twice)
-    scored = scored.localCheckpoint(eager=True)
-    scored.orderBy(_ROW).write.mode("overwrite").parquet(str(folder))
-    parts = _SortedParts(folder, out_template)
-    if parts.n_rows != len(cutoffs):
-        raise ModelError(f"Spark returned {parts.n_rows:,} scored rows for {len(cutoffs):,}; report this bug")
-    digest = hashlib.sha256()
-    for part in (dataset.fingerprint(), __version__, *identity, "engine=spark"):
-        digest.update(str(part).encode())
-        digest.update(b"\0")
-    if previous is not None:
-        digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
-    logger.info("Spark scored %s rows; writing %s", f"{len(cutoffs):,}", out)
-    return write_chunked(len(cutoffs), parts.rows, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(),
-                         progress=progress)
+    try:
+        folder = work / "scores"
+        # computed once (sorting samples its input first, which would otherwise score everything twice)
+        scored = scored.localCheckpoint(eager=True)
+        scored.orderBy(_ROW).write.mode("overwrite").parquet(str(folder))
+        parts = _SortedParts(folder, out_template)
+        if parts.n_rows != len(cutoffs):
+            raise ModelError(f"Spark returned {parts.n_rows:,} scored rows for {len(cutoffs):,}; report this bug")
+        digest = hashlib.sha256()
+        for part in (dataset.fingerprint(), __version__, *identity, "engine=spark"):
+            digest.update(str(part).encode())
+            digest.update(b"\0")
+        if previous is not None:
+            digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
+        logger.info("Spark scored %s rows; writing %s", f"{len(cutoffs):,}", out)
+        return write_chunked(len(cutoffs), parts.rows, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(),
+                             progress=progress)
+    finally:
+        if work_dir is None:  # our temporary folder
+            shutil.rmtree(work, ignore_errors=True)
