@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import pytest
@@ -21,4 +22,9 @@ def spark():
         warnings.simplefilter("ignore", ResourceWarning)
         session = local_session("local[2]", shuffle_partitions=4)
     yield session
-    session.stop()
+    with warnings.catch_warnings():
+        # py4j leaves its sockets to the garbage collector: collect them here, with their
+        # ResourceWarning ignored, rather than in whichever test runs next (an error there).
+        warnings.simplefilter("ignore", ResourceWarning)
+        session.stop()
+        gc.collect()
