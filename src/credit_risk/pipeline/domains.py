@@ -177,6 +177,7 @@ def fit_domains(
             report.update(skipped_domains([name], f"label column {cfg.label!r} is not in the labels "
                                                   f"(got {list(labels.columns)[:10]})"))
             continue
+        logger.info("domain model %s: fitting on label %s", name, cfg.label)
         yd_all = labels[cfg.label].to_numpy(dtype=float)
         mask = cfg.subject_mask(industry) & ~np.isnan(yd_all)
         yd = np.nan_to_num(yd_all).astype(int)

@@ -308,11 +308,17 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     def sub(a, m):
         return None if a is None else a[m]
 
+    logger.info("generic model: fitting on %d training rows, early stopping on %d validation rows (%d features)",
+                tr.sum(), va.sum(), fg.X.shape[1])
     generic = GenericRiskModel(**model_params)
     generic.fit(fg.rows(tr), y[tr], sub(wt, tr), eval_set=(fg.rows(va), y[va], sub(wt, va)))
+    logger.info("generic model: %d trees chosen on validation, calibration %s", generic.best_iteration_,
+                generic.calibration_method_)
     p_va = event_probability(generic, fg.rows(va))
     seen = tr | va
     # the model the test figures describe: refit before the test start with the choices made on validation
+    if refit_before_test:
+        logger.info("generic model: refit on %d rows before the test start (train + validation)", seen.sum())
     tested = refit_generic(generic, fg.rows(seen), y[seen], sub(wt, seen)) if refit_before_test else generic
     p_te = event_probability(tested, fg.rows(te))
 
@@ -323,6 +329,7 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     tier_te = tiers.assign(p_te, features=test_X[rule_cols] if rule_cols else None)
 
     # ---- scorecards (baselines) and the held-out evaluation
+    logger.info("tiers: cut-offs set on validation; learned scorecard (baseline) fitting")
     scorecard = ExpertScorecard(mode="learned", **learned_params).fit(fg.rows(tr | va), y[tr | va], sub(wt, tr | va))
     held = HeldOut(
         keys=fm.keys[te], y=y[te], sample_weight=sub(w, te), probability=p_te, tiers=tier_te,
@@ -332,6 +339,7 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
         oracle=truth_risk["latent_risk"][te] if "latent_risk" in truth_risk else None,
         generic_features=fg.rows(te),
     )
+    logger.info("evaluation: %d test rows, %d bootstrap replicates", te.sum(), n_boot)
     evaluation, figures = holdout_report(held, tested, enterprises=enterprises, n_boot=n_boot, targeting=targeting)
     p_all = np.full(len(y), np.nan)
     p_all[va], p_all[te] = p_va, p_te  # each row scored by a model that did not learn from it
@@ -348,11 +356,15 @@ def _fit_split(split, domain_configs, *, fm, fg, merged, y, w, wt, rules, learne
     )
     cross_fitted = any(e.get("cross_fitted") for e in domain_report.values())
 
+    if constraints_cost:
+        logger.info("monotone constraints: measuring their cost (an unconstrained twin)")
     constraints = (constraints_report(generic, fg, y, w, wt, (tr, va, te), p_te, n_boot=n_boot,
                                       refit_before_test=refit_before_test)
                    if constraints_cost else None)
 
     # ---- refit on every labelled row with the choices made out of time
+    if refit:
+        logger.info("generic model: refit on all %d labelled rows with %d trees", len(y), generic.best_iteration_)
     saved = refit_generic(generic, fg, y, wt) if refit else tested
     where = "the out-of-time test slice" if s["method"] == "time" else "the rows marked 'test' in the split column"
     scored_by = ("the generic model refit on train + validation (every row before the test start) with the trees, "
@@ -386,6 +398,7 @@ def _fit_kfold(split: GroupedKFold, domain_configs, *, fm, fg, merged, y, w, wt,
     """Grouped, stratified K-fold: out-of-fold figures, tiers on out-of-fold scores, final model on all rows."""
     groups = (merged["group"] if "group" in merged else merged["credit_code"]).astype(str).to_numpy()
     fold = split.fold_of(y, groups)
+    logger.info("grouped %d-fold: out-of-fold scores for %d rows (%d features)", split.folds, len(y), fg.X.shape[1])
     oof = fit_out_of_fold(fg, y, wt, fold, model_params=model_params, scorecard_params=learned_params)
     tiers = RiskTiers.from_config(tier_config).fit(oof.probability, y, w)
     rule_cols = _rule_columns(tiers, fm)
@@ -396,6 +409,7 @@ def _fit_kfold(split: GroupedKFold, domain_configs, *, fm, fg, merged, y, w, wt,
         rules_risk=None if rules is None else rules.decision_function(fm.X) / rules.max_points,
         oracle=truth_risk.get("latent_risk"), generic_features=fg,
     )
+    logger.info("evaluation: %d out-of-fold rows, %d bootstrap replicates", len(y), n_boot)
     evaluation, figures = holdout_report(held, oof.final, enterprises=enterprises, n_boot=n_boot, targeting=targeting)
     domain_report = skipped_domains(
         domain_configs, "grouped K-fold split: a domain model chooses its combination on an out-of-time "
