@@ -346,9 +346,9 @@ def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
 
 
 def _threads(tables: Mapping[str, pd.DataFrame]) -> int:
-    """Threads for checking tables side by side: one for small data (no overhead), else up to 4."""
+    """Threads for checking columns side by side: one for small data (no overhead), else one per core."""
     rows = sum(len(t) for t in tables.values())
-    return 1 if rows < 200_000 else min(4, os.cpu_count() or 1, len(tables)) or 1
+    return 1 if rows < 200_000 else max(1, min(4, os.cpu_count() or 1))
 
 
 def _near_match(name: str, columns) -> str | None:
@@ -471,14 +471,8 @@ def _type_text(table: str, c: Column, raw: pd.Series, present: np.ndarray, col: 
     return raw.astype(object).where(keep, None).astype("str")
 
 
-def _normalize_table(
-    schema: TableSchema, df: pd.DataFrame, col: _Collector, dates: Mapping[str, DateSpec]
-) -> tuple[pd.DataFrame, set[str]]:
-    """Check columns and types of one table; return the typed table and its missing required columns.
-
-    A missing required column is reported and added as all-missing, so every other column
-    is still checked in the same run.
-    """
+def _missing_columns(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> set[str]:
+    """Report each missing required column (with a near-miss header when there is one)."""
     missing = {c.name for c in schema.columns if c.required and c.name not in df.columns}
     for c in schema.columns:
         if c.name not in missing:
@@ -488,28 +482,36 @@ def _normalize_table(
             f"add a '{c.name}' column ({c.description or c.type})"
         )
         col.table(schema.name, c.name, "required column is missing", hint)
+    return missing
+
+
+def _type_column(schema: TableSchema, c: Column, raw: pd.Series, col: _Collector,
+                 dates: Mapping[str, DateSpec]) -> pd.Series:
+    """Check and type one column that is present (every problem of it goes to ``col``)."""
+    if raw.dtype == object and _all_text(raw):
+        raw = raw.astype("str")  # text in Arrow once: every later check runs in C++
+    present = _present(raw)
+    if not c.nullable:
+        col.rows(schema.name, None, ~present, c.name, "value is missing", f"every row needs a '{c.name}'")
+    if c.type == "date":
+        typed = _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, None)
+        return typed if present.all() else typed.where(present)
+    if c.type in ("float", "int"):
+        return _type_numbers(schema.name, c, raw, present, col, None)
+    return _type_text(schema.name, c, raw, present, col, None)  # id, str, category
+
+
+def _assemble(schema: TableSchema, df: pd.DataFrame, typed: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """The typed table: contract columns in the schema's order (a missing one all-missing), then extras."""
     out = df.reset_index(drop=True)  # copy-on-write: the caller's frame is never changed
     for c in schema.columns:
-        if c.name not in out.columns:
+        if c.name in typed:
+            out[c.name] = typed[c.name]
+        else:
             empty_dtype = {"date": "datetime64[ns]", "float": "float64", "int": "float64"}.get(c.type, object)
             out[c.name] = pd.Series(None, index=out.index, dtype=empty_dtype)
-            continue
-        raw = out[c.name]
-        if raw.dtype == object and _all_text(raw):
-            raw = raw.astype("str")  # text in Arrow once: every later check runs in C++
-        present = _present(raw)
-        if not c.nullable:
-            col.rows(schema.name, out, ~present, c.name, "value is missing", f"every row needs a '{c.name}'")
-        if c.type == "date":
-            typed = _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, out)
-            out[c.name] = typed if present.all() else typed.where(present)
-        elif c.type in ("float", "int"):
-            out[c.name] = _type_numbers(schema.name, c, raw, present, col, out)
-        else:  # id, str, category
-            out[c.name] = _type_text(schema.name, c, raw, present, col, out)
-    # Contract columns in the schema's order, then extra columns as they arrived.
     extra = [c for c in out.columns if c not in schema.names]
-    return out[[*schema.names, *extra]], missing
+    return out[[*schema.names, *extra]]
 
 
 def _check_unique(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> None:
@@ -748,26 +750,47 @@ def normalize_tables(
     for name in sorted(set(tables) - set(TABLES)):
         col.table(name, None, "unknown table", f"use one of {sorted(TABLES)}")
 
-    def one_table(name: str) -> tuple[pd.DataFrame, set[str], _Collector]:
-        """Type one table and check it alone (its own collector: tables run side by side)."""
-        schema, own = TABLES[name], _Collector(files or {})
-        own.raw = col.raw
-        typed, absent = _normalize_table(schema, tables[name], own, dates)
-        if not set(schema.key) & absent:
-            _check_unique(schema, typed, own)
-        _check_event_window(name, typed, own)
-        _check_signs(name, typed, own)
-        return typed, absent, own
-
     present_tables = [name for name in TABLES if name in tables]
     for name in present_tables:
         col.raw[name] = tables[name].reset_index(drop=True)
-    # Arrow and numpy kernels release the GIL: the tables are checked in parallel threads, and
-    # their problems are listed in the contract's table order, as if checked one after another.
+
+    def collector() -> _Collector:
+        own = _Collector(files or {})
+        own.raw = col.raw  # read only from here on
+        return own
+
+    def one_column(task: tuple[str, Column]) -> tuple[pd.Series, list[Problem]]:
+        name, c = task
+        own = collector()
+        return _type_column(TABLES[name], c, col.raw[name][c.name], own, dates), own.problems
+
+    def table_checks(name: str) -> list[Problem]:
+        own = collector()
+        if not set(TABLES[name].key) & missing[name]:
+            _check_unique(TABLES[name], out[name], own)
+        _check_event_window(name, out[name], own)
+        _check_signs(name, out[name], own)
+        return own.problems
+
+    # Arrow and numpy kernels release the GIL: columns, then tables, are checked side by side in
+    # threads, each into its own list; problems are listed in the contract's table and column
+    # order, exactly as if checked one after another.
+    listed: dict[str, list[Problem]] = {}
+    for name in present_tables:
+        own = collector()
+        missing[name] = _missing_columns(TABLES[name], tables[name], own)
+        listed[name] = own.problems
+    tasks = [(name, c) for name in present_tables for c in TABLES[name].columns if c.name in tables[name].columns]
     with ThreadPoolExecutor(max_workers=_threads(tables)) as pool:
-        for name, (typed, absent, own) in zip(present_tables, pool.map(one_table, present_tables), strict=True):
-            out[name], missing[name] = typed, absent
-            col.problems.extend(own.problems)
+        typed: dict[str, dict[str, pd.Series]] = {name: {} for name in present_tables}
+        for (name, c), (series, found) in zip(tasks, pool.map(one_column, tasks), strict=True):
+            typed[name][c.name] = series
+            listed[name].extend(found)
+        for name in present_tables:
+            out[name] = _assemble(TABLES[name], tables[name], typed[name])
+        for name, found in zip(present_tables, pool.map(table_checks, present_tables), strict=True):
+            col.problems.extend(listed[name])
+            col.problems.extend(found)
 
     ent = out.get("enterprises")
     known = established = None
