@@ -261,3 +261,22 @@ def test_cli_reasons_for_and_codes(trained, capsys):
     assert main(["score", "--model", model, "--sha256", sha, "--data", str(SAMPLE), "--as-of", "2025-01-01",
                  "--out", str(tmp / "e.parquet"), "--reasons-for", "E", "--quiet", "--no-record"]) == 2
     assert "reasons_for: tier(s) ['E'] are not tiers of this model" in capsys.readouterr().err
+
+
+def test_the_resume_digest_covers_every_scored_value(features_now):
+    from credit_risk.features import FeatureMatrix
+    from credit_risk.pipeline.score import _rows_digest
+
+    fm, industry = features_now
+    digest = _rows_digest(fm, industry)
+    assert _rows_digest(FeatureMatrix(fm.keys.copy(), fm.X.copy(), fm.info), industry.copy()) == digest
+    numeric = next(c for c in fm.X.columns if fm.X[c].dtype == float)
+    changed = fm.X.copy()
+    changed.loc[3, numeric] = (0.0 if changed.loc[3, numeric] != 0.0 else 1.0)
+    assert _rows_digest(FeatureMatrix(fm.keys, changed, fm.info), industry) != digest
+    other = industry.copy()
+    other.iloc[0] = "Z99"
+    assert _rows_digest(fm, other) != digest
+    keys = fm.keys.copy()
+    keys.loc[0, "credit_code"] = keys.loc[1, "credit_code"]
+    assert _rows_digest(FeatureMatrix(keys, fm.X, fm.info), industry) != digest
