@@ -6,8 +6,10 @@ training run. Exit codes:
 
 ====  ==========================================================================
 0     success (``validate``: the dataset is valid)
-1     invalid data: a dataset, scores, roster or cut-off table breaks its contract
-2     usage error: a bad argument or config file, a model that does not fit the data
+1     invalid data: the dataset (or a labels table) breaks its data contract
+2     usage error: a bad argument or config file, a table given by a flag (``--inspectors``,
+      ``--scores``, ``--previous``, ``--cutoffs``, ``--reasons-codes``) that does not fit what
+      the command needs, a model that does not fit the data
 3     the run failed: an internal error (a bug — rerun with ``--debug`` and report it)
       or the system refused (disk full, output not writable)
 ====  ==========================================================================
@@ -299,19 +301,34 @@ def _read_table(path: Path, flag: str) -> Any:
         raise UsageError(f"{flag} {path}: cannot be read ({type(exc).__name__}: {show(str(exc), 120)})") from None
 
 
-def _need_columns(frame: Any, path: Path, columns: Sequence[str], fix: str) -> None:
+def _refuse_table(flag: str, problems: Sequence[Problem], bad_rows: int | None = None) -> None:
+    """A table given by ``flag`` does not fit the command: a usage error (exit 2), one line.
+
+    The line names the flag, the file, the row and column, the value that arrived and the fix
+    (the first problem), and how many rows more are wrong. Such a table is an argument of the
+    command (a roster, scores, cut-offs), not the dataset: the dataset's contract errors keep
+    exit code 1 (``credit-risk validate`` lists them).
+    """
+    more = (len(problems) if bad_rows is None else bad_rows) - 1
+    tail = f" ({more:,} more row(s) like it)" if more > 0 else ""
+    raise UsageError(f"{flag} {problems[0]}{tail}")
+
+
+def _need_columns(frame: Any, path: Path, columns: Sequence[str], fix: str, flag: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataContractError([Problem(path.name, None, None, None, f"columns {missing} are missing", fix)])
+        has = show([str(c) for c in frame.columns][:12], 200)
+        what = f"column '{missing[0]}' is missing" if len(missing) == 1 else f"columns {missing} are missing"
+        _refuse_table(flag, [Problem(path.name, None, None, None, f"{what} (its columns: {has})", fix)])
 
 
-def _no_duplicates(frame: Any, path: Path, keys: Sequence[str], what: str) -> None:
+def _no_duplicates(frame: Any, path: Path, keys: Sequence[str], what: str, flag: str) -> None:
     dup = frame.duplicated(list(keys), keep=False)
     if dup.any():
         rows = [int(i) + 1 for i in dup.to_numpy().nonzero()[0][:2]]
         key = tuple(str(v) for v in frame.iloc[rows[0] - 1][list(keys)])
         n = int(frame.duplicated(list(keys)).sum())
-        raise DataContractError([Problem(
+        _refuse_table(flag, [Problem(
             path.name, rows[1], ", ".join(keys), key[0] if len(key) == 1 else key,
             f"{what} appears more than once (rows {rows[0]:,} and {rows[1]:,}; {n:,} repeats in all)",
             "keep one row per " + " and ".join(keys),
@@ -320,37 +337,37 @@ def _no_duplicates(frame: Any, path: Path, keys: Sequence[str], what: str) -> No
 
 def _read_scores(path: Path, flag: str) -> Any:
     frame = _read_table(path, flag)
-    _need_columns(frame, path, ["credit_code", "tier"], "pass the output of credit-risk score")
-    _no_duplicates(frame, path, ["credit_code"], "subject")
+    _need_columns(frame, path, ["credit_code", "tier"], "pass the output of credit-risk score", flag)
+    _no_duplicates(frame, path, ["credit_code"], "subject", flag)
     return frame
 
 
 def _read_roster(path: Path) -> Any:
-    """The inspector roster with an integer ``capacity`` (every bad row named)."""
+    """The inspector roster with an integer ``capacity``; a roster that does not fit is a usage error."""
     import pandas as pd
 
     roster = _read_table(path, "--inspectors")
     _need_columns(roster, path, ["inspector_id", "department", "capacity"],
-                  "the roster needs inspector_id, department, home_region and capacity")
+                  "the roster needs one row per inspector with inspector_id, department, home_region and "
+                  "capacity (visits in the period, e.g. 80); credit-risk roster writes an example", "--inspectors")
     raw = roster["capacity"]
     numbers = pd.to_numeric(raw, errors="coerce")
     bad = numbers.isna() | (numbers < 0) | (numbers.round() != numbers)
     if bad.any():
-        problems = [
-            Problem(path.name, int(i) + 1, "capacity", raw.iloc[i], "is not a whole number of visits ≥ 0",
+        rows = bad.to_numpy().nonzero()[0]
+        _refuse_table("--inspectors", [
+            Problem(path.name, int(rows[0]) + 1, "capacity", raw.iloc[rows[0]], "is not a whole number of visits ≥ 0",
                     "write the number of visits, e.g. 10")
-            for i in bad.to_numpy().nonzero()[0][:20]
-        ]
-        raise DataContractError(problems)
+        ], bad_rows=len(rows))
     return roster.assign(capacity=numbers.astype("int64"))
 
 
 def _read_cutoffs(path: Path) -> Any:
-    """``credit_code, as_of`` rows; every as-of a plain date (bad rows named)."""
+    """``credit_code, as_of`` rows; every as-of a plain date (a bad row is a usage error naming it)."""
     import pandas as pd
 
     frame = _read_table(path, "--cutoffs")
-    _need_columns(frame, path, ["credit_code", "as_of"], "give one row per credit_code and as_of date")
+    _need_columns(frame, path, ["credit_code", "as_of"], "give one row per credit_code and as_of date", "--cutoffs")
     problems = []
     dates = []
     for i, value in enumerate(frame["as_of"].tolist()):
@@ -364,9 +381,9 @@ def _read_cutoffs(path: Path) -> Any:
                 problems.append(Problem(path.name, i + 1, "as_of", show(value),
                                         str(exc).removeprefix("as_of: "), "use YYYY-MM-DD"))
     if problems:
-        raise DataContractError(problems)
+        _refuse_table("--cutoffs", problems, bad_rows=sum(d is None for d in dates))
     frame = frame.assign(as_of=pd.to_datetime(pd.Series(dates, index=frame.index)).astype("datetime64[ns]"))
-    _no_duplicates(frame, path, ["credit_code", "as_of"], "subject and as-of date")
+    _no_duplicates(frame, path, ["credit_code", "as_of"], "subject and as-of date", "--cutoffs")
     return frame
 
 
@@ -591,7 +608,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     cutoffs = _read_cutoffs(args.cutoffs) if args.cutoffs else None
     asked = _read_table(args.reasons_codes, "--reasons-codes") if args.reasons_codes else None
     if asked is not None:
-        _need_columns(asked, args.reasons_codes, ["credit_code"], "give one credit_code per subject to explain")
+        _need_columns(asked, args.reasons_codes, ["credit_code"], "give one credit_code per subject to explain",
+                      "--reasons-codes")
     reasons_for = scoring.ReasonsFor.parse(args.reasons_for or scoring.MONTHLY_REASONS_FOR,
                                            codes=() if asked is None else asked["credit_code"].dropna().astype(str))
     score_cutoffs = getattr(scoring, "score_cutoffs", None)
@@ -705,12 +723,11 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     known = sorted(policy.departments)
     unknown = (~inspectors["department"].astype(str).isin(known)).to_numpy().nonzero()[0]
     if len(unknown):
-        raise DataContractError([
-            Problem(args.inspectors.name, int(i) + 1, "department", inspectors["department"].iloc[i],
+        _refuse_table("--inspectors", [
+            Problem(args.inspectors.name, int(unknown[0]) + 1, "department", inspectors["department"].iloc[unknown[0]],
                     f"is not a department of the inspection policy {known}",
                     "correct the name or add the department to the policy")
-            for i in unknown[:20]
-        ])
+        ], bad_rows=len(unknown))
     conflicts = _read_table(args.conflicts, "--conflicts") if args.conflicts else None
     tiers = scores[["credit_code", "tier", *(["probability"] if "probability" in scores else [])]]
     subjects = subjects_from_dataset(

@@ -271,27 +271,32 @@ CASES: list[Case] = [
          r"argument --seed: must be between 0 and 4,294,967,295; got -1"),
     Case("subjects-not-a-number", "7", lambda w: ["sample", "--seed", "1", "--subjects", "ten", "--out", w.tmp / "p"],
          2, r"argument --subjects: expected a whole number, got 'ten'"),
-    Case("roster-capacity-ten", "7", _roster(["ten", "12"]), 1,
-         r"roster\.csv row 1, column 'capacity': is not a whole number of visits ≥ 0 \(got 'ten'\)"),
-    Case("roster-capacity-negative", "7", _roster(["3", "-2"]), 1, r"row 2, column 'capacity'.*\(got '-2'\)"),
-    Case("roster-unknown-department", "18", _roster_department("markt_regulation"), 1,
-         r"bad-roster\.csv row 2, column 'department': is not a department of the inspection policy "
+    # a table given by a flag (roster, scores, cut-offs) that does not fit is a usage error (issue 13.4)
+    Case("roster-capacity-ten", "7", _roster(["ten", "12"]), 2,
+         r"^error: --inspectors bad-roster\.csv row 1, column 'capacity': is not a whole number of visits ≥ 0 "
+         r"\(got 'ten'\); fix: write the number of visits, e\.g\. 10$"),
+    Case("roster-capacity-negative", "7", _roster(["3", "-2"]), 2, r"row 2, column 'capacity'.*\(got '-2'\)"),
+    Case("roster-capacity-two-bad-rows", "13.4", _roster(["", "2.5"]), 2,
+         r"--inspectors bad-roster\.csv row 1, column 'capacity': .*; fix: .* \(1 more row\(s\) like it\)$"),
+    Case("roster-unknown-department", "18", _roster_department("markt_regulation"), 2,
+         r"--inspectors bad-roster\.csv row 2, column 'department': is not a department of the inspection policy "
          r"\['.*market_regulation.*'\] \(got 'markt_regulation'\)"),
     # item 7: input files
     Case("scores-missing", "7", lambda w: w.plan(scores=w.tmp / "nope.parquet"), 2,
          r"argument --scores: file '.*nope\.parquet' does not exist"),
     Case("scores-not-parquet", "7", lambda w: w.plan(scores=w.roster), 2, r"argument --scores: .* is not a Parquet file"),
     Case("scores-damaged-parquet", "7", _damaged_parquet, 2, r"--scores .*damaged\.parquet: cannot be read"),
-    Case("scores-duplicate-subjects", "7", _duplicate_scores, 1,
-         r"s\.parquet row 3, column 'credit_code': subject appears more than once \(rows 1 and 3"),
-    Case("scores-without-tier", "7", _scores_without_tier, 1, r"columns \['tier'\] are missing"),
+    Case("scores-duplicate-subjects", "7", _duplicate_scores, 2,
+         r"--scores .*s\.parquet row 3, column 'credit_code': subject appears more than once \(rows 1 and 3"),
+    Case("scores-without-tier", "7", _scores_without_tier, 2,
+         r"--scores s\.parquet: column 'tier' is missing \(its columns: \['credit_code', 'probability'\]\)"),
     Case("previous-missing", "7", lambda w: w.score("--previous", w.tmp / "last.parquet"), 2,
          r"argument --previous: file .* does not exist"),
     Case("previous-not-parquet", "7", lambda w: w.score("--previous", w.roster), 2,
          r"argument --previous: .* is not a Parquet file"),
-    Case("cutoffs-bad-date", "11.4", _cutoffs([(0, "2024-01-01"), (1, "2024-13-01")]), 1,
-         r"cutoffs\.csv row 2, column 'as_of': '2024-13-01' is not a calendar date"),
-    Case("cutoffs-duplicate-rows", "11.4", _cutoffs([(0, "2024-01-01"), (0, "2024-01-01")]), 1,
+    Case("cutoffs-bad-date", "11.4", _cutoffs([(0, "2024-01-01"), (1, "2024-13-01")]), 2,
+         r"--cutoffs cutoffs\.csv row 2, column 'as_of': '2024-13-01' is not a calendar date"),
+    Case("cutoffs-duplicate-rows", "11.4", _cutoffs([(0, "2024-01-01"), (0, "2024-01-01")]), 2,
          r"subject and as-of date appears more than once"),
     Case("cutoffs-and-as-of", "11.4", lambda w: w.score("--cutoffs", w.roster), 2, r"not allowed with argument"),
     Case("neither-as-of-nor-cutoffs", "11.4", lambda w: w.score(as_of=None), 2,
@@ -342,8 +347,9 @@ CASES: list[Case] = [
     Case("start-day-first-dots", "13.4", lambda w: w.plan(start="01.02.2024"), 2, r"argument --start: .*ISO YYYY-MM-DD only"),
     Case("roster-file-missing", "13.4", lambda w: w.plan(roster=w.tmp / "inspectors.csv"), 2,
          r"argument --inspectors: file '.*inspectors\.csv' does not exist; check the path"),
-    Case("roster-without-capacity", "13.4", _roster_without("capacity"), 1,
-         r"bad-roster\.csv: columns \['capacity'\] are missing; fix: the roster needs .*capacity"),
+    Case("roster-without-capacity", "13.4", _roster_without("capacity"), 2,
+         r"^error: --inspectors bad-roster\.csv: column 'capacity' is missing \(its columns: \['inspector_id', "
+         r"'department', 'home_region'\]\); fix: the roster needs .*capacity .*credit-risk roster writes an example$"),
     Case("score-out-unknown-extension", "13.4", lambda w: w.score(out=w.tmp / "s.xlsx"), 2,
          r"--out '.*s\.xlsx': unknown extension '\.xlsx'; name the file \.parquet or \.csv, or pass --format"),
     Case("score-out-csv-format-parquet", "13.4", lambda w: w.score("--format", "parquet", out=w.tmp / "s.csv"), 2,
@@ -382,6 +388,17 @@ def test_case_table_is_complete():
     assert len({c.id for c in CASES}) == len(CASES)
     assert {"5", "6", "7", "13.4", "17", "18"} <= {c.item for c in CASES}
     assert all(c.code in (1, 2, 3) for c in CASES)
+
+
+def test_every_wrong_input_of_issue_13_is_a_usage_error():
+    """Issue 13's list of what a new user typed: each has a case, and each is exit 2 (one line, run above)."""
+    listed = {"as-of-not-a-day", "roster-file-missing", "roster-without-capacity", "as-of-month-first",
+              "score-out-csv-format-parquet", "measures-tasks-csv", "train-tracking-server-down"}
+    codes = {c.id: c.code for c in CASES}
+    assert listed <= set(codes), listed - set(codes)
+    assert {i: codes[i] for i in listed} == dict.fromkeys(listed, 2)
+    # a table given by a flag is an argument of the command: never exit 1 (that is the dataset's contract)
+    assert all(c.code == 2 for c in CASES if c.id.startswith(("roster-", "scores-", "cutoffs-")))
 
 
 # ----------------------------------------------------------------------------- exit codes
