@@ -119,9 +119,6 @@ class _Collector:
             self._coded[key] = _codes(df[column])
         return self._coded[key]
 
-    def forget(self, df: pd.DataFrame, column: str) -> None:
-        self._coded.pop((id(df), column), None)
-
     def rows(self, table: str, df: pd.DataFrame, mask, column: str | None, message: str, fix: str, values=None):
         """Record one problem per offending row (capped), given a boolean mask over ``df``."""
         mask = np.asarray(mask, dtype=bool)
@@ -177,11 +174,6 @@ def _all_text(series: pd.Series) -> bool:
     return series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
-def _as_str(series: pd.Series) -> pd.Series:
-    """A text column as pandas' Arrow-backed ``str`` dtype (converted once when it is ``object``)."""
-    return series if _arrow_text(series) is not None else series.astype("str")
-
-
 def _to_numpy_bool(values, fill: bool) -> np.ndarray:
     return pc.fill_null(values, fill).to_numpy(zero_copy_only=False).astype(bool, copy=False)
 
@@ -196,9 +188,9 @@ def _present(series: pd.Series) -> np.ndarray:
         categories = pd.Series(np.asarray(series.cat.categories, dtype=object))
         ok = np.append(_present(categories), False)
         return ok[series.cat.codes.to_numpy()]
-    present = series.notna().to_numpy().copy()
     if _all_text(series):
         return _present(series.astype("str"))
+    present = series.notna().to_numpy().copy()
     if series.dtype == object or pd.api.types.is_string_dtype(series):
         blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
         present &= ~blank
