@@ -382,29 +382,30 @@ def _flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
+#: The distributions the library imports at run time: ``[project] dependencies`` of pyproject.toml,
+#: by name (tests/store/test_requirements.py keeps the two equal and checks every third-party
+#: import of the library is one of them). Kept here, not read from the installed metadata, which
+#: an editable install leaves stale until it is reinstalled.
+RUNTIME_REQUIREMENTS = ("scikit-learn", "lightgbm", "pandas", "numpy", "mlflow", "joblib", "pyarrow", "pyyaml",
+                        "tqdm", "matplotlib", "scipy", "numba", "requests")
+
+
 def _pip_requirements() -> list[str]:
     """The library's runtime dependencies pinned to the versions installed here — not the library itself.
 
     ``credit-risk`` is not on the package index under that name, so a requirement on it cannot
     install; the model's environment is these pins plus the library installed from its source
-    or wheel (``pip install /path/to/credit_risk``), which the model card says.
+    or wheel without its dependencies (``pip install --no-deps /path/to/credit_risk``), which the
+    model card says.
     """
     import importlib.metadata as md
-    import re
 
-    try:
-        declared = md.requires("credit-risk") or []
-    except md.PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-        return []
     pins = []
-    for req in declared:
-        if ";" in req and "extra" in req.split(";", 1)[1]:
-            continue
-        name = re.split(r"[\s<>=!~;\[]", req.strip(), maxsplit=1)[0]
+    for name in RUNTIME_REQUIREMENTS:
         try:
             pins.append(f"{name}=={md.version(name)}")
-        except md.PackageNotFoundError:
-            pins.append(req.split(";")[0].strip())
+        except md.PackageNotFoundError:  # pragma: no cover - the library imports each of them
+            pins.append(name)
     return pins
 
 
@@ -741,9 +742,11 @@ def _describe_run(run: ModelRun, *, client, run_id: str, registered_name: str, v
         data_source=run.data_source, data_fingerprint=data_fingerprint, code_version=code_version,
         features=_features_table(staged), headline=shown, groups=run.tables.get("groups.csv"), decision=decision,
     )
-    card += ("\n## Environment\n\nThe model's `requirements.txt` pins the library's dependencies as installed at "
-             "training; credit_risk itself is not on the package index: install it from its source or wheel "
-             f"(version {_version()}) before `mlflow models serve` or loading the model elsewhere.\n")
+    card += ("\n## Environment\n\nThe model's `requirements.txt` pins the library's runtime dependencies as "
+             "installed at training (no test or development packages); credit_risk itself is not on the package "
+             f"index: `pip install -r requirements.txt`, then install credit_risk {_version()} from its source or "
+             "wheel (`pip install --no-deps /path/to/credit_risk`) before `mlflow models serve` or loading the model "
+             "elsewhere.\n")
     (files / "model_card.md").write_text(card, encoding="utf-8")
     mlflow.log_artifact(str(files / "model_card.md"))
     mlflow.set_tag("mlflow.note.content", description)
