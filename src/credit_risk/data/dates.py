@@ -180,15 +180,16 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     declared = _COARSENESS[spec.precision or "day"]
     # Arrow's regular expressions run over the whole column in C++ (no per-row Python).
     arrow = _arrow_text(text)
-    arr = pc.utf8_trim_whitespace(arrow if arrow is not None else pa.array(
+    arr = arrow if arrow is not None else pa.array(
         text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True
-    ))
+    )
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if "YYYY-MM-DD" in spec.effective_formats and spec.precision in (None, "day"):
         days = _iso_days(arr, np.asarray(present, dtype=bool))
         if days is not None:  # every value a valid ISO day in range: nothing to report
             return pd.Series(days, index=text.index), []
+    arr = pc.utf8_trim_whitespace(arr)
     n = len(arr)
     y, m, d = (np.full(n, np.nan) for _ in range(3))
     precision = np.zeros(n, dtype="int64")
@@ -247,17 +248,15 @@ def _iso_days(arr: pa.Array, present: np.ndarray) -> np.ndarray | None:
     day). When any value is written otherwise, or its year lies outside the range pandas holds,
     None sends the column through the format-by-format reading, which names each problem.
     """
-    values = arr if present.all() else pc.if_else(pa.array(present), arr, pa.scalar(None, arr.type))
-    try:
-        days = pc.cast(values, pa.date32()).to_numpy(zero_copy_only=False)
+    try:  # missing values are nulls already; a blank (spaces) fails the cast and takes the long way
+        days = pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]", copy=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
         return None
-    days = days.astype("datetime64[D]")
     known = ~np.isnat(days)
     if not np.array_equal(known, present):
         return None
-    year = days[known].astype("datetime64[Y]").astype("int64") + 1970
-    if len(year) and (year.min() < MIN_YEAR or year.max() > MAX_YEAR):
+    lowest, highest = np.datetime64(f"{MIN_YEAR}-01-01", "D"), np.datetime64(f"{MAX_YEAR}-12-31", "D")
+    if known.any() and (days[known].min() < lowest or days[known].max() > highest):
         return None
     return days.astype("datetime64[ns]")
 

@@ -275,12 +275,16 @@ def _arrow_numbers(raw: pd.Series, present: np.ndarray) -> np.ndarray | None:
     if arrow is None:
         return None
     whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-    if not present.all():
-        whole = pc.if_else(pa.array(present), whole, pa.scalar(None, whole.type))
-    try:
-        return pc.cast(whole, pa.float64()).to_numpy(zero_copy_only=False)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+    for attempt in (whole, None):  # missing values are nulls already; blanks need masking first
+        if attempt is None:
+            if present.all():
+                return None
+            attempt = pc.if_else(pa.array(present), whole, pa.scalar(None, whole.type))
+        try:
+            return pc.cast(attempt, pa.float64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return None
 
 
 def _strictly_sorted(df: pd.DataFrame, key: list[str]) -> bool:
