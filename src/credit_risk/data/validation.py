@@ -329,14 +329,21 @@ def _duplicated(df: pd.DataFrame, key: list[str]) -> np.ndarray:
     combined = np.zeros(n, dtype=np.int64)
     groups = 1
     for k in key:
-        codes, uniques = pd.factorize(df[k], use_na_sentinel=True) if _arrow_text(df[k]) is None else _codes(df[k])
-        width = len(uniques) + 1
+        arrow = _arrow_text(df[k])
+        if arrow is None:
+            codes, uniques = pd.factorize(df[k], use_na_sentinel=True)
+            distinct = len(uniques)
+        else:  # Arrow's hash, and only the count of distinct values (never a Python string per value)
+            encoded = pc.dictionary_encode(arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0))
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            distinct = len(encoded.dictionary)
+        width = distinct + 1
         if groups * width >= 2**62:
             combined, uniq = pd.factorize(combined)
             groups = len(uniq)
         combined = combined * width + (np.asarray(codes, dtype=np.int64) + 1)
         groups *= width
-    if len(key) == 1 and len(uniques) == n:
+    if len(key) == 1 and distinct == n:
         return np.zeros(n, dtype=bool)
     return pd.Series(combined).duplicated(keep="first").to_numpy()
 
