@@ -275,7 +275,8 @@ class Prepared:
 def _text(values) -> pa.Array:
     """``values`` as an Arrow text array (missing = null); no copy for Arrow-backed strings."""
     values = pd.Series(values) if not isinstance(values, pd.Series | pd.Index) else values
-    return pa.array(values.astype("str"), type=pa.large_string())
+    text = pa.array(values.astype("str"), type=pa.large_string())
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def _lookup(codes: pd.Index, values, *, text_codes: pa.Array | None = None) -> np.ndarray:
@@ -284,26 +285,55 @@ def _lookup(codes: pd.Index, values, *, text_codes: pa.Array | None = None) -> n
     Values equal to ``codes`` element by element (the monthly run's cutoffs) are recognised
     without hashing.
     """
-    values = pd.Series(values) if not isinstance(values, pd.Series | pd.Index) else values
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = _lookup(codes, pd.Series(values.cat.categories), text_codes=text_codes)
-        return np.append(cats, -1)[np.asarray(values.cat.codes)].astype(np.int64)
+    return _lookup_all(codes, [values], text_codes=text_codes)[0]
+
+
+def _lookup_all(codes: pd.Index, columns: list, *, text_codes: pa.Array | None = None) -> list[np.ndarray]:
+    """:func:`_lookup` of several columns with one hash table of ``codes``."""
     keys = _text(codes) if text_codes is None else text_codes
-    text = _text(values)
-    if len(text) == len(keys) and len(text) and pc.all(pc.equal(text, keys), skip_nulls=False).as_py():
-        return np.arange(len(text), dtype=np.int64)
-    found = pc.index_in(text, value_set=keys)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    out: list = [None] * len(columns)
+    pending = []  # (column, text to hash, run heads or None, length)
+    for i, values in enumerate(columns):
+        values = pd.Series(values) if not isinstance(values, pd.Series | pd.Index) else values
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            cats = _lookup(codes, pd.Series(values.cat.categories), text_codes=keys)
+            out[i] = np.append(cats, -1)[np.asarray(values.cat.codes)].astype(np.int64)
+            continue
+        text = _text(values)
+        n = len(text)
+        if n == len(keys) and n and pc.all(pc.equal(text, keys), skip_nulls=False).as_py():
+            out[i] = np.arange(n, dtype=np.int64)
+            continue
+        heads = None
+        if n > 1:
+            # records come grouped by subject more often than not: hash each run of equal codes once
+            change = pc.not_equal(text.slice(1), text.slice(0, n - 1)).fill_null(True)
+            runs = np.flatnonzero(np.concatenate([[True], change.to_numpy(zero_copy_only=False)]))
+            if len(runs) < 0.8 * n:
+                heads, text = runs, text.take(pa.array(runs))
+        pending.append((i, text, heads, n))
+    if pending:
+        found = pc.index_in(pa.chunked_array([t for _, t, _, _ in pending], type=pa.large_string()), value_set=keys)
+        found = found.fill_null(-1).to_numpy().astype(np.int64)
+        at = 0
+        for i, text, heads, n in pending:
+            part = found[at:at + len(text)]
+            at += len(text)
+            out[i] = part if heads is None else np.repeat(part, np.diff(np.append(heads, n)))
+    return out
 
 
-def _cutoff_problems(cutoffs: pd.DataFrame, codes: pd.Index, text_codes: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _missing_cutoff_columns(cutoffs: pd.DataFrame) -> None:
     missing = [c for c in ("credit_code", "as_of") if c not in cutoffs.columns]
     if missing:
         raise DataContractError(
             [Problem("cutoffs", None, c, None, "required column is missing",
                      "pass a table with columns credit_code and as_of") for c in missing]
         )
-    subj = _lookup(codes, cutoffs["credit_code"], text_codes=text_codes)
+
+
+def _cutoff_problems(cutoffs: pd.DataFrame, subj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(subject index, day number) of every cutoff; ``subj``: their subject lookup."""
     try:
         as_of = pd.to_datetime(cutoffs["as_of"])
     except (ValueError, TypeError) as exc:
@@ -340,10 +370,10 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
     codes = pd.Index(ent["credit_code"])
     text_codes = _text(codes)
     rec = dataset.records
+    _missing_cutoff_columns(cutoffs)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # hashing the records' credit codes (Arrow, without the GIL) overlaps the rest
-        rec_subj = pool.submit(_lookup, codes, rec["credit_code"], text_codes=text_codes)
-        cut_subj, cut_day = _cutoff_problems(cutoffs, codes, text_codes)
+        # hashing the credit codes (Arrow, without the GIL; one table) overlaps the rest
+        lookups = pool.submit(_lookup_all, codes, [cutoffs["credit_code"], rec["credit_code"]], text_codes=text_codes)
         kind = pd.Categorical(rec["kind"])
         severity = rec["severity"].array if isinstance(rec["severity"].dtype, pd.CategoricalDtype) else pd.Categorical(rec["severity"])
         outcome = pd.Categorical(rec["outcome"]) if "outcome" in rec else pd.Categorical([None] * len(rec))
@@ -352,7 +382,8 @@ def prepare(dataset: CreditDataset, cutoffs: pd.DataFrame) -> Prepared:
         published_ns = _nanoseconds(rec["published_on"]) if "published_on" in rec else np.full(len(rec), _NAT)
         end_ns = _nanoseconds(rec["end"]) if "end" in rec else None
         value = rec["value"].to_numpy(dtype=np.float64, na_value=np.nan) if "value" in rec else np.full(len(rec), np.nan)
-        subj = rec_subj.result()
+        found_cut, subj = lookups.result()
+    cut_subj, cut_day = _cutoff_problems(cutoffs, found_cut)
     # rows sorted by (kind, subject), stable: dataset order within a subject
     order = np.arange(len(subj)) if not np.any(subj[1:] < subj[:-1]) else np.argsort(subj, kind="stable")
     order = order[np.argsort(kind.codes[order], kind="stable")]  # int8/int16 codes: a radix sort
