@@ -21,6 +21,17 @@ Data: the 1,000,000-subject synthetic province and the model set of ``benchmarks
     .venv/bin/python benchmarks/spark.py --subjects 100000 --repeats 3
 
 The machine is shared (2 cores, other jobs running): quote figures with the load.
+
+Measured (2026-11-30, 2 cores shared with six other jobs, load average 11–13, one repeat each,
+so ±50 % at least; the 1 M and 100 k provinces of ``benchmarks/province.py``, reasons for C and D):
+
+    subjects   active    pandas             spark local[2]                       outputs
+    100,000    68,668    19 s (3,601 /s)    174 s (395 /s; 8 partitions)         equal
+    1,000,000  681,603   220 s (3,106 /s)   939 s (726 /s; 16 partitions)        equal
+    draw, 1 M (180,211 drawn): pandas 0.5 s, Spark 46 s, same mask
+
+Spark start-up (41 s at 1 M, outside the timings) and the Parquet round trips are the price of
+distribution; on one machine the pandas engine stays the faster one.
 """
 
 from __future__ import annotations
