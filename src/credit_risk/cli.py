@@ -347,7 +347,7 @@ def _read_roster(path: Path) -> Any:
     import pandas as pd
 
     roster = _read_table(path, "--inspectors")
-    _need_columns(roster, path, ["inspector_id", "department", "capacity"],
+    _need_columns(roster, path, ["inspector_id", "department", "home_region", "capacity"],
                   "the roster needs one row per inspector with inspector_id, department, home_region and "
                   "capacity (visits in the period, e.g. 80); credit-risk roster writes an example", "--inspectors")
     raw = roster["capacity"]
@@ -359,6 +359,12 @@ def _read_roster(path: Path) -> Any:
             Problem(path.name, int(rows[0]) + 1, "capacity", raw.iloc[rows[0]], "is not a whole number of visits ≥ 0",
                     "write the number of visits, e.g. 10")
         ], bad_rows=len(rows))
+    from credit_risk.scheduler.assignment import check_roster
+
+    try:  # the scheduler's own checks (one row per inspector, no empty id, department or region)
+        check_roster(roster)
+    except DataContractError as exc:
+        raise UsageError(f"--inspectors {path.name}: {exc}") from None
     return roster.assign(capacity=numbers.astype("int64"))
 
 

@@ -191,9 +191,17 @@ def _closed_port_url() -> str:
 
 
 def _roster_department(name: str) -> Callable[[World], list[object]]:
+    return _roster_column("department", [None, name])
+
+
+def _roster_column(column: str, values: list[str | None]) -> Callable[[World], list[object]]:
+    """The roster with ``column`` set to ``values`` (None: keep the row's value)."""
+
     def argv(w: World) -> list[object]:
         frame = pd.read_csv(w.roster, dtype=str)
-        frame.loc[1, "department"] = name
+        for i, value in enumerate(values):
+            if value is not None:
+                frame.loc[i, column] = value
         path = w.tmp / "bad-roster.csv"
         frame.to_csv(path, index=False)
         return w.plan(roster=path)
@@ -278,6 +286,10 @@ CASES: list[Case] = [
     Case("roster-capacity-negative", "7", _roster(["3", "-2"]), 2, r"row 2, column 'capacity'.*\(got '-2'\)"),
     Case("roster-capacity-two-bad-rows", "13.4", _roster(["", "2.5"]), 2,
          r"--inspectors bad-roster\.csv row 1, column 'capacity': .*; fix: .* \(1 more row\(s\) like it\)$"),
+    Case("roster-without-home-region", "13.4", _roster_without("home_region"), 2,
+         r"--inspectors bad-roster\.csv: column 'home_region' is missing"),
+    Case("roster-duplicate-inspector", "13.4", _roster_column("inspector_id", ["i9", "i9"]), 2,
+         r"--inspectors bad-roster\.csv: inspectors table has 1 duplicate inspector_id\(s\), e\.g\. 'i9'"),
     Case("roster-unknown-department", "18", _roster_department("markt_regulation"), 2,
          r"--inspectors bad-roster\.csv row 2, column 'department': is not a department of the inspection policy "
          r"\['.*market_regulation.*'\] \(got 'markt_regulation'\)"),
