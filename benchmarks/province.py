@@ -43,6 +43,29 @@ generator (``benchmarks/out/models-20000``).
 
 Figures depend on the machine and its load: quote them with the machine, the number of
 repeats, and whether other work shared it.
+
+Measured 2026-11-30 on the 2-core, 23 GB development machine **shared with six other
+helpers' jobs (load average 13–17 throughout)**, so wall times are 3–4× what the same job takes
+on two idle cores; CPU time (all threads) is the steadier figure. Reasons for tiers C and D,
+2 threads, chunks of 200,000; median (min–max) of 2 alternating repeats at 1 M, 1 run at 3.4 M:
+
+=====================================  ==========================  ==========================  ==========
+1,000,000 subjects (681,603 active)    wall                        CPU                         peak RSS
+=====================================  ==========================  ==========================  ==========
+load + validate                        24.1 s (22.7–25.5)          6.1 s (4.8–7.4)             2.11 GB
+features                               39.4 s (35.7–43.0)          10.9 s (10.5–11.3)          3.76 GB
+score, tiers, reasons (158,009), file  114.2 s (103.1–125.4)       38.3 s (38.2–38.5)          3.73 GB
+plan                                   23.4 s (21.6–25.1)          7.0 s (6.7–7.4)             3.36 GB
+the monthly job                        201.1 s (186.6–215.6)       62.4 s (61.1–63.6)          3.76 GB
+peer: polars reads the four tables     6.6 s (5.0–8.1)             1.6 s (1.6–1.7)             1.22 GB
+peer: LightGBM predict, everyone       8.3 s (5.4–11.2)            2.1 s (2.1–2.1)             0.68 GB
+peer: pred_contrib, everyone (extr.)   324 s (242–407)             93.7 s (92.8–94.5)          0.79 GB
+peer: pred_contrib, the C/D rows       75 s (56–94)                21.7 s (21.5–21.9)          —
+=====================================  ==========================  ==========================  ==========
+
+Within scoring (CPU): probability 2.6 s (raw ``predict`` of everyone: 2.1 s), tiers 0.4 s,
+domain models 2.6 s, reasons 28.1 s (LightGBM's TreeSHAP of those rows alone: 21.7 s),
+resume digest 0.8 s, Parquet parts and final file 3.8 s.
 """
 
 from __future__ import annotations
