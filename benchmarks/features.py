@@ -24,12 +24,12 @@ records; 2 cores shared with other sessions' jobs, load average 7–15; DuckDB 2
 2.1.0, pandas 3.1.1; seconds, median (min–max) of 5 alternating runs, values of both peers equal
 to the library's):
 
-=====================================  ===================  ====================  ===================
-scenario                               library              DuckDB                polars
-=====================================  ===================  ====================  ===================
-one as-of date (1,000,000 cutoffs)     5.11 (4.11–8.53)     13.09 (11.61–14.07)   8.08 (6.54–8.77)
-one per inspection (1,250,154 cutoffs)  4.47 (2.90–6.30)    10.10 (4.78–11.36)    5.96 (3.00–7.35)
-=====================================  ===================  ====================  ===================
+======================================  ================  ===================  ================
+scenario                                library           DuckDB               polars
+======================================  ================  ===================  ================
+one as-of date (1,000,000 cutoffs)      5.11 (4.11–8.53)  13.09 (11.61–14.07)  8.08 (6.54–8.77)
+one per inspection (1,250,154 cutoffs)  4.47 (2.90–6.30)  10.10 (4.78–11.36)   5.96 (3.00–7.35)
+======================================  ================  ===================  ================
 
 The library's slowest run is its first (loading the compiled kernels from numba's disk cache;
 the first run after installing also compiles them, a few seconds). ``build_features`` with all
