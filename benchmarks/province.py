@@ -66,6 +66,20 @@ peer: pred_contrib, the C/D rows       75 s (56–94)                21.7 s (21.
 Within scoring (CPU): probability 2.6 s (raw ``predict`` of everyone: 2.1 s), tiers 0.4 s,
 domain models 2.6 s, reasons 28.1 s (LightGBM's TreeSHAP of those rows alone: 21.7 s),
 resume digest 0.8 s, Parquet parts and final file 3.8 s.
+
+=====================================  ==========================  ==========================  ==========
+3,400,000 subjects (2,361,259 active)  wall (one run, load 9–13)   CPU                         peak RSS
+=====================================  ==========================  ==========================  ==========
+load + validate                        95.0 s                      29.7 s                      8.05 GB
+features                               104.9 s                     36.4 s                      12.20 GB
+score, tiers, reasons (521,622), file  297.6 s                     119.3 s                     10.05 GB
+plan                                   56.9 s                      30.3 s                      8.82 GB
+the monthly job                        554.4 s                     215.8 s                     12.20 GB
+=====================================  ==========================  ==========================  ==========
+
+(19.1 M records, built by replication. Within scoring, CPU: probability 8.4 s, tiers 1.2 s,
+domains 8.0 s, reasons 88.8 s, resume digest 2.0 s — 21.9 s when it hashed every table —,
+Parquet 10.9 s.)
 """
 
 from __future__ import annotations
