@@ -10,7 +10,10 @@ import pytest
 from credit_risk.engine.session import java_available
 
 
-@pytest.fixture(scope="session")
+# package scope: the JVM stops when the Spark tests are done. MLflow asks an active Spark session
+# for its registry URI whenever pyspark is imported, so a session left for the rest of the run
+# would tie every later MLflow test to this JVM.
+@pytest.fixture(scope="package")
 def spark():
     pytest.importorskip("pyspark", reason="pyspark is not installed (pip install 'credit-risk[spark]')")
     if not java_available():
