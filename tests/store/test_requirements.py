@@ -87,6 +87,36 @@ def test_model_requirements_pin_the_runtime_dependencies_as_installed_not_the_li
     assert not any(_name(p) in ("credit-risk", "credit_risk", "shap", "pytest") for p in pins)
 
 
+#: Packages only the ``dev`` extra installs.
+DEV_ONLY = ("shap", "pytest", "hypothesis", "nbclient", "nbformat", "playwright", "duckdb", "polars", "ruff")
+
+_WITHOUT_DEV = """
+import sys
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {dev!r}:
+            raise ImportError(f"{{name}} is a dev package")
+sys.meta_path.insert(0, Refuse())
+import credit_risk
+from credit_risk.cli import main
+for argv in (["--help"], ["demo", "--help"], ["train", "--help"], ["score", "--help"], ["plan", "--help"]):
+    try:
+        main(argv)
+    except SystemExit as exc:
+        assert exc.code == 0, (argv, exc.code)
+print("ok", sorted(m for m in sys.modules if m.split(".")[0] in {dev!r}))
+"""
+
+
+def test_the_cli_runs_without_the_dev_extra():
+    """``credit-risk --help`` and ``demo --help`` with every dev package unimportable (a runtime-only install)."""
+    run = subprocess.run([sys.executable, "-c", _WITHOUT_DEV.format(dev=set(DEV_ONLY))], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().endswith("ok []"), run.stdout[-500:]
+    assert "usage: credit-risk demo" in run.stdout
+
+
 @pytest.mark.slow
 def test_a_logged_models_requirements_resolve_in_a_fresh_venv(tmp_path):
     """``pip install --dry-run -r requirements.txt`` in a new venv resolves every pin (needs the index)."""
