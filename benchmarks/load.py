@@ -19,6 +19,33 @@ The ratio column is the median against the polars read of the same files: the ac
 issue 17 is ``library ≤ 3 × polars``. The machine is shared (2 cores, other jobs running):
 quote medians with their min–max.
 
+Measured 2026-11-30 (issue 17 part 1), 1,000,000 subjects, 5,376,157 records, 3,720,339 annual
+reports; 3 alternating runs, medians (min–max), on the 2-core machine shared with six other jobs
+(load average 9–14: every wall figure is inflated and noisy, CPU seconds are steadier)::
+
+    format   step       wall s              × polars   CPU s   × polars   peak RSS
+    parquet  library    21.4 (19.5–32.2)     2.8×       6.2     3.7×       2.0 GB
+    parquet  polars      7.8 (4.6–8.5)       1.0×       1.7     1.0×       1.2 GB
+    parquet  pyarrow     9.5 (8.3–16.9)      1.2×       2.6     1.6×       1.3 GB
+    parquet  pandas     11.5 (9.2–14.3)      1.5×       2.7     1.6×       1.5 GB
+    csv      library    29.9 (28.2–31.7)     2.0×      11.2     2.3×       3.2 GB
+    csv      polars     15.2 (11.8–16.7)     1.0×       4.9     1.0×       2.3 GB
+    csv      pyarrow    15.3 (14.6–16.3)     1.0×       5.1     1.0×       2.0 GB
+    csv      pandas     51.4 (42.5–51.8)     3.4×      16.1     3.3×       2.7 GB
+
+Again at 17:30 UTC, the machine less busy (load average 5–7), Parquet only::
+
+    parquet  library    12.2 (11.9–18.3)     3.9×       6.9     4.2×       2.1 GB
+    parquet  polars      3.1 (3.0–4.5)       1.0×       1.6     1.0×       1.2 GB
+    parquet  pyarrow     4.7 (3.3–5.4)       1.5×       2.3     1.4×       1.2 GB
+    parquet  pandas      5.7 (4.1–5.9)       1.8×       2.4     1.4×       1.5 GB
+
+The library before this change (commit bf4adae) on the same Parquet folder, one run beside one
+of each other step: 63.6 s wall, 31.8 s CPU, peak 4.4 GB (library 10.4 s / 4.6 s CPU / 2.1 GB,
+polars 2.8 s / 1.5 s CPU) -- 6× faster, half the memory; still 3–4× polars, not the 3× asked.
+The province is written sorted by its keys (as exports usually are): shuffled rows cost about
+4 s more CPU (duplicate keys and subject lookup by hashing instead of by sort order and runs).
+
 Usage::
 
     .venv/bin/python benchmarks/load.py                                  # 1,000,000 subjects, 3 runs
