@@ -40,6 +40,12 @@ Again at 17:30 UTC, the machine less busy (load average 5–7), Parquet only::
     parquet  pyarrow     4.7 (3.3–5.4)       1.5×       2.3     1.4×       1.2 GB
     parquet  pandas      5.7 (4.1–5.9)       1.8×       2.4     1.4×       1.5 GB
 
+After the table files are also read side by side (17:33 UTC, load average 8–11)::
+
+    parquet  library    13.7 (12.5–16.7)     2.8×       5.5     3.2×       2.1 GB
+    parquet  polars      4.8 (3.8–5.0)       1.0×       1.7     1.0×       1.2 GB
+    parquet  pyarrow     5.9 (2.4–8.8)       1.2×       2.1     1.2×       1.2 GB
+
 The library before this change (commit bf4adae) on the same Parquet folder, one run beside one
 of each other step: 63.6 s wall, 31.8 s CPU, peak 4.4 GB (library 10.4 s / 4.6 s CPU / 2.1 GB,
 polars 2.8 s / 1.5 s CPU) -- 6× faster, half the memory; still 3–4× polars, not the 3× asked.
