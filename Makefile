@@ -22,6 +22,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null) \
 	  || echo "Chromium not installed (needs apt-get as root): the HTML report's browser test will be skipped (README: Reports)"
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null) \
+	  || echo "Java not installed (needs apt-get as root): the Spark engine's tests will be skipped (README: Scaling out)"
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/python -m pytest -q
 
