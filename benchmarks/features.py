@@ -31,6 +31,10 @@ one as-of date (1,000,000 cutoffs)      5.11 (4.11–8.53)  13.09 (11.61–14.07
 one per inspection (1,250,154 cutoffs)  4.47 (2.90–6.30)  10.10 (4.78–11.36)   5.96 (3.00–7.35)
 ======================================  ================  ===================  ================
 
+A second run of the same command at 17:30 UTC (load average 3–8): one date 4.89 (3.62–6.61),
+DuckDB 9.13 (6.33–10.82), polars 7.28 (4.79–7.97); per inspection 3.24 (2.87–5.66), DuckDB 8.11
+(6.25–10.12), polars 6.49 (5.15–8.55); all features 33.9 s and 23.6 s.
+
 The library's slowest run is its first (loading the compiled kernels from numba's disk cache;
 the first run after installing also compiles them, a few seconds). ``build_features`` with all
 86 features of every view: 35.4 s at one date and 29.8 s per inspection in the same run. The
