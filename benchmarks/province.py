@@ -44,42 +44,41 @@ generator (``benchmarks/out/models-20000``).
 Figures depend on the machine and its load: quote them with the machine, the number of
 repeats, and whether other work shared it.
 
-Measured 2026-11-30 on the 2-core, 23 GB development machine **shared with six other
-helpers' jobs (load average 13–17 throughout)**, so wall times are 3–4× what the same job takes
-on two idle cores; CPU time (all threads) is the steadier figure. Reasons for tiers C and D,
-2 threads, chunks of 200,000; median (min–max) of 2 alternating repeats at 1 M, 1 run at 3.4 M:
+Measured 2026-11-30 on the 2-core, 23 GB development machine, shared with six other helpers'
+jobs. **Quiet moments (load average about 1, 17:40 UTC)**; reasons for tiers C and D, 2 threads,
+chunks of 200,000; median (min–max) of 2 repeats at 1 M, one run at 3.4 M:
 
-=====================================  ==========================  ==========================  ==========
-1,000,000 subjects (681,603 active)    wall                        CPU                         peak RSS
-=====================================  ==========================  ==========================  ==========
-load + validate                        24.1 s (22.7–25.5)          6.1 s (4.8–7.4)             2.11 GB
-features                               39.4 s (35.7–43.0)          10.9 s (10.5–11.3)          3.76 GB
-score, tiers, reasons (158,009), file  114.2 s (103.1–125.4)       38.3 s (38.2–38.5)          3.73 GB
-plan                                   23.4 s (21.6–25.1)          7.0 s (6.7–7.4)             3.36 GB
-the monthly job                        201.1 s (186.6–215.6)       62.4 s (61.1–63.6)          3.76 GB
-peer: polars reads the four tables     6.6 s (5.0–8.1)             1.6 s (1.6–1.7)             1.22 GB
-peer: LightGBM predict, everyone       8.3 s (5.4–11.2)            2.1 s (2.1–2.1)             0.68 GB
-peer: pred_contrib, everyone (extr.)   324 s (242–407)             93.7 s (92.8–94.5)          0.79 GB
-peer: pred_contrib, the C/D rows       75 s (56–94)                21.7 s (21.5–21.9)          —
-=====================================  ==========================  ==========================  ==========
+=====================================  ==================  ==================  ==========
+1,000,000 subjects (681,603 active)    wall                CPU (all threads)   peak RSS
+=====================================  ==================  ==================  ==========
+load + validate                        4.0 s (2.9–5.1)     6.4 s (4.8–8.1)     2.18 GB
+features                               10.9 s (10.2–11.5)  10.9 s (10.2–11.6)  3.83 GB
+score, tiers, reasons (158,009), file  23.8 s (23.0–24.7)  37.1 s (36.0–38.1)  3.84 GB
+plan                                   6.5 s (6.5–6.5)     6.5 s (6.5–6.5)     3.38 GB
+**the monthly job**                    **45.2 s (44.8–45.6)**  60.9 s (60.8–61.0)  3.84 GB
+=====================================  ==================  ==================  ==========
 
-Within scoring (CPU): probability 2.6 s (raw ``predict`` of everyone: 2.1 s), tiers 0.4 s,
-domain models 2.6 s, reasons 28.1 s (LightGBM's TreeSHAP of those rows alone: 21.7 s),
-resume digest 0.8 s, Parquet parts and final file 3.8 s.
+Within scoring (wall): probability 1.6 s, tiers 0.4 s, domain models 1.6 s, reasons 16.8 s,
+resume digest 0.6 s, Parquet parts and final file 2.9 s. Peers (same matrix, another run at
+load 4–8, CPU being the steadier figure): LightGBM ``predict`` of everyone 2.0 s CPU (our
+probability 2.6–2.8 s CPU); ``pred_contrib`` of everyone 90 s CPU, of the 158,009 explained
+rows 21 s CPU (our reasons phase 27 s CPU, formatting included); polars reads the four
+tables in 1.5 s CPU (load + validate 6.4 s).
 
-=====================================  ==========================  ==========================  ==========
-3,400,000 subjects (2,361,259 active)  wall (one run, load 9–13)   CPU                         peak RSS
-=====================================  ==========================  ==========================  ==========
-load + validate                        95.0 s                      29.7 s                      8.05 GB
-features                               104.9 s                     36.4 s                      12.20 GB
-score, tiers, reasons (521,622), file  297.6 s                     119.3 s                     10.05 GB
-plan                                   56.9 s                      30.3 s                      8.82 GB
-the monthly job                        554.4 s                     215.8 s                     12.20 GB
-=====================================  ==========================  ==========================  ==========
+=====================================  ==================  ==================  ==========
+3,400,000 subjects (2,361,259 active)  wall                CPU (all threads)   peak RSS
+=====================================  ==================  ==================  ==========
+load + validate                        23.3 s              35.5 s              8.25 GB
+features                               41.4 s              41.6 s              12.18 GB
+score, tiers, reasons (521,622), file  74.4 s              116.5 s             10.06 GB
+plan                                   32.2 s              32.2 s              8.94 GB
+**the monthly job**                    **171.3 s**         225.7 s             **12.18 GB**
+=====================================  ==================  ==================  ==========
 
-(19.1 M records, built by replication. Within scoring, CPU: probability 8.4 s, tiers 1.2 s,
-domains 8.0 s, reasons 88.8 s, resume digest 2.0 s — 21.9 s when it hashed every table —,
-Parquet 10.9 s.)
+(19.1 M records, built by replication.) Under the machine's usual load (load average 13–17)
+the same 1 M job took 187–216 s wall for the same 61–64 s CPU, and 3.4 M 554 s: quote the
+load with any figure. Before this work the resume digest hashed every table (22 CPU-s at
+3.4 M, now 2.5) and every subject was explained (TreeSHAP of everyone: 90 CPU-s at 1 M).
 """
 
 from __future__ import annotations
