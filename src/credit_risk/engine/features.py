@@ -43,9 +43,9 @@ from credit_risk.exceptions import ConfigError
 from credit_risk.features.attributes import attribute_values
 from credit_risk.features.context import OTHER, group_keys, hierarchy_levels
 from credit_risk.features.engine import INF, Queries, day_numbers, interval_count
-from credit_risk.features.matrix import VIEWS, FeatureMatrix
+from credit_risk.features.matrix import FeatureMatrix
 from credit_risk.features.prepared import prepare
-from credit_risk.features.spec import FeatureSpec, load_feature_spec
+from credit_risk.features.spec import FeatureSpec, checked_spec
 
 __all__ = ["FeatureJob", "build_features_spark", "feature_frame", "ns_text", "read_features"]
 
@@ -371,13 +371,7 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
     from pyspark.sql import functions as F
 
     spark = spark_session(spark)
-    spec = spec if spec is not None else load_feature_spec()
-    spec.check_catalog(dataset.catalog)
-    spec.check_dataset(dataset)
-    views = tuple(views) if views is not None else spec.views
-    bad = [v for v in views if v not in VIEWS]
-    if bad:
-        raise ConfigError(f"build_features: unknown view(s) {bad}; use some of {list(VIEWS)}")
+    spec, views = checked_spec(dataset, spec, views)
     cutoffs = cutoffs[["credit_code", "as_of"]].reset_index(drop=True)
     codes = pd.Index(dataset.enterprises["credit_code"].astype(object))
     if (codes.get_indexer(cutoffs["credit_code"].astype(object)) < 0).any() or cutoffs["as_of"].isna().any():

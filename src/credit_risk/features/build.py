@@ -35,7 +35,7 @@ from credit_risk.features.matrix import VIEWS, FeatureMatrix
 from credit_risk.features.prepared import prepare
 from credit_risk.features.relations import build_relations
 from credit_risk.features.social import build_social
-from credit_risk.features.spec import FeatureSpec, load_feature_spec
+from credit_risk.features.spec import FeatureSpec, checked_spec
 from credit_risk.features.windows import build_aggregates
 
 __all__ = ["build_features", "drop_constant"]
@@ -105,13 +105,7 @@ def build_features(
         from credit_risk.engine.features import build_features_spark
 
         return build_features_spark(dataset, cutoffs, spec, builder=build_features, views=views, tiers=tiers)
-    spec = spec if spec is not None else load_feature_spec()
-    spec.check_catalog(dataset.catalog)
-    spec.check_dataset(dataset)
-    views = tuple(views) if views is not None else spec.views
-    bad = [v for v in views if v not in VIEWS]
-    if bad:
-        raise ConfigError(f"build_features: unknown view(s) {bad}; use some of {list(VIEWS)}")
+    spec, views = checked_spec(dataset, spec, views)
     p = prepare(dataset, cutoffs)
     logger.info("building features for %s cutoffs over %s records", f"{len(cutoffs):,}", f"{len(dataset.records):,}")
     b = spec.builders

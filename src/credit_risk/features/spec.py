@@ -35,6 +35,7 @@ from credit_risk.exceptions import ConfigError
 from credit_risk.features.matrix import VIEWS, FeatureInfo
 
 __all__ = [
+    "checked_spec",
     "AGGREGATIONS",
     "AggregateGroup",
     "AttributeSpec",
@@ -702,3 +703,15 @@ def load_feature_spec(path: str | Path | None = None) -> FeatureSpec:
     spec = from_mapping(FeatureSpec, spec_mapping(path), where=str(path))
     object.__setattr__(spec, "source", str(path))
     return spec
+
+
+def checked_spec(dataset, spec: FeatureSpec | None, views) -> tuple[FeatureSpec, tuple[str, ...]]:
+    """The spec (packaged by default) checked against ``dataset``, and the views to build (every engine's first step)."""
+    spec = spec if spec is not None else load_feature_spec()
+    spec.check_catalog(dataset.catalog)
+    spec.check_dataset(dataset)
+    views = tuple(views) if views is not None else spec.views
+    bad = [v for v in views if v not in VIEWS]
+    if bad:
+        raise ConfigError(f"build_features: unknown view(s) {bad}; use some of {list(VIEWS)}")
+    return spec, views
