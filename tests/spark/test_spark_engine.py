@@ -154,3 +154,12 @@ def test_cutoffs_of_unknown_subjects_are_refused_as_in_pandas(spark, dataset):
     cutoffs.loc[1, "credit_code"] = "NOT-A-SUBJECT"
     with pytest.raises(DataContractError, match="NOT-A-SUBJECT"):
         build_features(dataset, cutoffs, engine="spark")
+
+
+def test_group_size_attributes_are_refused_not_counted_per_partition(spark, dataset):
+    from credit_risk.features.spec import AttributeSpec, FeatureSpec
+
+    spec = FeatureSpec(attributes=(AttributeSpec(column="name", type="group_size"),))
+    cutoffs = active_cutoffs(dataset, pd.Timestamp(AS_OF)).head(3)
+    with pytest.raises(ConfigError, match=r"Spark engine cannot build group_size attributes yet \(\['name'\]\)"):
+        build_features(dataset, cutoffs, spec, views=["context"], engine="spark")

@@ -372,6 +372,12 @@ def feature_frame(dataset: CreditDataset, cutoffs: pd.DataFrame, spec: FeatureSp
 
     spark = spark_session(spark)
     spec, views = checked_spec(dataset, spec, views)
+    shared = [a.column for a in spec.attributes if a.type == "group_size" and a.feature_view in views]
+    if shared:
+        raise ConfigError(
+            f"the Spark engine cannot build group_size attributes yet ({shared}): they count subjects across "
+            "partitions; build with engine='pandas', or remove them from the spec's attributes"
+        )
     cutoffs = cutoffs[["credit_code", "as_of"]].reset_index(drop=True)
     codes = pd.Index(dataset.enterprises["credit_code"].astype(object))
     if (codes.get_indexer(cutoffs["credit_code"].astype(object)) < 0).any() or cutoffs["as_of"].isna().any():
