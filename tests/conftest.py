@@ -1,6 +1,10 @@
-"""Shared fixtures: a tiny valid dataset in raw (string) form."""
+"""Shared fixtures: a tiny valid dataset in raw (string) form; a small model trained once on the committed sample."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -45,3 +49,29 @@ def raw_tables(codes) -> dict[str, pd.DataFrame]:
         }
     )
     return {"enterprises": enterprises, "records": records}
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def small_sample_model(tmp_path_factory):
+    """The committed sample trained once per test run (generic model only, 40 trees of 7 leaves).
+
+    Returns ``dataset``, ``result`` (the :class:`TrainResult`), ``path`` and ``sha`` of the generic
+    bundle. Tests that write files make their own folder; the bundle's folder is read-only to them.
+    """
+    if not SAMPLE.exists():
+        pytest.skip("committed sample data/sample not present")
+    from credit_risk.data import load_dataset
+    from credit_risk.train import load_train_config, train
+
+    tmp = tmp_path_factory.mktemp("small_sample_model")
+    (tmp / "model.yaml").write_text("n_estimators: 40\nnum_leaves: 7\n", encoding="utf-8")
+    (tmp / "train.yaml").write_text("domains: []\nmodel: model.yaml\n", encoding="utf-8")
+    config, _ = load_train_config(tmp / "train.yaml")
+    dataset = load_dataset(SAMPLE)
+    result = train(dataset, config, out_dir=tmp / "models", created_at="2026-01-01T00:00:00")
+    path = result.bundles["generic"]
+    sha = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["sha256"]
+    return SimpleNamespace(dataset=dataset, result=result, path=path, sha=sha)

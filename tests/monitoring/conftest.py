@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 from monitoring_fixtures import N
-
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 @pytest.fixture
@@ -27,18 +22,7 @@ def base_frames():
 
 
 @pytest.fixture(scope="session")
-def sample_model(tmp_path_factory):
-    if not SAMPLE.exists():
-        pytest.skip("committed sample not present")
-    from credit_risk.data import load_dataset
-    from credit_risk.train import load_train_config, train
-
-    tmp = tmp_path_factory.mktemp("warn")
-    (tmp / "model.yaml").write_text("n_estimators: 40\nnum_leaves: 7\n", encoding="utf-8")
-    (tmp / "train.yaml").write_text("domains: []\nmodel: model.yaml\n", encoding="utf-8")
-    config, _ = load_train_config(tmp / "train.yaml")
-    dataset = load_dataset(SAMPLE)
-    result = train(dataset, config, out_dir=tmp / "models", created_at="2026-01-01T00:00:00")
-    path = result.bundles["generic"]
-    sha = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["sha256"]
-    return dataset, path, sha, tmp
+def sample_model(small_sample_model, tmp_path_factory):
+    """The shared small model on the committed sample, with a folder of the monitoring tests' own."""
+    m = small_sample_model
+    return m.dataset, m.path, m.sha, tmp_path_factory.mktemp("warn")

@@ -2,39 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
 AS_OF = "2026-01-01"
 
 
 @pytest.fixture(scope="session")
-def sample_run(tmp_path_factory):
-    """Train (40 trees, no domain model), score as of 2026-01-01, compare with the month before, draw a plan."""
-    if not SAMPLE.exists():
-        pytest.skip("committed sample data/sample not present")
-    from credit_risk.data import load_dataset
+def sample_run(small_sample_model, tmp_path_factory):
+    """The shared small model: score as of 2026-01-01, compare with the month before, draw a plan."""
     from credit_risk.monitoring.cycle import compare_months
     from credit_risk.pipeline.demo import _plan
     from credit_risk.pipeline.domains import domain_shortfall
     from credit_risk.pipeline.score import bundle_feature_spec, score_dataset
     from credit_risk.scheduler import load_policy
     from credit_risk.store.bundle import load_bundle
-    from credit_risk.train import load_train_config, train
 
+    dataset, result, path, sha = (small_sample_model.dataset, small_sample_model.result, small_sample_model.path,
+                                  small_sample_model.sha)
     tmp = tmp_path_factory.mktemp("report_run")
-    (tmp / "model.yaml").write_text("n_estimators: 40\nnum_leaves: 7\n", encoding="utf-8")
-    (tmp / "train.yaml").write_text("domains: []\nmodel: model.yaml\n", encoding="utf-8")
-    config, _ = load_train_config(tmp / "train.yaml")
-    dataset = load_dataset(SAMPLE)
-    result = train(dataset, config, out_dir=tmp / "models", created_at="2026-01-01T00:00:00")
-    path = result.bundles["generic"]
-    sha = json.loads(path.with_name(path.name + ".json").read_text(encoding="utf-8"))["sha256"]
     bundle = load_bundle(path, sha256=sha)
     scores_path = score_dataset(bundle, dataset, as_of=AS_OF, out=tmp / "scores.parquet", model_name="generic",
                                 model_version="1", model_sha256=sha)
