@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from credit_risk.config import load_yaml
 from credit_risk.data import CreditDataset, load_catalog
@@ -17,7 +19,13 @@ from credit_risk.exceptions import ConfigError
 from credit_risk.features import build_features, drop_constant, load_feature_spec
 from credit_risk.labels import inspection_outcome
 from credit_risk.models.scorecard import load_scorecard_config
-from credit_risk.starter import STARTER_FILES, infer_attribute_types, write_starter_configs
+from credit_risk.starter import (
+    SAME_PARTITION_SHARE,
+    STARTER_FILES,
+    infer_attribute_types,
+    same_partition_share,
+    write_starter_configs,
+)
 from credit_risk.tiers import load_tier_config
 from credit_risk.train import load_train_config
 
@@ -124,6 +132,32 @@ def test_attribute_types_are_inferred_and_unsafe_or_free_text_columns_skipped(li
         "postal_code": "categorical", "latitude": "numeric", "chain": "flag", "opened": "date"}
     marked = replace(lives_like, manifest=replace(lives_like.manifest, as_of_unsafe=("opened",)))
     assert "opened" not in infer_attribute_types(marked.enterprises, exclude=("closed_on", "opened"))
+
+
+def test_a_column_that_repeats_the_region_is_not_an_attribute(lives_like):
+    """The raw postal code beside the region made from it (LIVES) is the same categorical twice."""
+    ent = lives_like.enterprises.copy()
+    ent["zip_raw"] = ent["region"].astype(object)
+    ent.loc[0, "zip_raw"] = f"{ent.loc[0, 'zip_raw']}2019"  # one ZIP+4 variant in 80: share 0.9875
+    ent["district"] = ent["region"].map({"94103": "SoMa", "94110": "Mission", "94133": "North Beach"})
+    assert same_partition_share(ent["zip_raw"], ent["region"]) == 79 / 80 < SAME_PARTITION_SHARE
+    assert "zip_raw" in infer_attribute_types(ent, exclude=("closed_on",))
+    ent.loc[0, "zip_raw"] = ent.loc[0, "region"]
+    assert same_partition_share(ent["zip_raw"], ent["region"]) == 1.0
+    types = infer_attribute_types(ent, exclude=("closed_on",))
+    assert "zip_raw" not in types and "district" not in types
+    assert types["postal_code"][0] == "categorical"  # drawn apart from the region: kept
+
+
+@given(st.lists(st.sampled_from("abcd"), min_size=1, max_size=40), st.lists(st.sampled_from("xyz"), min_size=1, max_size=40))
+def test_same_partition_share_is_symmetric_bounded_and_blind_to_relabelling(left, right):
+    n = min(len(left), len(right))
+    a, b = pd.Series(left[:n]), pd.Series(right[:n])
+    share = same_partition_share(a, b)
+    assert 0.0 < share <= 1.0
+    assert share == pytest.approx(same_partition_share(b, a))
+    assert same_partition_share(a.map(str.upper), b) == pytest.approx(share)
+    assert same_partition_share(a, a.map({"a": "1", "b": "2", "c": "3", "d": "4"})) == 1.0
 
 
 @pytest.mark.skipif(not SF.is_dir(), reason="../shared/data/sf_restaurants not present")

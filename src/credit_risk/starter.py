@@ -51,8 +51,8 @@ from credit_risk.features.build import build_features
 from credit_risk.features.derive import spec_from_catalog, spec_to_mapping
 from credit_risk.features.spec import FeatureSpec, load_feature_spec, unsafe_columns
 
-__all__ = ["MIN_SHARED_NAME_SHARE", "STARTER_FILES", "infer_attribute_types", "level_count_for", "shared_name_share",
-           "write_starter_configs"]
+__all__ = ["MIN_SHARED_NAME_SHARE", "SAME_PARTITION_SHARE", "STARTER_FILES", "infer_attribute_types", "level_count_for",
+           "same_partition_share", "shared_name_share", "write_starter_configs"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +65,13 @@ CHECK_SUBJECTS = 5000
 #: of its values (otherwise it is free text: an address, a phone number, a name).
 MIN_USEFUL_LEVELS = 2
 MIN_COVERED_SHARE = 0.5
+#: An extra column is left out when it partitions the subjects as a contract column that is
+#: already a feature (region, industry, entity type) does, for at least this share of the
+#: subjects holding both [I]: a raw postal code beside the region made from it is the same
+#: categorical twice, which only gives the trees two chances to overfit the same levels.
+SAME_PARTITION_SHARE = 0.99
+#: Contract columns the feature builders already turn into categoricals (``context``).
+_CATEGORICAL_CONTRACT_COLUMNS = ("region", "industry", "entity_type")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -136,13 +143,50 @@ def shared_name_share(enterprises: pd.DataFrame) -> float:
     return float((key.map(key.value_counts()) >= 2).sum() / len(enterprises))
 
 
+def same_partition_share(a: pd.Series, b: pd.Series) -> float:
+    """How far two columns split the subjects alike: the smaller of the shares of subjects (holding both)
+    whose value in one column is the most common value among those with their value in the other.
+
+    1.0 when each column is a relabelling of the other; low when one is much finer (a coordinate
+    against a region) or unrelated.
+
+    Examples
+    --------
+    >>> raw = pd.Series(["94110", "941102019", "94103", "94103", None])
+    >>> same_partition_share(raw, pd.Series(["94110", "94110", "94103", "94103", "94107"]))
+    0.75
+    >>> same_partition_share(pd.Series(["a", "b", "c", "d"]), pd.Series(["x", "x", "y", "y"]))
+    0.5
+    """
+    a, b = a.astype("string").str.strip(), b.astype("string").str.strip()
+    both = (a.notna() & b.notna() & (a != "") & (b != "")).to_numpy(dtype=bool)
+    if not both.any():
+        return 0.0
+    pairs = pd.DataFrame({"a": a[both].to_numpy(), "b": b[both].to_numpy()}).value_counts()
+    a_to_b = pairs.groupby(level="a").max().sum()
+    b_to_a = pairs.groupby(level="b").max().sum()
+    return float(min(a_to_b, b_to_a) / both.sum())
+
+
+def _duplicated_contract_column(enterprises: pd.DataFrame, column: str) -> tuple[str, float] | None:
+    """The contract categorical ``column`` repeats (:data:`SAME_PARTITION_SHARE`), with the share; else None."""
+    for contract in _CATEGORICAL_CONTRACT_COLUMNS:
+        if contract in enterprises and enterprises[contract].notna().any():
+            share = same_partition_share(enterprises[column], enterprises[contract])
+            if share >= SAME_PARTITION_SHARE:
+                return contract, share
+    return None
+
+
 def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count: int = 20) -> dict[str, tuple[str, str]]:
     """Type of every extra ``enterprises`` column worth a feature: column → (type, why).
 
     Contract columns and ``exclude`` are skipped, as are columns without a value, free text
     (fewer than :data:`MIN_USEFUL_LEVELS` levels held by ``min_level_count`` subjects, or
-    holding less than :data:`MIN_COVERED_SHARE` of the values) and
-    columns with a single value. Types: ``date`` (datetime or ISO text), ``flag`` (two values
+    holding less than :data:`MIN_COVERED_SHARE` of the values), columns with a single value and
+    columns that split the subjects as ``region``, ``industry`` or ``entity_type`` already do
+    (:func:`same_partition_share` ≥ :data:`SAME_PARTITION_SHARE`: the raw postal code beside the
+    region derived from it). Types: ``date`` (datetime or ISO text), ``flag`` (two values
     of 0/1, true/false, yes/no, 是/否), ``numeric`` (every value a number, unless the digits
     look like codes: postal codes, phone numbers, ids), else ``categorical``.
     """
@@ -177,6 +221,12 @@ def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count
             continue
         if text.str.match(_ISO_DATE).all() and pd.to_datetime(text, errors="coerce", format="ISO8601").notna().all():
             out[column] = ("date", f"{len(text):,} dates, e.g. {text.iloc[0]!r}")
+            continue
+        duplicated = _duplicated_contract_column(enterprises, column)
+        if duplicated is not None:
+            logger.info("init: enterprises column %r not used (it splits the subjects as the contract column %r "
+                        "does for %.2f %% of them, and that one is a feature already)", column, duplicated[0],
+                        100 * duplicated[1])
             continue
         counts = text.value_counts()
         useful = int((counts >= min_level_count).sum())
