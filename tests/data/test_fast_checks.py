@@ -76,6 +76,42 @@ def test_index_in_finds_first_position(values, known):
         assert found.tolist() == naive
 
 
+# Codes of one byte length (é is two bytes, so "é" and "ab" share a length) and of other lengths.
+_code_text = st.sampled_from(["ab", "ac", "ba", "é", "zz", "a", "abc", None])
+
+
+@FAST
+@given(st.lists(_code_text, max_size=12), st.lists(_code_text, max_size=8), st.booleans())
+def test_sorted_subjects_are_found_by_binary_search_like_the_hash_join(values, known, group):
+    """Sorted subjects of one byte length take the binary-search path; it finds what a dict finds."""
+    known_sorted = sorted({k for k in known if k is not None}, key=lambda k: k.encode())
+    rows = sorted(values, key=lambda x: (x is not None, (x or "").encode())) if group else values
+    naive = [known_sorted.index(x) if x in known_sorted else -1 for x in rows]
+    widths = {len(k.encode()) for k in known_sorted}
+    assert (v._sorted_keys(pa.array(known_sorted, type=pa.string())) is not None) == (len(widths) == 1)
+    found = v._index_in({"c": pd.Series(rows, dtype="str"), "o": pd.Series(rows, dtype=object)},
+                        pa.array(known_sorted, type=pa.string()))
+    assert found["c"].tolist() == naive
+    assert found["o"].tolist() == naive
+
+
+@FAST
+@given(st.lists(_code_text, max_size=10), st.booleans())
+def test_subjects_of_sorted_and_unsorted_enterprises(codes, sort):
+    """The distinct codes in first-seen order, each with the established_on of its first row."""
+    if sort:
+        codes = sorted(codes, key=lambda x: (x is not None, (x or "").encode()))
+    established = pd.to_datetime([f"2000-01-{i + 1:02d}" for i in range(len(codes))])
+    ent = pd.DataFrame({"credit_code": pd.Series(codes, dtype="str"), "established_on": established})
+    known, first_established = v._subjects(ent)
+    firsts = {}
+    for i, c in enumerate(codes):
+        if c is not None:
+            firsts.setdefault(c, i)
+    assert known.to_pylist() == list(firsts)
+    assert first_established.tolist() == [established[i].value for i in firsts.values()]
+
+
 _number_text = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.integers(-(10**20), 10**20).map(str),

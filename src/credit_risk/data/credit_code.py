@@ -105,8 +105,10 @@ def _arrow_matrix(codes: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
     arrow = codes.array.__arrow_array__()
     arrow = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
     ok = pc.fill_null(pc.equal(pc.binary_length(arrow), 18), False).to_numpy(zero_copy_only=False)
-    fixed = pc.filter(arrow, pa.array(ok)).cast(pa.binary(18))
+    fixed = (arrow if ok.all() else pc.filter(arrow, pa.array(ok))).cast(pa.binary(18))
     block = np.frombuffer(fixed.buffers()[1], dtype=np.uint8)[fixed.offset * 18:(fixed.offset + len(fixed)) * 18]
+    if len(fixed) == len(arrow):  # every code is 18 bytes: the block is the matrix
+        return block.reshape(len(fixed), 18), ok.astype(bool)
     matrix = np.full((len(arrow), 18), 255, dtype=np.uint8)
     matrix[ok] = block.reshape(len(fixed), 18)
     return matrix, ok.astype(bool)
@@ -119,9 +121,12 @@ def invalid_mask(codes: pd.Series) -> np.ndarray:
     """
     arr, ok = _arrow_matrix(codes) or _as_matrix(codes)
     vals = _LUT[arr]  # uint8; 255 outside the alphabet
-    ok &= (vals < 31).all(axis=1)
-    # The weighted sum as one float matrix product: exact (at most 17 * 255 * 30, far below 2**53).
-    total = (vals[:, :17].astype(np.float64) @ _W.astype(np.float64)).astype(np.int64)
+    ok &= vals.max(axis=1) < 31
+    # The weighted sum one position at a time in uint16, exact for valid rows (at most
+    # 17 * 30 * 30 = 15,300); rows with a character outside the alphabet are already not ok.
+    total = np.zeros(len(vals), dtype=np.uint16)
+    for i, weight in enumerate(WEIGHTS):
+        total += vals[:, i] * np.uint16(weight)
     check = (31 - total % 31) % 31
     ok &= check == vals[:, 17]
     return ~ok

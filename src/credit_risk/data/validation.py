@@ -228,20 +228,65 @@ def _isin(codes: np.ndarray, uniques: np.ndarray, allowed) -> np.ndarray:
     return _per_value(codes, np.fromiter((u in allowed for u in uniques), bool, len(uniques)), False)
 
 
+def _fixed_width(array: pa.Array) -> np.ndarray | None:
+    """The strings of ``array`` as a numpy ``S{width}`` array when every one is present and of one byte length.
+
+    Fixed-width bytes compare as unsigned bytes, like Arrow's and Python's ``bytes`` order.
+    """
+    if array.null_count or len(array) == 0:
+        return None
+    lengths = pc.min_max(pc.binary_length(array))
+    width = lengths["min"].as_py()
+    if width != lengths["max"].as_py() or not width:
+        return None
+    return _as_fixed(array, width)
+
+
+def _as_fixed(array: pa.Array, width: int) -> np.ndarray:
+    """Present strings of exactly ``width`` bytes as a numpy ``S{width}`` array (the caller checked)."""
+    fixed = array.cast(pa.binary(width))
+    data = np.frombuffer(fixed.buffers()[1], dtype=f"S{width}")
+    return data[fixed.offset:fixed.offset + len(fixed)]
+
+
+def _sorted_keys(value_set: pa.Array) -> np.ndarray | None:
+    """``value_set`` as fixed-width bytes when its values are of one length and strictly increasing, else None."""
+    keys = _fixed_width(value_set)
+    if keys is None or (len(keys) > 1 and not bool(np.all(keys[:-1] < keys[1:]))):
+        return None
+    return keys
+
+
+def _index_sorted(probe: pa.Array, keys: np.ndarray) -> np.ndarray:
+    """Position of each string of ``probe`` in the sorted fixed-width ``keys`` (-1 when absent or missing)."""
+    width = keys.dtype.itemsize
+    fits = _to_numpy_bool(pc.equal(pc.binary_length(probe), width), False)
+    out = np.full(len(probe), -1, dtype=np.intp)
+    if not fits.any():
+        return out
+    values = _as_fixed(probe if fits.all() else probe.filter(pa.array(fits)), width)
+    where = np.searchsorted(keys, values)
+    where[where == len(keys)] = 0
+    out[fits] = np.where(keys[where] == values, where, -1)
+    return out
+
+
 def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str, np.ndarray]:
     """Position of each row's text in ``value_set`` (-1 when missing or absent), for several columns.
 
-    One Arrow hash join for all of them (building the hash of a million subjects costs more than
-    probing it). Records and annual reports usually come grouped by subject: each run of equal
-    codes is looked up once (a run of one row costs one extra comparison).
+    Records and annual reports usually come grouped by subject: each run of equal codes is looked
+    up once (a run of one row costs one extra comparison). When the subjects are sorted and of one
+    byte length (exports sorted by a fixed-width code, such as GB 32100 codes), each run is found
+    by binary search over their bytes; otherwise by one Arrow hash join for all the columns
+    (building the hash of a million subjects costs more than probing it).
     """
+    keys = _sorted_keys(value_set)
     probes, spans = [], {}
     for name, series in columns.items():
         arrow = _arrow_text(series)
         if arrow is None:
             arrow = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
         whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-        whole = whole.cast(pa.large_string())
         n = len(whole)
         starts = None
         if n > 2:
@@ -252,11 +297,14 @@ def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str
             else:
                 starts = None
         spans[name] = (sum(len(p) for p in probes), len(whole), starts, n)
-        probes.append(whole)
+        probes.append(_index_sorted(whole, keys) if keys is not None else whole.cast(pa.large_string()))
     if not probes:
         return {}
-    found = pc.index_in(pa.concat_arrays(probes), value_set=value_set.cast(pa.large_string()))
-    found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    if keys is not None:
+        found = np.concatenate(probes)
+    else:
+        found = pc.index_in(pa.concat_arrays(probes), value_set=value_set.cast(pa.large_string()))
+        found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
     out = {}
     for name, (offset, length, starts, n) in spans.items():
         part = found[offset:offset + length]
@@ -864,10 +912,13 @@ def _subjects(ent: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
     arrow = _arrow_text(codes)
     if arrow is None:
         arrow = pa.chunked_array([pa.array(codes.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
+    whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+    n = len(whole)
+    if not whole.null_count and (n < 2 or pc.all(pc.less(whole.slice(0, n - 1), whole.slice(1))).as_py()):
+        # Sorted exports: strictly increasing codes are distinct, the subjects are the rows.
+        return whole, ent["established_on"].to_numpy(dtype="datetime64[ns]")
     present = codes.notna().to_numpy()
-    known = pc.unique(pc.drop_null(arrow))
-    if isinstance(known, pa.ChunkedArray):
-        known = known.combine_chunks()
+    known = pc.unique(pc.drop_null(whole))
     if len(known) == int(present.sum()):  # no code repeats: the subjects are the rows
         first = np.flatnonzero(present)
     else:  # a repeated code (itself a problem): its first row counts
