@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from credit_risk.data import load_dataset
-from credit_risk.exceptions import ConfigError
+from credit_risk.exceptions import ConfigError, ModelError
 from credit_risk.features import build_features
 from credit_risk.labels import inspection_outcome
 from credit_risk.models.bundle import load_bundle
@@ -174,6 +174,21 @@ def test_score_frame_is_score_chunk_with_the_reasons_flattened(trained, features
     pd.testing.assert_frame_equal(wide, pd.concat([scores, _flatten(reasons, len(scores), 3)], axis=1))
 
 
+def test_score_frame_hands_every_rows_contributions_over(trained, features_now):
+    """The same output with the run record's buffer; the buffer holds what TreeSHAP of every row gives, bit for bit."""
+    dataset, bundle, sha, tmp = trained
+    fm, industry = features_now
+    generic = bundle.model.generic
+    names = list(generic.feature_names_in_)
+    buffer = np.full((len(fm.X), len(names) + 1), np.nan)
+    wide = score_frame(bundle.model, fm, k=3, industry=industry, reasons_for="C,D", contributions=buffer)
+    pd.testing.assert_frame_equal(wide, score_frame(bundle.model, fm, k=3, industry=industry, reasons_for="C,D"))
+    assert 0 < wide["reason_1_feature"].notna().sum() < len(wide)
+    np.testing.assert_array_equal(buffer, generic.raw_contributions(fm.X[names]))
+    with pytest.raises(ModelError, match=r"contributions: an array of float64 \(3, 2\) arrived; pass a float64 array"):
+        score_frame(bundle.model, fm, industry=industry, contributions=np.zeros((3, 2)))
+
+
 def test_long_reasons_keep_their_row_positions(trained, features_now):
     dataset, bundle, sha, tmp = trained
     fm, _ = features_now
@@ -280,3 +295,20 @@ def test_the_resume_digest_covers_every_scored_value(features_now):
     keys = fm.keys.copy()
     keys.loc[0, "credit_code"] = keys.loc[1, "credit_code"]
     assert _rows_digest(FeatureMatrix(keys, fm.X, fm.info), industry) != digest
+
+
+def test_the_run_record_of_a_model_set_with_domains_holds_the_generic_features(trained):
+    """The scorer's matrix also holds the domain models' extra features; the record keeps the generic model's, as record_run."""
+    from credit_risk.monitoring import find_run, load_run, record_run
+
+    dataset, bundle, sha, tmp = trained
+    generic = list(bundle.model.generic.feature_names_in_)
+    assert set(bundle.feature_names) > set(generic)  # the food model reads features the generic one does not
+    model = dict(model_name="m", model_version="1", model_sha256=sha)
+    out = score_dataset(bundle, dataset, as_of="2025-01-01", out=tmp / "rec" / "scores.parquet", chunk_size=1_500,
+                        run_history=tmp / "rec" / "runs", **model)
+    new = find_run(tmp / "rec" / "runs", out)
+    old = record_run(out, bundle, dataset, history=tmp / "rec" / "old", **model)
+    assert load_run(new).features == generic
+    assert (new / "run.json").read_bytes() == (old / "run.json").read_bytes()
+    assert (new / "snapshot.parquet").read_bytes() == (old / "snapshot.parquet").read_bytes()

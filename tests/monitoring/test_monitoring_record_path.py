@@ -71,7 +71,6 @@ def test_cutoffs_with_repeated_rows_record_the_same(scoring):
                                                                 **model))
 
 
-@pytest.mark.xfail(strict=True, reason="record_run rebuilds the features and recomputes every contribution")
 def test_the_record_reuses_the_scorers_features_and_contributions(scoring, monkeypatch):
     """One feature build and one TreeSHAP pass per scored row, whoever gets reasons."""
     import credit_risk.features

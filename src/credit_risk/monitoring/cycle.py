@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from credit_risk.exceptions import ConfigError
 from credit_risk.monitoring.checks import MonitorReport, monitor
 from credit_risk.monitoring.config import MonitoringConfig, load_monitoring_config
-from credit_risk.monitoring.runs import Run, load_run, record_run
+from credit_risk.monitoring.runs import Run, find_run, load_run, record_run
 from credit_risk.monitoring.warning import by_region, early_warning, write_warnings
 
 if TYPE_CHECKING:
@@ -54,8 +55,9 @@ def compare_months(
     """Score the previous month, record both runs, monitor and warn; write under ``out_dir``.
 
     ``current_scores`` is this month's scores file (from
-    :func:`~credit_risk.pipeline.score.score_dataset`); the previous month is scored with the
-    same model into ``out_dir/scores_<date>.parquet``. Outputs: ``out_dir/runs/`` (run
+    :func:`~credit_risk.pipeline.score.score_dataset`; its run record is reused when that call
+    wrote it with ``run_history=out_dir/runs``, else rebuilt); the previous month is scored with
+    the same model into ``out_dir/scores_<date>.parquet``, its record written by that scoring. Outputs: ``out_dir/runs/`` (run
     records), ``out_dir/monitoring/`` (monitor tables) and ``out_dir/warnings/`` (the warning
     list and the per-region lists).
     """
@@ -64,12 +66,19 @@ def compare_months(
     config = config if config is not None else load_monitoring_config()
     out = Path(out_dir)
     previous_as_of = pd.Timestamp(previous_as_of)
+    # the previous month's record comes from its scoring pass (no second feature build or TreeSHAP
+    # pass); this month's is the one its scoring wrote in out_dir/runs, else rebuilt from its scores
+    history = out / "runs"
     previous = score_dataset(bundle, dataset, as_of=previous_as_of, out=out / f"scores_{previous_as_of.date()}.parquet",
-                             model_name=model_name, model_version=model_version, model_sha256=model_sha256)
-    common = dict(model_name=model_name, model_version=model_version, model_sha256=model_sha256,
-                  history=out / "runs", config=config)
-    reference = load_run(record_run(previous, bundle, dataset, **common))
-    current = load_run(record_run(current_scores, bundle, dataset, **common))
+                             model_name=model_name, model_version=model_version, model_sha256=model_sha256,
+                             run_history=history, run_config=config)
+    reference = load_run(find_run(history, previous))
+    try:
+        current = load_run(find_run(history, current_scores))
+    except ConfigError:  # scored without run_history=out_dir/runs
+        current = load_run(record_run(current_scores, bundle, dataset, model_name=model_name,
+                                      model_version=model_version, model_sha256=model_sha256, history=history,
+                                      config=config))
     report = monitor(reference, current, dataset=dataset, config=config)
     monitor_dir = out / "monitoring"
     report.write(monitor_dir)

@@ -390,12 +390,15 @@ def record_run(
     config: MonitoringConfig | None = None,
     policy: InspectionPolicy | None = None,
 ) -> Path:
-    """The run record of a finished scoring run, rebuilding its features.
+    """The run record of a scores file written earlier, rebuilding its features.
 
-    What :func:`~credit_risk.pipeline.score.score_dataset` and ``score_cutoffs`` call with
-    ``run_history=`` (and so ``credit-risk score``). The features are rebuilt for the scores'
-    own ``(credit_code, as_of)`` rows with the bundle's feature spec, exactly as the scorer
-    built them; the contributions come from the bundle's generic model.
+    For scores written without a record: :func:`~credit_risk.pipeline.score.score_dataset`
+    and ``score_cutoffs`` with ``run_history=`` (and so ``credit-risk score``) write the same
+    record from their own scoring pass, handing over the feature matrix they scored and the
+    contributions they computed chunk by chunk (:func:`write_run_record`), and so skip the cost
+    here: the features are rebuilt for the scores' own ``(credit_code, as_of)`` rows with the
+    bundle's feature spec, exactly as the scorer built them, and the contributions of every row
+    come from the bundle's generic model (exact TreeSHAP, tens of times the cost of the prediction).
     """
     import yaml
 

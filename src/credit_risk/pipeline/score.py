@@ -15,6 +15,11 @@ job's default: tiers C and D, plus any subjects named, e.g. those who ask or the
 list). Everyone else gets a probability and a tier at close to raw prediction speed, and empty
 reason and portrait columns. The selected subjects' reasons are identical to those of scoring
 everyone: TreeSHAP values of a row do not depend on the other rows.
+
+With ``run_history=`` the run record (:mod:`credit_risk.monitoring.runs`) is written from the
+same pass: the feature matrix scored and, for drift attribution and the early warning's
+reasons, every row's contributions (the explained rows' reused, the others' computed chunk by
+chunk; a resumed run computes those of the chunks it reuses).
 """
 
 from __future__ import annotations
@@ -347,8 +352,14 @@ def score_chunk(
 
 def _score(trained: TrainedModels, features: FeatureMatrix, *, k: int, previous: pd.DataFrame | None,
            industry: pd.Series | None, text: bool, reasons_for: ReasonsFor | str,
-           wide: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`score_chunk`, with the reasons long (``wide=False``) or one column group per rank."""
+           wide: bool, contributions: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`score_chunk`, with the reasons long (``wide=False``) or one column group per rank.
+
+    ``contributions`` (n, p + 1), when given, receives the generic model's TreeSHAP
+    contributions of every row, for the run record: those of the explained rows as the reasons
+    computed them (:func:`_explain`), the others' computed here (phase ``record
+    contributions``), so that no row's are computed twice.
+    """
     selection = ReasonsFor.parse(reasons_for)
     selection.check(trained.tiers.labels_)
     generic = trained.generic
@@ -356,6 +367,10 @@ def _score(trained: TrainedModels, features: FeatureMatrix, *, k: int, previous:
     missing = [n for n in names if n not in features.X.columns]
     if missing:
         raise ModelError(f"features lack {missing[:10]} needed by the generic model; rebuild them with the training spec")
+    if contributions is not None and (contributions.shape != (len(features.X), len(names) + 1)
+                                      or contributions.dtype != np.float64):
+        raise ModelError(f"contributions: an array of {contributions.dtype} {contributions.shape} arrived; pass a "
+                         f"float64 array of shape {(len(features.X), len(names) + 1)} (rows, generic features + base)")
     X = features.X.reset_index(drop=True)
     keys = features.keys.reset_index(drop=True)
     Xg = X[names]
@@ -371,8 +386,13 @@ def _score(trained: TrainedModels, features: FeatureMatrix, *, k: int, previous:
         )
         chosen = selection.mask(tiers["tier"].to_numpy(dtype=object), keys["credit_code"].to_numpy(dtype=object))
     with _phase("reasons"):
-        portrait, reasons = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text, wide=wide)
+        portrait, reasons = _explain(generic, Xg, keys, np.flatnonzero(chosen), k=k, text=text, wide=wide,
+                                     contributions=contributions)
         scores = pd.concat([tiers, portrait], axis=1)
+    if contributions is not None and not chosen.all():
+        with _phase("record contributions"):
+            rest = np.flatnonzero(~chosen)
+            contributions[rest] = generic.raw_contributions(Xg if len(rest) == len(Xg) else Xg.iloc[rest])
     if industry is not None:
         with _phase("domains"):
             ind = pd.Series(np.asarray(industry, dtype=object))
@@ -386,11 +406,13 @@ def _score(trained: TrainedModels, features: FeatureMatrix, *, k: int, previous:
 
 
 def _explain(generic: GenericRiskModel, Xg: pd.DataFrame, keys: pd.DataFrame, rows: np.ndarray, *, k: int,
-             text: bool, wide: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+             text: bool, wide: bool, contributions: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Portrait (every row; missing outside ``rows``) and reasons of ``rows`` (positions in ``Xg``) only.
 
     The contributions are computed for those rows alone: TreeSHAP values of a row depend on
-    that row only, so they are the values of explaining every row, bit for bit. The reasons
+    that row only, so they are the values of explaining every row, bit for bit. With
+    ``contributions`` (the (n, p + 1) array of the run record) they are also written at
+    ``rows`` there. The reasons
     are long (:attr:`~credit_risk.explain.Explanation.reasons`, ``row`` = position in ``Xg``)
     or, with ``wide``, the output's columns (the long table flattened to one column group per
     rank, built straight from the arrays).
@@ -399,6 +421,8 @@ def _explain(generic: GenericRiskModel, Xg: pd.DataFrame, keys: pd.DataFrame, ro
     sub = Xg if len(rows) == len(Xg) else Xg.iloc[rows].reset_index(drop=True)
     contrib = (generic.raw_contributions(sub) if len(rows)
                else np.empty((0, Xg.shape[1] + 1), dtype=np.float64))  # LightGBM refuses an empty batch
+    if contributions is not None:
+        contributions[rows] = contrib
     top = explainer.top_reasons(sub, contrib, k=k, text=text)
     columns = [*VIEWS, "base", "log_odds"]
     values = np.full((len(Xg), len(columns)), np.nan)
@@ -466,11 +490,15 @@ def score_frame(
     previous: pd.DataFrame | None = None,
     industry: pd.Series | None = None,
     reasons_for: ReasonsFor | str = "all",
+    contributions: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Score one chunk into the output's columns: :func:`score_chunk` with the reasons one column group per rank.
 
     Rows that ``reasons_for`` leaves out (:class:`ReasonsFor`; default every row) have missing
-    reason and portrait columns.
+    reason and portrait columns. ``contributions``, a float64 array of shape (rows, generic
+    features + 1), receives the generic model's TreeSHAP contributions of every row (last
+    column the base), what the run record stores: the explained rows' are those their reasons
+    came from, the others' are computed for it; no row's are computed twice.
     """
     if trained.domains and (industry is None or len(industry) != len(features.X)):
         raise ModelError(
@@ -478,7 +506,7 @@ def score_frame(
             "(the GB/T 4754 code of every scored row) so that each domain scores its own subjects"
         )
     scores, reasons = _score(trained, features, k=k, previous=previous, industry=industry, text=True,
-                             reasons_for=reasons_for, wide=True)
+                             reasons_for=reasons_for, wide=True, contributions=contributions)
     with _phase("reasons"):
         return pd.concat([scores, reasons], axis=1)
 
@@ -521,7 +549,11 @@ def score_dataset(
     score`` does by default, so that ``credit-risk monitor`` and ``warn`` compare this run with
     another without re-scoring (:func:`credit_risk.monitoring.find_run` gives its folder);
     ``run_config`` sets its binning (default: the packaged ``monitoring.yaml``). None (the
-    default) writes the scores only.
+    default) writes the scores only. The record is written from the scoring pass itself: the
+    feature matrix scored, and with ``runs.contributions`` (the default) every row's TreeSHAP
+    contributions, each chunk's computed as the chunk is scored, the explained rows' taken
+    from their reasons; it equals what :func:`credit_risk.monitoring.record_run` rebuilds from
+    the scores file afterwards, without its second feature build and TreeSHAP pass.
 
     Raises
     ------
@@ -535,11 +567,12 @@ def score_dataset(
     as_of = pd.Timestamp(as_of)
     cutoffs = active_cutoffs(dataset, as_of)
     logger.info("scoring %d active subjects as of %s", len(cutoffs), as_of.date())
+    capture = _RunCapture.of(run_history, run_config)
     path = _score_rows(bundle, dataset, cutoffs, str(as_of), out=out, model_name=model_name,
                        model_version=model_version, chunk_size=chunk_size, k=k, previous=previous,
                        progress=progress, threads=threads, model_sha256=model_sha256, reasons_for=reasons_for,
-                       engine=engine)
-    _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
+                       engine=engine, capture=capture)
+    _record(path, bundle, dataset, capture, run_history=run_history, model_name=model_name,
             model_version=model_version, model_sha256=model_sha256)
     return path
 
@@ -582,11 +615,12 @@ def score_cutoffs(
     cutoffs = checked_cutoffs(dataset, cutoffs)
     logger.info("scoring %d rows at %d as-of dates", len(cutoffs), cutoffs["as_of"].nunique())
     rows = pd.util.hash_pandas_object(cutoffs, index=False).to_numpy().tobytes()
+    capture = _RunCapture.of(run_history, run_config)
     path = _score_rows(bundle, dataset, cutoffs, "cutoffs:" + hashlib.sha256(rows).hexdigest(), out=out,
                        model_name=model_name, model_version=model_version, chunk_size=chunk_size, k=k,
                        previous=previous, progress=progress, threads=threads, model_sha256=model_sha256,
-                       reasons_for=reasons_for, engine=engine)
-    _record(path, bundle, dataset, run_history=run_history, run_config=run_config, model_name=model_name,
+                       reasons_for=reasons_for, engine=engine, capture=capture)
+    _record(path, bundle, dataset, capture, run_history=run_history, model_name=model_name,
             model_version=model_version, model_sha256=model_sha256)
     return path
 
@@ -608,8 +642,13 @@ def _score_rows(
     model_sha256: str | None,
     reasons_for: ReasonsFor | str,
     engine: str = "pandas",
+    capture: _RunCapture | None = None,
 ) -> Path:
-    """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk."""
+    """Features of ``cutoffs`` in one pass, then score, tier and explain them chunk by chunk.
+
+    With ``capture`` (a run record follows) the generic model's features and, when the record
+    stores them, every row's contributions are kept there as the chunks are scored.
+    """
     trained = bundle.model
     if not isinstance(trained, TrainedModels):
         raise ModelError(
@@ -649,27 +688,96 @@ def _score_rows(
         if previous is not None:
             digest.update(pd.util.hash_pandas_object(previous, index=False).to_numpy().tobytes())
 
+    if capture is not None:
+        capture.start(features, list(trained.generic.feature_names_in_))
+
     def compute(start: int, stop: int) -> pd.DataFrame:
         chunk = _slice(features, start, stop)
+        contributions = capture.chunk(start, stop) if capture is not None else None
         frame = score_frame(trained, chunk, k=k, previous=previous, industry=industry.iloc[start:stop],
-                            reasons_for=selection)
+                            reasons_for=selection, contributions=contributions)
         frame.insert(2, "model_name", model_name)
         frame.insert(3, "model_version", model_version)
         return frame
 
-    return write_chunked(len(cutoffs), compute, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(), progress=progress)
+    path = write_chunked(len(cutoffs), compute, out, chunk_size=chunk_size, fingerprint=digest.hexdigest(),
+                         progress=progress)
+    if capture is not None:
+        capture.finish(trained.generic)
+    return path
 
 
-def _record(scores: Path, bundle: ModelBundle, dataset: CreditDataset, *, run_history: str | Path | None,
-            run_config: MonitoringConfig | None, model_name: str, model_version: str,
+@dataclass(eq=False)
+class _RunCapture:
+    """What the run record (``run_history=``) takes from the scoring pass, so that it recomputes nothing.
+
+    ``features`` are the scored matrix's columns of the generic model, row for row (what
+    :func:`credit_risk.monitoring.record_run` would rebuild); ``contributions`` (n, p + 1, float64)
+    every row's TreeSHAP contributions when ``config.runs.contributions``: each chunk's are
+    written as the chunk is scored, the explained rows' straight from their reasons (see
+    :func:`_score`). ``filled`` marks the rows written: chunks a resumed run reuses from the
+    killed one are not scored again, so theirs are computed by :meth:`finish`.
+    """
+
+    config: MonitoringConfig
+    features: FeatureMatrix | None = None
+    contributions: np.ndarray | None = None
+    filled: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, run_history: str | Path | None, run_config: MonitoringConfig | None) -> _RunCapture | None:
+        if run_history is None:
+            return None
+        from credit_risk.monitoring.config import load_monitoring_config
+
+        return cls(run_config if run_config is not None else load_monitoring_config())
+
+    def start(self, features: FeatureMatrix, names: list[str]) -> None:
+        self.features = features if list(features.X.columns) == names else features.select(names)
+        if self.config.runs.contributions:
+            self.contributions = np.empty((len(features.X), len(names) + 1), dtype=np.float64)
+            self.filled = np.zeros(len(features.X), dtype=bool)
+
+    def chunk(self, start: int, stop: int) -> np.ndarray | None:
+        """The rows of a chunk about to be scored (a view the scorer writes into), or None."""
+        if self.contributions is None:
+            return None
+        self.filled[start:stop] = True
+        return self.contributions[start:stop]
+
+    def finish(self, generic: GenericRiskModel) -> None:
+        """Contributions of the rows no chunk wrote (chunks reused by a resumed run)."""
+        if self.filled is None or self.filled.all():
+            return
+        rest = np.flatnonzero(~self.filled)
+        logger.info("run record: contributions of %d rows of reused chunks", len(rest))
+        with _phase("record contributions"):
+            self.contributions[rest] = generic.raw_contributions(self.features.X.iloc[rest])
+        self.filled[rest] = True
+
+
+def _record(scores: Path, bundle: ModelBundle, dataset: CreditDataset, capture: _RunCapture | None, *,
+            run_history: str | Path | None, model_name: str, model_version: str,
             model_sha256: str | None) -> None:
-    """The run record of a finished scoring run in ``run_history`` (nothing when None)."""
-    if run_history is None:
-        return
-    from credit_risk.monitoring.runs import record_run
+    """The run record of a finished scoring run in ``run_history`` (nothing when None).
 
-    record_run(scores, bundle, dataset, model_name=model_name, model_version=model_version,
-               model_sha256=model_sha256 or _bundle_digest(bundle), history=run_history, config=run_config)
+    Written from what the scoring pass kept (``capture``); rebuilt by
+    :func:`~credit_risk.monitoring.record_run` only when the rows were scored on Spark (their
+    matrix stayed on the cluster).
+    """
+    if run_history is None or capture is None:
+        return
+    from credit_risk.monitoring.runs import record_run, write_run_record
+
+    sha = model_sha256 or _bundle_digest(bundle)
+    with _phase("run record"):
+        if capture.features is None:
+            record_run(scores, bundle, dataset, model_name=model_name, model_version=model_version, model_sha256=sha,
+                       history=run_history, config=capture.config)
+            return
+        write_run_record(scores, features=capture.features, dataset=dataset, model_name=model_name,
+                         model_version=model_version, model_sha256=sha, contributions=capture.contributions,
+                         history=run_history, config=capture.config)
 
 
 def _rows_digest(features: FeatureMatrix, industry: pd.Series) -> str:
