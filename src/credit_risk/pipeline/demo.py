@@ -129,7 +129,8 @@ def run_demo(
     bundle, name, version, sha = resolve_model("models:/credit_risk_generic@champion", tracking_uri,
                                                out / ".model_cache")
     scores_path = score_dataset(bundle, dataset, as_of=as_of, out=out / "scores.parquet",
-                                model_name=name, model_version=version, model_sha256=sha)
+                                model_name=name, model_version=version, model_sha256=sha,
+                                run_history=out / "runs")  # compare_months reads this record
     scores = pd.read_parquet(scores_path)
 
     say("monitoring: the month before scored, the two runs compared, early warning (监测预警)")
