@@ -20,9 +20,11 @@ from credit_risk.features import build_features, drop_constant, load_feature_spe
 from credit_risk.labels import inspection_outcome
 from credit_risk.models.scorecard import load_scorecard_config
 from credit_risk.starter import (
+    MAX_GROUP_SHARE,
     SAME_PARTITION_SHARE,
     STARTER_FILES,
     infer_attribute_types,
+    largest_group_share,
     same_partition_share,
     write_starter_configs,
 )
@@ -147,6 +149,23 @@ def test_a_column_that_repeats_the_region_is_not_an_attribute(lives_like):
     types = infer_attribute_types(ent, exclude=("closed_on",))
     assert "zip_raw" not in types and "district" not in types
     assert types["postal_code"][0] == "categorical"  # drawn apart from the region: kept
+
+
+def test_free_text_that_subjects_share_in_small_groups_becomes_a_group_size(lives_like):
+    """An address several subjects share (a market hall) counts them; a city nearly all share does not."""
+    ent = lives_like.enterprises.copy()
+    n = len(ent)
+    ent["address"] = [f"{i} Main St" for i in range(n)]
+    ent.loc[:3, "address"] = "1 FERRY BUILDING"  # 4 of 80 share one address: 5 %, the largest group allowed
+    ent.loc[4:5, "address"] = "  1 ferry building "
+    ent["city"] = ["San Francisco"] * (n - 2) + ["S.F.", "SF"]
+    types = infer_attribute_types(ent, exclude=("closed_on",))
+    assert "city" not in types
+    assert "address" not in types  # 6 of 80 (7.5 %) at one address is more than MAX_GROUP_SHARE
+    ent.loc[4:5, "address"] = "2 Market St"
+    assert largest_group_share(ent, "address") == 4 / n <= MAX_GROUP_SHARE
+    assert types != (types := infer_attribute_types(ent, exclude=("closed_on",)))
+    assert types["address"][0] == "group_size" and "8% of the subjects share their address" in types["address"][1]
 
 
 @given(st.lists(st.sampled_from("abcd"), min_size=1, max_size=40), st.lists(st.sampled_from("xyz"), min_size=1, max_size=40))

@@ -51,8 +51,8 @@ from credit_risk.features.build import build_features
 from credit_risk.features.derive import spec_from_catalog, spec_to_mapping
 from credit_risk.features.spec import FeatureSpec, load_feature_spec, unsafe_columns
 
-__all__ = ["MIN_SHARED_NAME_SHARE", "SAME_PARTITION_SHARE", "STARTER_FILES", "infer_attribute_types", "level_count_for",
-           "same_partition_share", "shared_name_share", "write_starter_configs"]
+__all__ = ["MAX_GROUP_SHARE", "MIN_SHARED_NAME_SHARE", "SAME_PARTITION_SHARE", "STARTER_FILES", "group_size_reason", "infer_attribute_types",
+           "largest_group_share", "level_count_for", "same_partition_share", "shared_name_share", "write_starter_configs"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,24 +123,56 @@ def level_count_for(n_subjects: int) -> int:
     return int(min(100, max(5, n_subjects // 100)))
 
 
-#: ``name`` becomes a ``group_size`` attribute (chain / branch size) when at least this share of
-#: the subjects share their name with another subject [I].
+#: ``name`` and free-text columns (an address, a phone number) become ``group_size`` attributes
+#: (a chain's or branch network's size; enterprises at one address: a market hall, a food court,
+#: a cluster registration 一址多照) when at least this share of the subjects share their value
+#: with another subject [I].
 MIN_SHARED_NAME_SHARE = 0.02
+#: ... and, for columns other than ``name``, when no one value is held by more than this share of
+#: the subjects [I]: a value most subjects share (the city, the state) is a category, not a group.
+MAX_GROUP_SHARE = 0.05
 
 
-def shared_name_share(enterprises: pd.DataFrame) -> float:
-    """Share of subjects whose name (stripped, case-folded) another subject also bears.
+def shared_name_share(enterprises: pd.DataFrame, column: str = "name") -> float:
+    """Share of subjects whose ``column`` value (stripped, case-folded) another subject also bears.
 
     Examples
     --------
     >>> shared_name_share(pd.DataFrame({"name": ["Cafe A", "cafe a", "B", None]}))
     0.5
     """
-    if "name" not in enterprises or not len(enterprises):
+    if column not in enterprises or not len(enterprises):
         return 0.0
-    key = enterprises["name"].astype("string").str.strip().str.casefold()
+    key = enterprises[column].astype("string").str.strip().str.casefold()
     key = key[key.notna() & (key != "")]
     return float((key.map(key.value_counts()) >= 2).sum() / len(enterprises))
+
+
+def largest_group_share(enterprises: pd.DataFrame, column: str) -> float:
+    """Share of the subjects holding the commonest ``column`` value (stripped, case-folded).
+
+    Examples
+    --------
+    >>> largest_group_share(pd.DataFrame({"city": ["SF", "sf ", "Oakland", None]}), "city")
+    0.5
+    """
+    if column not in enterprises or not len(enterprises):
+        return 0.0
+    key = enterprises[column].astype("string").str.strip().str.casefold()
+    key = key[key.notna() & (key != "")]
+    return float(key.value_counts().max() / len(enterprises)) if len(key) else 0.0
+
+
+def group_size_reason(enterprises: pd.DataFrame, column: str) -> str | None:
+    """Why ``column`` makes a ``group_size`` attribute (:data:`MIN_SHARED_NAME_SHARE`,
+    :data:`MAX_GROUP_SHARE`), or None when it does not."""
+    shared = shared_name_share(enterprises, column)
+    largest = largest_group_share(enterprises, column)
+    if shared >= MIN_SHARED_NAME_SHARE and (column == "name" or largest <= MAX_GROUP_SHARE):
+        what = "their name" if column == "name" else f"their {column}"
+        return (f"{shared:.0%} of the subjects share {what} with another (largest group "
+                f"{largest:.2%} of them)")
+    return None
 
 
 def same_partition_share(a: pd.Series, b: pd.Series) -> float:
@@ -183,12 +215,14 @@ def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count
 
     Contract columns and ``exclude`` are skipped, as are columns without a value, free text
     (fewer than :data:`MIN_USEFUL_LEVELS` levels held by ``min_level_count`` subjects, or
-    holding less than :data:`MIN_COVERED_SHARE` of the values), columns with a single value and
+    holding less than :data:`MIN_COVERED_SHARE` of the values) unless subjects share its values
+    in small groups (then ``group_size``: :func:`group_size_reason`), columns with a single value and
     columns that split the subjects as ``region``, ``industry`` or ``entity_type`` already do
     (:func:`same_partition_share` ≥ :data:`SAME_PARTITION_SHARE`: the raw postal code beside the
     region derived from it). Types: ``date`` (datetime or ISO text), ``flag`` (two values
     of 0/1, true/false, yes/no, 是/否), ``numeric`` (every value a number, unless the digits
-    look like codes: postal codes, phone numbers, ids), else ``categorical``.
+    look like codes: postal codes, phone numbers, ids), ``categorical``, or ``group_size`` (free
+    text such as an address or a phone number that several subjects share).
     """
     contract = set(TABLES["enterprises"].names)
     out: dict[str, tuple[str, str]] = {}
@@ -233,6 +267,8 @@ def infer_attribute_types(enterprises: pd.DataFrame, exclude=(), min_level_count
         covered = counts[counts >= min_level_count].sum() / max(len(text), 1)
         if useful >= MIN_USEFUL_LEVELS and covered >= MIN_COVERED_SHARE:
             out[column] = ("categorical", f"{len(counts):,} levels, {useful} with ≥ {min_level_count} subjects")
+        elif (why := group_size_reason(enterprises, column)) is not None:
+            out[column] = ("group_size", f"free text; {why}")
         else:
             logger.info("init: enterprises column %r not used (free text: %d levels, %d with ≥ %d subjects "
                         "holding %.0f %% of the values)", column, len(counts), useful, min_level_count, 100 * covered)
@@ -430,9 +466,9 @@ def write_starter_configs(dataset: CreditDataset, out_dir: str | Path, *, overwr
     found = [k for k in dataset.catalog.kinds if (rec_kinds == k).any()]
     min_count = level_count_for(len(dataset.enterprises))
     inferred = infer_attribute_types(dataset.enterprises, exclude=unsafe_columns(dataset), min_level_count=min_count)
-    shared = shared_name_share(dataset.enterprises)
-    if shared >= MIN_SHARED_NAME_SHARE and "name" not in unsafe_columns(dataset):
-        inferred["name"] = ("group_size", f"{shared:.0%} of the subjects share their name with another (chains, branches)")
+    why = group_size_reason(dataset.enterprises, "name")
+    if why is not None and "name" not in unsafe_columns(dataset):
+        inferred["name"] = ("group_size", f"{why}: chains, branches")
     tables = [t for t in TABLES if getattr(dataset, t, None) is not None and len(getattr(dataset, t))]
     texts: dict[str, str] = {"catalog.yaml": _catalog_text(dataset, found)}
     write_text(out / "catalog.yaml", texts["catalog.yaml"])
