@@ -264,7 +264,8 @@ def write_run_record(
 
     config = config if config is not None else load_monitoring_config()
     scores_path = Path(scores)
-    frame = pd.read_parquet(scores_path)
+    # the columns the record reads (not the reasons and portrait, most of the file)
+    frame = pd.read_parquet(scores_path, columns=["credit_code", "as_of", "probability", "tier"])
     if len(frame) != len(features.X):
         raise DataContractError(
             f"{scores_path.name} has {len(frame):,} rows but the features {len(features.X):,}; pass the features "
@@ -343,7 +344,8 @@ def write_run_record(
     tier_counts = snap["tier"].value_counts().sort_index()
     scores_sha = sha256_file(scores_path)
     digest = hashlib.sha256()
-    for part in (dataset.fingerprint(), model_sha256, as_of, scores_sha):
+    fingerprint = dataset.fingerprint()  # hashes every table: once
+    for part in (fingerprint, model_sha256, as_of, scores_sha):
         digest.update(str(part).encode() + b"\0")
     run_id = f"{dates[-1]}_{digest.hexdigest()[:12]}"
     folder = Path(history) if history is not None else scores_path.parent / "runs"
@@ -357,7 +359,7 @@ def write_run_record(
         "as_of_dates": dates if len(dates) <= 100 else [dates[0], dates[-1]],
         "library_version": __version__,
         "model": {"name": model_name, "version": model_version, "sha256": model_sha256},
-        "data_fingerprint": dataset.fingerprint(),
+        "data_fingerprint": fingerprint,
         "region_scheme": getattr(dataset.manifest, "region_scheme", "gb2260"),
         "rows": len(snap),
         "tier_counts": {str(k): int(v) for k, v in tier_counts.items()},
