@@ -250,3 +250,59 @@ def test_tables_checked_in_threads_list_the_same_problems_in_the_same_order(raw_
     one = problems(1)
     assert len(one) >= 6
     assert problems(4) == one
+
+
+# -- date and year rules over whole columns vs a row-by-row loop ------------------------------------
+_day = st.one_of(st.none(), st.dates(min_value=pd.Timestamp("1850-01-01").date(),
+                                     max_value=pd.Timestamp("2150-12-31").date()).map(pd.Timestamp))
+_year = st.one_of(st.integers(1850, 2150), st.integers(-(2**62), 2**62))
+
+
+@FAST
+@given(st.lists(st.tuples(_year, _day, st.integers(-1, 2)), min_size=1, max_size=10),
+       st.lists(_day, min_size=3, max_size=3), st.sampled_from(["int64", "Int64", "float64"]))
+def test_annual_report_years_flag_what_a_row_loop_flags(rows, founded, dtype):
+    years, filed, subject = (list(c) for c in zip(*rows, strict=True))
+    if dtype == "float64":  # a fraction is reported as not an integer elsewhere; here it compares as its floor
+        years = [y + 0.5 if i % 2 else float(y) for i, y in enumerate(years)]
+    ar = pd.DataFrame({"year": pd.Series(years, dtype=dtype),
+                       "filed_on": pd.Series(filed, dtype="datetime64[ns]")})
+    established = pd.Series(founded, dtype="datetime64[ns]").to_numpy()
+    col = v._Collector({})
+    warned = {}
+    col.warn = lambda table, mask, column, what: warned.setdefault(column, np.asarray(mask, dtype=bool).tolist())
+    with patch.object(v, "_CHUNK", 3):  # several slices, the last one short
+        v._check_annual_reports(ar, established, np.asarray(subject, dtype=np.int32), col)
+
+    possible = [1900 <= y <= 2100 for y in years]
+    early = [ok and f is not None and f.year <= y for ok, f, y in zip(possible, filed, years, strict=True)]
+    before = [ok and s >= 0 and founded[s] is not None and y < founded[s].year
+              for ok, s, y in zip(possible, subject, years, strict=True)]
+    found = [(p.row, p.column) for p in col.problems if p.row is not None]
+    expected = [(i + 1, "year") for i, ok in enumerate(possible) if not ok][:v.MAX_ROWS_PER_CHECK]
+    expected += [(i + 1, "filed_on") for i, e in enumerate(early) if e]
+    assert found == expected
+    assert warned.get("year", [False] * len(rows)) == before
+
+
+@FAST
+@given(st.lists(st.tuples(_day, _day), min_size=1, max_size=10), st.lists(_day, min_size=2, max_size=2),
+       st.lists(st.integers(-1, 1), min_size=10, max_size=10))
+def test_date_orders_windows_and_founding_flag_what_a_row_loop_flags(rows, founded, subject):
+    first, second = (pd.Series(list(c), dtype="datetime64[ns]") for c in zip(*rows, strict=True))
+    frame = pd.DataFrame({"start": first, "end": second})
+    col = v._Collector({})
+    v._check_order("records", frame, "start", "end", col)
+    assert [p.row for p in col.problems] == [
+        i + 1 for i, (a, b) in enumerate(rows) if a is not None and b is not None and b < a]
+    col = v._Collector({})
+    v._check_event_window("relations", frame, col)
+    assert [(p.row, p.message[:9]) for p in col.problems] == (
+        [(i + 1, "is before") for i, (a, _) in enumerate(rows) if a is not None and a.year < 1900]
+        + [(i + 1, "is after ") for i, (a, _) in enumerate(rows) if a is not None and a.year > 2100])
+    subject = np.asarray(subject[:len(rows)], dtype=np.int32)
+    with patch.object(v, "_CHUNK", 3):
+        before = v._before_established(first.to_numpy(), pd.Series(founded, dtype="datetime64[ns]").to_numpy(),
+                                       subject)
+    assert before.tolist() == [a is not None and s >= 0 and founded[s] is not None and a < founded[s]
+                               for (a, _), s in zip(rows, subject, strict=True)]

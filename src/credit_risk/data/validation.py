@@ -73,6 +73,9 @@ _REGION = re.compile(r"[0-9]{6}")
 _INDUSTRY = re.compile(r"[A-T](?:[0-9]{2}(?:[0-9]{1,2})?)?")
 _NAN_TEXT = r"[+-]?(?:nan|inf|infinity)"
 _DAY_NS = 86_400 * 10**9
+#: Rows per slice of the kernels that run slice by slice: their temporaries stay small and are
+#: reused (a fresh column-sized temporary costs more in page faults than the arithmetic on it).
+_CHUNK = 1 << 18
 
 #: Event dates outside this window are impossible for a record of the past.
 EARLIEST_EVENT = pd.Timestamp("1900-01-01")
@@ -190,10 +193,10 @@ def _present(series: pd.Series) -> np.ndarray:
         return ok[series.cat.codes.to_numpy()]
     if _all_text(series):
         return _present(series.astype("str"))
-    present = series.notna().to_numpy().copy()
+    present = series.notna().to_numpy()
     if series.dtype == object or pd.api.types.is_string_dtype(series):
         blank = series.astype("string").str.strip().eq("").fillna(False).to_numpy(dtype=bool)
-        present &= ~blank
+        present = present & ~blank
     return present
 
 
@@ -203,12 +206,12 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     A categorical gives its own codes; Arrow text is dictionary-encoded in C++; anything else
     goes through ``pd.factorize``. Checks then run once per distinct value.
     """
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy().astype(np.intp), np.asarray(series.cat.categories, dtype=object)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # int8 codes index as well as intp ones, at 1/8 the memory
+        return series.cat.codes.to_numpy(), np.asarray(series.cat.categories, dtype=object)
     arrow = _arrow_text(series)
     if arrow is not None:
         encoded = pc.dictionary_encode(arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0))
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
         return codes, encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes.astype(np.intp), np.asarray(uniques, dtype=object)
@@ -228,7 +231,21 @@ def _isin(codes: np.ndarray, uniques: np.ndarray, allowed) -> np.ndarray:
     return _per_value(codes, np.fromiter((u in allowed for u in uniques), bool, len(uniques)), False)
 
 
-def _fixed_width(array: pa.Array) -> np.ndarray | None:
+def _slices(n: int):
+    """Consecutive slices of ``_CHUNK`` rows covering ``range(n)``."""
+    for start in range(0, n, _CHUNK):
+        yield slice(start, min(start + _CHUNK, n))
+
+
+def _rowwise(n: int, kernel) -> np.ndarray:
+    """One boolean per row, ``kernel(rows)`` computed slice by slice (no column-sized temporaries)."""
+    out = np.empty(n, dtype=bool)
+    for rows in _slices(n):
+        out[rows] = kernel(rows)
+    return out
+
+
+def _fixed_width(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """The strings of ``array`` as a numpy ``S{width}`` array when every one is present and of one byte length.
 
     Fixed-width bytes compare as unsigned bytes, like Arrow's and Python's ``bytes`` order.
@@ -242,11 +259,18 @@ def _fixed_width(array: pa.Array) -> np.ndarray | None:
     return _as_fixed(array, width)
 
 
-def _as_fixed(array: pa.Array, width: int) -> np.ndarray:
+def _as_fixed(array: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
     """Present strings of exactly ``width`` bytes as a numpy ``S{width}`` array (the caller checked)."""
-    fixed = array.cast(pa.binary(width))
-    data = np.frombuffer(fixed.buffers()[1], dtype=f"S{width}")
-    return data[fixed.offset:fixed.offset + len(fixed)]
+    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    parts = []
+    for chunk in chunks:
+        fixed = chunk.cast(pa.binary(width))
+        if len(fixed):
+            data = np.frombuffer(fixed.buffers()[1], dtype=f"S{width}")
+            parts.append(data[fixed.offset:fixed.offset + len(fixed)])
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=f"S{width}")
 
 
 def _sorted_keys(value_set: pa.Array) -> np.ndarray | None:
@@ -257,22 +281,22 @@ def _sorted_keys(value_set: pa.Array) -> np.ndarray | None:
     return keys
 
 
-def _index_sorted(probe: pa.Array, keys: np.ndarray) -> np.ndarray:
+def _index_sorted(probe: pa.Array | pa.ChunkedArray, keys: np.ndarray) -> np.ndarray:
     """Position of each string of ``probe`` in the sorted fixed-width ``keys`` (-1 when absent or missing)."""
     width = keys.dtype.itemsize
     fits = _to_numpy_bool(pc.equal(pc.binary_length(probe), width), False)
-    out = np.full(len(probe), -1, dtype=np.intp)
+    out = np.full(len(probe), -1, dtype=np.int32)
     if not fits.any():
         return out
     values = _as_fixed(probe if fits.all() else probe.filter(pa.array(fits)), width)
-    where = np.searchsorted(keys, values)
+    where = np.searchsorted(keys, values).astype(np.int32)
     where[where == len(keys)] = 0
-    out[fits] = np.where(keys[where] == values, where, -1)
+    out[fits] = np.where(keys[where] == values, where, np.int32(-1))
     return out
 
 
 def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str, np.ndarray]:
-    """Position of each row's text in ``value_set`` (-1 when missing or absent), for several columns.
+    """Position (int32) of each row's text in ``value_set`` (-1 when missing or absent), for several columns.
 
     Records and annual reports usually come grouped by subject: each run of equal codes is looked
     up once (a run of one row costs one extra comparison). When the subjects are sorted and of one
@@ -286,25 +310,29 @@ def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str
         arrow = _arrow_text(series)
         if arrow is None:
             arrow = pa.chunked_array([pa.array(series.to_numpy(dtype=object, na_value=None), type=pa.large_string())])
-        whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
+        whole = arrow  # chunked as read: Arrow's kernels run chunk by chunk, nothing is concatenated
         n = len(whole)
         starts = None
         if n > 2:
-            same = _to_numpy_bool(pc.equal(whole.slice(1), whole.slice(0, n - 1)), False)  # a null equals nothing
-            starts = np.flatnonzero(np.concatenate(([True], ~same)))
-            if len(starts) < n // 2:
-                whole = whole.take(pa.array(starts))
-            else:
-                starts = None
+            first = np.ones(n, dtype=bool)
+            first[1:] = ~_to_numpy_bool(pc.equal(whole.slice(1), whole.slice(0, n - 1)), False)  # null equals nothing
+            runs = int(np.count_nonzero(first))
+            if runs < n // 2:
+                whole = whole.filter(pa.array(first))
+                starts = np.flatnonzero(first)
         spans[name] = (sum(len(p) for p in probes), len(whole), starts, n)
-        probes.append(_index_sorted(whole, keys) if keys is not None else whole.cast(pa.large_string()))
+        if keys is not None:
+            probes.append(_index_sorted(whole, keys))
+        else:
+            whole = whole.cast(pa.large_string())
+            probes.append(whole.combine_chunks() if isinstance(whole, pa.ChunkedArray) else whole)
     if not probes:
         return {}
     if keys is not None:
         found = np.concatenate(probes)
     else:
         found = pc.index_in(pa.concat_arrays(probes), value_set=value_set.cast(pa.large_string()))
-        found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+        found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int32)
     out = {}
     for name, (offset, length, starts, n) in spans.items():
         part = found[offset:offset + length]
@@ -351,8 +379,7 @@ def _strictly_sorted(df: pd.DataFrame, key: list[str]) -> bool:
         if arrow is not None:
             if arrow.null_count:
                 return False
-            whole = arrow.combine_chunks() if arrow.num_chunks != 1 else arrow.chunk(0)
-            before, after = whole.slice(0, n - 1), whole.slice(1)
+            before, after = arrow.slice(0, n - 1), arrow.slice(1)  # chunk by chunk, nothing concatenated
             lt = _to_numpy_bool(pc.less(before, after), False)
             eq = _to_numpy_bool(pc.equal(before, after), False) if k != key[-1] else equal
         elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_datetime64_dtype(series):
@@ -428,12 +455,12 @@ def _type_dates(
             return nat()
         naive = raw
         lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
-        if raw.dtype == "datetime64[ns]":  # the Parquet case: integer arithmetic, no copies
+        if raw.dtype == "datetime64[ns]":  # the Parquet case: integer arithmetic, slice by slice, no copies
             ticks = raw.to_numpy().view("int64")
-            out_of_range = present & ((ticks < lo.value) | (ticks > hi.value))
+            out_of_range = present & _rowwise(len(ticks), lambda r: (ticks[r] < lo.value) | (ticks[r] > hi.value))
             col.rows(table, out, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
                      "correct the date, or leave it empty if it means 'never'")
-            timed = present & ~out_of_range & (ticks % _DAY_NS != 0)
+            timed = present & ~out_of_range & _rowwise(len(ticks), lambda r: ticks[r] % _DAY_NS != 0)
             col.rows(table, out, timed, c.name, "has a time of day",
                      "store dates without a time (e.g. df[c].dt.normalize()); a record is dated to the day")
             bad = out_of_range | timed
@@ -466,6 +493,10 @@ def _type_dates(
 
 
 def _type_numbers(table: str, c: Column, raw: pd.Series, present: np.ndarray, col: _Collector, out) -> pd.Series:
+    if c.type == "int" and isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "i":
+        # Whole numbers with none missing (Parquet): nothing to check; typed int64 as a checked
+        # Int64 column without missing values ends up (normalize_tables), without the float detour.
+        return raw.astype("int64")
     if pd.api.types.is_bool_dtype(raw):
         parsed = pd.Series(np.nan, index=raw.index)
         bad, nonfinite = present, np.zeros(len(raw), dtype=bool)
@@ -545,8 +576,8 @@ def _type_column(schema: TableSchema, c: Column, raw: pd.Series, col: _Collector
     if not c.nullable:
         col.rows(schema.name, None, ~present, c.name, "value is missing", f"every row needs a '{c.name}'")
     if c.type == "date":
-        typed = _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, None)
-        return typed if present.all() else typed.where(present)
+        # NaT wherever no value is present (every path of _type_dates keeps a missing value missing).
+        return _type_dates(schema.name, c, raw, present, dates.get(f"{schema.name}.{c.name}"), col, None)
     if c.type in ("float", "int"):
         return _type_numbers(schema.name, c, raw, present, col, None)
     return _type_text(schema.name, c, raw, present, col, None)  # id, str, category
@@ -635,8 +666,18 @@ def _check_severity(rec: pd.DataFrame, catalog: Catalog, col: _Collector) -> Non
         )
 
 
+def _dates(series: pd.Series) -> np.ndarray:
+    """A typed date column as ``datetime64[ns]`` (no copy): NaT compares False in numpy, as missing should."""
+    return series.to_numpy(dtype="datetime64[ns]")
+
+
+def _floats(series: pd.Series) -> np.ndarray:
+    """A typed number column as float64 (no copy for float64): NaN compares False, as missing should."""
+    return series.to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _check_order(table: str, df: pd.DataFrame, first: str, second: str, col: _Collector) -> None:
-    bad = (df[second] < df[first]).fillna(False).to_numpy(dtype=bool)
+    bad = _dates(df[second]) < _dates(df[first])
     col.rows(table, df, bad, second, f"'{second}' is before '{first}'", f"'{second}' must be on or after '{first}'")
 
 
@@ -651,20 +692,20 @@ def _check_known(table: str, df: pd.DataFrame, column: str, subject: np.ndarray,
 
 def _check_event_window(name: str, df: pd.DataFrame, col: _Collector) -> None:
     for c in _EVENT_DATES.get(name, ()):
-        d = df[c]
-        col.rows(name, df, (d < EARLIEST_EVENT).fillna(False).to_numpy(dtype=bool), c,
+        d = _dates(df[c])
+        col.rows(name, df, d < EARLIEST_EVENT.to_datetime64(), c,
                  f"is before {EARLIEST_EVENT.year}, impossible for this data", "correct the date or leave it empty")
-        col.rows(name, df, (d > LATEST_EVENT).fillna(False).to_numpy(dtype=bool), c,
+        col.rows(name, df, d > LATEST_EVENT.to_datetime64(), c,
                  f"is after {LATEST_EVENT.year}, impossible for a record of the past",
                  "correct the date or leave it empty")
 
 
 def _check_signs(name: str, df: pd.DataFrame, col: _Collector) -> None:
     for c in _NON_NEGATIVE.get(name, ()):
-        col.rows(name, df, (df[c] < 0).fillna(False).to_numpy(dtype=bool), c, "is negative",
+        col.rows(name, df, _floats(df[c]) < 0, c, "is negative",
                  f"'{c}' cannot be below 0; correct the value or leave it empty")
     for c in _NEGATIVE_IS_ODD.get(name, ()):
-        col.warn(name, (df[c] < 0).fillna(False).to_numpy(dtype=bool), c, "are negative")
+        col.warn(name, _floats(df[c]) < 0, c, "are negative")
 
 
 def _check_enterprises(ent, col, *, id_scheme, region_scheme, industry_scheme, missing) -> None:
@@ -725,11 +766,11 @@ def _check_records(rec, catalog: Catalog, col: _Collector) -> None:
             bad = wrong & (kind_codes == list(kinds_seen).index(kind))
             col.rows("records", rec, bad, "outcome", f"not an outcome of kind '{kind}'",
                      f"use one of {list(spec.outcomes)}")
-    p = rec["draw_probability"]
-    col.rows("records", rec, (p.notna() & ~((p > 0) & (p <= 1))).to_numpy(dtype=bool), "draw_probability",
+    p = _floats(rec["draw_probability"])  # NaN (missing) compares False: only present values outside (0, 1]
+    col.rows("records", rec, (p <= 0) | (p > 1), "draw_probability",
              "is not a probability in (0, 1]", "write the inclusion probability of the random draw, e.g. 0.25")
     interval = _per_value(kind_codes, [bool(k in catalog.kinds and catalog.kinds[k].interval) for k in kinds_seen], False)
-    early = (rec["published_on"] < rec["start"]).fillna(False).to_numpy(dtype=bool)
+    early = _dates(rec["published_on"]) < _dates(rec["start"])
     col.rows("records", rec, early & ~interval, "published_on",
              "is before 'start': an event cannot be published before it happened",
              "correct the dates (published_on on or after start)")
@@ -926,9 +967,12 @@ def _subjects(ent: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
     return known, ent["established_on"].to_numpy(dtype="datetime64[ns]")[first]
 
 
-def _established_of(established: np.ndarray, subject: np.ndarray) -> np.ndarray:
-    """``established_on`` of each row's subject (NaT where the subject is unknown)."""
-    return np.append(established, np.datetime64("NaT", "ns"))[subject]
+def _before_established(dates: np.ndarray, established: np.ndarray, subject: np.ndarray | None) -> np.ndarray:
+    """Rows dated before their subject's ``established_on`` (False where a date is missing or the subject unknown)."""
+    if subject is None:  # the table has no credit_code column (reported)
+        return np.zeros(len(dates), dtype=bool)
+    of_subject = np.append(established, np.datetime64("NaT", "ns"))  # subject -1: unknown, NaT
+    return _rowwise(len(dates), lambda r: dates[r] < of_subject[subject[r]])  # NaT compares False
 
 
 def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, established: np.ndarray,
@@ -938,43 +982,60 @@ def _check_against_records(ent: pd.DataFrame, rec: pd.DataFrame, established: np
     Both are warnings: a register extract may be newer than the records, and records may be
     misattributed. Dates after 2100 are errors (:func:`_check_event_window`).
     """
-    latest = rec["published_on"].where(rec["published_on"] <= LATEST_EVENT).max()
+    published = rec["published_on"]
+    latest = published.max()
+    if pd.notna(latest) and latest > LATEST_EVENT:
+        latest = published.where(published <= LATEST_EVENT).max()
     if pd.notna(latest):
         limit = latest + pd.DateOffset(years=1)
-        col.warn("enterprises", (ent["established_on"] > limit).fillna(False).to_numpy(dtype=bool),
+        col.warn("enterprises", _dates(ent["established_on"]) > limit.to_datetime64(),
                  "established_on", f"are more than a year after the latest record ({latest.date()})")
-    if subject is None:  # records has no credit_code column (reported)
-        subject = np.full(len(rec), -1, dtype=np.intp)
-    # NaT compares False, as a missing date should.
-    before = rec["start"].to_numpy(dtype="datetime64[ns]") < _established_of(established, subject)
+    before = _before_established(_dates(rec["start"]), established, subject)
     col.warn("records", before, "start", "are dated before their subject's established_on")
+
+
+#: 1 January of each possible report year + 1 (1901 … 2101): a report on year Y is filed from then.
+_YEAR_ENDED = (np.arange(EARLIEST_EVENT.year + 1, LATEST_EVENT.year + 2) - 1970).astype("datetime64[Y]").astype(
+    "datetime64[ns]"
+)
 
 
 def _check_annual_reports(ar: pd.DataFrame, established: np.ndarray | None, subject: np.ndarray | None,
                           col: _Collector) -> None:
-    year = pd.to_numeric(ar["year"], errors="coerce").astype("float64")
-    impossible = ((year < EARLIEST_EVENT.year) | (year > LATEST_EVENT.year)).fillna(False).to_numpy(dtype=bool)
+    raw_year = ar["year"]
+    if isinstance(raw_year.dtype, np.dtype) and raw_year.dtype.kind == "i":  # whole years, none missing (Parquet)
+        year = raw_year.to_numpy(dtype=np.int64)
+        impossible = (year < EARLIEST_EVENT.year) | (year > LATEST_EVENT.year)
+        possible = ~impossible
+    else:
+        values = pd.to_numeric(raw_year, errors="coerce").astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+        impossible = (values < EARLIEST_EVENT.year) | (values > LATEST_EVENT.year)  # NaN compares False
+        possible = ~impossible & ~np.isnan(values)
+        # A fraction (reported as not an integer) compares with whole years as its floor does.
+        year = np.floor(np.where(possible, values, 0.0)).astype(np.int64)
     col.rows("annual_reports", ar, impossible, "year",
              f"is outside {EARLIEST_EVENT.year}–{LATEST_EVENT.year}", "write the reporting year, e.g. 2023")
-    ok_year = year.where(~impossible).to_numpy(dtype="float64", na_value=np.nan)
-    filed_year = ar["filed_on"].dt.year.to_numpy(dtype="float64", na_value=np.nan)
-    early = filed_year <= ok_year  # NaN compares False
+    filed = _dates(ar["filed_on"])
+    last = len(_YEAR_ENDED) - 1
+    early = possible & _rowwise(  # filed before 1 January of year + 1; NaT compares False
+        len(year), lambda r: filed[r] < _YEAR_ENDED[np.clip(year[r] - EARLIEST_EVENT.year, 0, last)])
     col.rows("annual_reports", ar, early, "filed_on", "is before the report year ended",
              "a report on year Y is filed in Y+1 or later; correct year or filed_on")
-    if established is not None:
-        if subject is None:
-            subject = np.full(len(ar), -1, dtype=np.intp)
-        est = _established_of(established, subject)
-        est_year = est.astype("datetime64[Y]").astype("int64").astype("float64") + 1970
-        est_year[np.isnat(est)] = np.nan
-        col.warn("annual_reports", ok_year < est_year, "year", "report on a year before their subject's established_on")
+    if established is not None and subject is not None:
+        never = np.iinfo(np.int64).min  # no year is before it: a missing date or an unknown subject
+        founded = established.astype("datetime64[Y]").astype(np.int64) + 1970
+        founded[np.isnat(established)] = never
+        founded = np.append(founded, never)
+        late = possible & _rowwise(len(year), lambda r: year[r] < founded[subject[r]])
+        col.warn("annual_reports", late, "year", "report on a year before their subject's established_on")
 
 
 def _as_categorical(codes: np.ndarray, uniques: np.ndarray, categories, *, ordered: bool = False) -> pd.Categorical:
     """Codes over ``uniques`` re-expressed over ``categories`` (a value outside them becomes missing)."""
     position = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(uniques, dtype=object))
     dtype = pd.CategoricalDtype(pd.Index(list(categories)), ordered=ordered)
-    return pd.Categorical.from_codes(_per_value(codes, position, -1), dtype=dtype)
+    small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_767 else np.int32
+    return pd.Categorical.from_codes(_per_value(codes, position.astype(small), -1), dtype=dtype)
 
 
 def _seen(codes: np.ndarray, uniques: np.ndarray) -> list:
@@ -1003,7 +1064,7 @@ def _to_categoricals(out: dict[str, pd.DataFrame], catalog: Catalog, col: _Colle
     if (codes < 0).any():
         default = [values.index(d) if (d := catalog.kinds[k].default_severity if k in catalog.kinds else None) in values
                    else -1 for k in kinds_seen]
-        codes = np.where(codes >= 0, codes, _per_value(kind_codes, np.asarray(default, dtype=np.intp), -1))
+        codes = np.where(codes >= 0, codes, _per_value(kind_codes, np.asarray(default, dtype=codes.dtype), -1))
         severity = pd.Categorical.from_codes(codes, dtype=severity.dtype)
     rec["severity"] = severity
     declared = {o for spec in catalog.kinds.values() for o in spec.outcomes}
