@@ -306,3 +306,22 @@ def test_date_orders_windows_and_founding_flag_what_a_row_loop_flags(rows, found
                                        subject)
     assert before.tolist() == [a is not None and s >= 0 and founded[s] is not None and a < founded[s]
                                for (a, _), s in zip(rows, subject, strict=True)]
+
+
+@FAST
+@given(st.lists(st.integers(-1, 3), min_size=1, max_size=12), st.lists(st.integers(-1, 2), min_size=12, max_size=12),
+       st.lists(st.booleans(), min_size=4, max_size=4), st.booleans())
+def test_slice_by_slice_kernels_equal_whole_column_indexing(codes, second, per_unique, missing):
+    """Spreading per-value results and per-pair tables slice by slice equals numpy fancy indexing."""
+    codes = np.asarray(codes, dtype=np.int8)
+    second = np.asarray(second[:len(codes)], dtype=np.int8)
+    table = np.arange(20, dtype=np.float64).reshape(5, 4)
+    uniques = np.asarray(["a", "b", "c", "d"], dtype=object)
+    whole = np.append(np.asarray(per_unique), missing)[codes]
+    with patch.object(v, "_CHUNK", 3):
+        assert v._per_value(codes, per_unique, missing).tolist() == whole.tolist()
+        assert v._per_value(codes, np.arange(4, dtype=np.int8), -1).tolist() == np.append(np.arange(4), -1)[codes].tolist()
+        assert v._per_pair(codes, second, table).tolist() == table[codes, second].tolist()
+        assert v._seen(codes, uniques) == [u for i, u in enumerate(uniques) if i in set(codes.tolist())]
+        category = pd.Series(pd.Categorical.from_codes(codes, categories=["a", " ", "c", "d"]))
+        assert v._present(category).tolist() == [c not in (-1, 1) for c in codes.tolist()]

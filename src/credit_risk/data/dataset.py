@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
@@ -324,8 +325,15 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         reader.close()
     attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")
     default_text = pd.Series(["a"]).dtype  # pandas' str dtype (pandas 3), as pd.read_parquet gives text
-    text = {pa.string(): default_text, pa.large_string(): default_text}.get \
-        if isinstance(default_text, pd.StringDtype) else None
+    text = None
+    if isinstance(default_text, pd.StringDtype):
+        text = {pa.string(): default_text, pa.large_string(): default_text}.get
+        if default_text.storage == "pyarrow":  # it holds large_string: widen the offsets in the same pool
+            for i, field in enumerate(table.schema):
+                if pa.types.is_string(field.type):
+                    column = pa.chunked_array([pc.cast(c, pa.large_string(), memory_pool=pool)
+                                               for c in table.column(i).chunks], pa.large_string())
+                    table = table.set_column(i, field.with_type(pa.large_string()), column)
     frame = table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=text, memory_pool=pool)
     if attrs is not None:
         frame.attrs = json.loads(attrs)

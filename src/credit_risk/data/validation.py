@@ -183,14 +183,20 @@ def _to_numpy_bool(values, fill: bool) -> np.ndarray:
 
 def _present(series: pd.Series) -> np.ndarray:
     """Non-missing and, for text, non-blank (empty or whitespace only: Arrow's Unicode White_Space)."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fM":  # numpy floats and dates: one pass, one array
+        values = series.to_numpy()
+        if dtype.kind == "M":
+            return values.view(np.int64) != np.iinfo(np.int64).min  # NaT
+        present = np.isnan(values)
+        return np.logical_not(present, out=present)
     arrow = _arrow_text(series)
     if arrow is not None:
-        blank = pc.or_kleene(pc.equal(pc.binary_length(arrow), 0), pc.utf8_is_space(arrow))
+        blank = pc.or_kleene(pc.equal(arrow, ""), pc.utf8_is_space(arrow))  # bitmaps only, no lengths
         return ~_to_numpy_bool(blank, True)
     if isinstance(series.dtype, pd.CategoricalDtype):
         categories = pd.Series(np.asarray(series.cat.categories, dtype=object))
-        ok = np.append(_present(categories), False)
-        return ok[series.cat.codes.to_numpy()]
+        return _per_value(series.cat.codes.to_numpy(), _present(categories), False)
     if _all_text(series):
         return _present(series.astype("str"))
     present = series.notna().to_numpy()
@@ -218,11 +224,30 @@ def _codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _per_value(codes: np.ndarray, per_unique, missing) -> np.ndarray:
-    """Spread one result per distinct value over the rows (``missing`` where the code is -1)."""
+    """Spread one result per distinct value over the rows (``missing`` where the code is -1).
+
+    Slice by slice: numpy widens small codes to intp to index, one slice at a time.
+    """
     per_unique = np.asarray(per_unique)
     if per_unique.size == 0:
         per_unique = per_unique.astype(np.asarray(missing).dtype)
-    return np.append(per_unique, np.asarray([missing], dtype=per_unique.dtype))[codes]
+    if per_unique.dtype == bool and per_unique.all() and not missing:  # e.g. every value is allowed
+        return codes >= 0
+    table = np.append(per_unique, np.asarray([missing], dtype=per_unique.dtype))
+    if len(codes) <= _CHUNK:
+        return table[codes]
+    out = np.empty(len(codes), dtype=table.dtype)
+    for rows in _slices(len(codes)):
+        np.take(table, codes[rows], out=out[rows], mode="wrap")  # -1 wraps to the last entry
+    return out
+
+
+def _per_pair(first: np.ndarray, second: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[first, second]`` row by row (codes -1 take the last row or column), slice by slice."""
+    out = np.empty(len(first), dtype=table.dtype)
+    for rows in _slices(len(first)):
+        out[rows] = table[first[rows], second[rows]]
+    return out
 
 
 def _isin(codes: np.ndarray, uniques: np.ndarray, allowed) -> np.ndarray:
@@ -497,6 +522,11 @@ def _type_numbers(table: str, c: Column, raw: pd.Series, present: np.ndarray, co
         # Whole numbers with none missing (Parquet): nothing to check; typed int64 as a checked
         # Int64 column without missing values ends up (normalize_tables), without the float detour.
         return raw.astype("int64")
+    if c.type == "float" and raw.dtype == np.float64:  # Parquet floats: NaN is missing, only ±inf is wrong
+        nonfinite = np.isinf(raw.to_numpy())
+        col.rows(table, out, nonfinite, c.name, "not a finite number",
+                 "write a finite number (inf, 1e400 and NaN are not values); leave the cell empty when unknown")
+        return raw.where(~nonfinite) if nonfinite.any() else raw
     if pd.api.types.is_bool_dtype(raw):
         parsed = pd.Series(np.nan, index=raw.index)
         bad, nonfinite = present, np.zeros(len(raw), dtype=bool)
@@ -650,7 +680,7 @@ def _check_severity(rec: pd.DataFrame, catalog: Catalog, col: _Collector) -> Non
         table[:-1, :-1] = catalog.severity_ranks(
             np.repeat(kinds_seen, len(sevs_seen)), np.tile(sevs_seen, len(kinds_seen))
         ).reshape(len(kinds_seen), len(sevs_seen))
-    ranks = table[kind_codes, sev_codes]
+    ranks = _per_pair(kind_codes, sev_codes, table)
     global_ok = _isin(sev_codes, sevs_seen, catalog.severities)
     bad = given & np.where(known_kind, np.isnan(ranks), ~global_ok)
     if not bad.any():
@@ -758,7 +788,7 @@ def _check_records(rec, catalog: Catalog, col: _Collector) -> None:
         spec = catalog.kinds.get(kind) if isinstance(kind, str) else None
         if spec is not None and spec.outcomes:
             allowed[i, :-1] = [o in spec.outcomes for o in outcomes_seen]
-    wrong = ~allowed[kind_codes, outcome_codes]
+    wrong = ~_per_pair(kind_codes, outcome_codes, allowed)
     if wrong.any():
         for kind, spec in catalog.kinds.items():  # one message group per kind, in catalogue order
             if not spec.outcomes or kind not in set(kinds_seen):
@@ -1035,13 +1065,16 @@ def _as_categorical(codes: np.ndarray, uniques: np.ndarray, categories, *, order
     position = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(uniques, dtype=object))
     dtype = pd.CategoricalDtype(pd.Index(list(categories)), ordered=ordered)
     small = np.int8 if len(categories) < 127 else np.int16 if len(categories) < 32_767 else np.int32
+    if np.array_equal(position, np.arange(len(uniques))) and codes.dtype == small:  # same order: same codes
+        return pd.Categorical.from_codes(codes.copy(), dtype=dtype)  # a copy: never a view of the caller's frame
     return pd.Categorical.from_codes(_per_value(codes, position.astype(small), -1), dtype=dtype)
 
 
 def _seen(codes: np.ndarray, uniques: np.ndarray) -> list:
     """The distinct values that occur in the rows (a categorical may carry unused categories)."""
     used = np.zeros(len(uniques) + 1, dtype=bool)
-    used[codes] = True
+    for rows in _slices(len(codes)):
+        used[codes[rows]] = True
     return list(uniques[used[:-1]])
 
 
