@@ -99,7 +99,11 @@ def _plain(value):
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, pd.Timestamp):
-        return str(value.date()) if value == value.normalize() and value.tz is None else str(value)
+        try:
+            midnight = value == value.normalize() and value.tz is None
+        except (ValueError, OverflowError):  # within a day of the limits pandas can hold
+            midnight = False
+        return str(value.date()) if midnight else str(value)
     if isinstance(value, float) and np.isnan(value):
         return None
     return value
@@ -478,18 +482,8 @@ def _type_dates(
                      "store local calendar dates without a zone, e.g. "
                      "df[c].dt.tz_convert('Asia/Shanghai').dt.tz_localize(None).dt.normalize()")
             return nat()
-        naive = raw
+        naive = raw  # datetime64[ns] (Parquet) is typed by _type_native; other units here
         lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
-        if raw.dtype == "datetime64[ns]":  # the Parquet case: integer arithmetic, slice by slice, no copies
-            ticks = raw.to_numpy().view("int64")
-            out_of_range = present & _rowwise(len(ticks), lambda r: (ticks[r] < lo.value) | (ticks[r] > hi.value))
-            col.rows(table, out, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
-                     "correct the date, or leave it empty if it means 'never'")
-            timed = present & ~out_of_range & _rowwise(len(ticks), lambda r: ticks[r] % _DAY_NS != 0)
-            col.rows(table, out, timed, c.name, "has a time of day",
-                     "store dates without a time (e.g. df[c].dt.normalize()); a record is dated to the day")
-            bad = out_of_range | timed
-            return roll_to_precision(raw.where(~bad) if bad.any() else raw, spec)
         out_of_range = present & ((naive < lo) | (naive > hi)).fillna(False).to_numpy(dtype=bool)
         col.rows(table, out, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
                  "correct the date, or leave it empty if it means 'never'")
@@ -518,15 +512,6 @@ def _type_dates(
 
 
 def _type_numbers(table: str, c: Column, raw: pd.Series, present: np.ndarray, col: _Collector, out) -> pd.Series:
-    if c.type == "int" and isinstance(raw.dtype, np.dtype) and raw.dtype.kind == "i":
-        # Whole numbers with none missing (Parquet): nothing to check; typed int64 as a checked
-        # Int64 column without missing values ends up (normalize_tables), without the float detour.
-        return raw.astype("int64")
-    if c.type == "float" and raw.dtype == np.float64:  # Parquet floats: NaN is missing, only ±inf is wrong
-        nonfinite = np.isinf(raw.to_numpy())
-        col.rows(table, out, nonfinite, c.name, "not a finite number",
-                 "write a finite number (inf, 1e400 and NaN are not values); leave the cell empty when unknown")
-        return raw.where(~nonfinite) if nonfinite.any() else raw
     if pd.api.types.is_bool_dtype(raw):
         parsed = pd.Series(np.nan, index=raw.index)
         bad, nonfinite = present, np.zeros(len(raw), dtype=bool)
@@ -597,11 +582,58 @@ def _missing_columns(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> 
     return missing
 
 
+_NAT = np.iinfo(np.int64).min  # NaT as int64
+
+
+def _type_native(table: str, c: Column, raw: pd.Series, col: _Collector, spec: DateSpec | None) -> pd.Series | None:
+    """A column already of its type (as Parquet gives it), typed without a presence mask; None otherwise.
+
+    The same problems in the same order as the general path (a required column's missing values
+    first, then the column's own checks), with fewer column-sized temporaries.
+    """
+    dtype, missing_fix = raw.dtype, f"every row needs a '{c.name}'"
+    if c.type == "float" and dtype == np.float64:  # NaN is missing; only ±inf is wrong
+        values = raw.to_numpy()
+        if not c.nullable:
+            col.rows(table, None, np.isnan(values), c.name, "value is missing", missing_fix)
+        nonfinite = np.isinf(values)
+        col.rows(table, None, nonfinite, c.name, "not a finite number",
+                 "write a finite number (inf, 1e400 and NaN are not values); leave the cell empty when unknown")
+        return raw.where(~nonfinite) if nonfinite.any() else raw
+    if c.type == "int" and isinstance(dtype, np.dtype) and dtype.kind == "i":
+        # Whole numbers, none missing: typed int64, as a checked Int64 column without missing
+        # values ends up (normalize_tables), without the detour through float64.
+        return raw.astype("int64")
+    if c.type == "date" and dtype == "datetime64[ns]":  # integer arithmetic, slice by slice, no copies
+        ticks = raw.to_numpy().view(np.int64)
+        if not c.nullable:
+            col.rows(table, None, ticks == _NAT, c.name, "value is missing", missing_fix)
+        lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+        out_of_range = _rowwise(len(ticks), lambda r: (ticks[r] > hi.value) | ((ticks[r] < lo.value) & (ticks[r] != _NAT)))
+        col.rows(table, None, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
+                 "correct the date, or leave it empty if it means 'never'")
+        timed = ~out_of_range & _rowwise(len(ticks), lambda r: (ticks[r] % _DAY_NS != 0) & (ticks[r] != _NAT))
+        col.rows(table, None, timed, c.name, "has a time of day",
+                 "store dates without a time (e.g. df[c].dt.normalize()); a record is dated to the day")
+        bad = out_of_range | timed
+        return roll_to_precision(raw.where(~bad) if bad.any() else raw, spec)
+    if c.type == "category" and isinstance(dtype, pd.CategoricalDtype):
+        categories = pd.Series(np.asarray(dtype.categories, dtype=object))
+        if all(isinstance(v, str) for v in categories) and _present(categories).all():  # text, none blank
+            if not c.nullable:
+                col.rows(table, None, raw.cat.codes.to_numpy() < 0, c.name, "value is missing", missing_fix)
+            return raw
+    return None
+
+
 def _type_column(schema: TableSchema, c: Column, raw: pd.Series, col: _Collector,
                  dates: Mapping[str, DateSpec]) -> pd.Series:
     """Check and type one column that is present (every problem of it goes to ``col``)."""
     if raw.dtype == object and _all_text(raw):
         raw = raw.astype("str")  # text in Arrow once: every later check runs in C++
+    native = _type_native(schema.name, c, raw, col, dates.get(f"{schema.name}.{c.name}"))
+    if native is not None:
+        return native
     present = _present(raw)
     if not c.nullable:
         col.rows(schema.name, None, ~present, c.name, "value is missing", f"every row needs a '{c.name}'")
