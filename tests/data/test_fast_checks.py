@@ -343,6 +343,8 @@ def test_native_columns_are_typed_like_the_general_path(data):
             st.integers(-5, 3000), min_size=1, max_size=8)), dtype="int64")),
         (schema.column(data.draw(st.sampled_from(["start", "end"]))),
          pd.Series(data.draw(st.lists(_ns, min_size=1, max_size=8)), dtype="datetime64[ns]")),
+        (schema.column(data.draw(st.sampled_from(["record_id", "credit_code"]))),
+         pd.Series(data.draw(st.lists(_text, min_size=1, max_size=8)), dtype="str")),
         (schema.column(data.draw(st.sampled_from(["kind", "outcome"]))), pd.Series(pd.Categorical(
             data.draw(st.lists(st.sampled_from(["a", "b", None]), min_size=1, max_size=8)),
             categories=data.draw(st.sampled_from([["a", "b"], ["a", "b", " "]]))))),
