@@ -359,3 +359,24 @@ def test_native_columns_are_typed_like_the_general_path(data):
         if c.type == "int":  # the general path gives Int64; normalize_tables makes it int64 when none is missing
             expected = expected.astype("int64")
         pd.testing.assert_series_equal(typed, expected, check_names=False)
+
+
+def test_parts_checked_in_threads_log_the_same_warnings_in_the_same_order(raw_tables, codes, monkeypatch, caplog):
+    import logging
+
+    raw_tables["records"].loc[0, "start"] = "2014-01-10"  # before its subject was established
+    raw_tables["records"].loc[0, "published_on"] = None
+    raw_tables["enterprises"].loc[1, "established_on"] = "2031-01-01"  # long after the latest record
+    reports = pd.DataFrame({"credit_code": [codes[0], codes[1]], "year": ["2022", "2023"],
+                            "filed_on": ["2023-05-01", "2024-05-01"], "revenue": ["-2", "3"], "tax_paid": ["-1", "0"]})
+
+    def warnings(threads):
+        monkeypatch.setattr(v, "_threads", lambda tables: threads)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="credit_risk.data.validation"):
+            CreditDataset.from_frames(raw_tables["enterprises"], raw_tables["records"], annual_reports=reports)
+        return [r.getMessage() for r in caplog.records]
+
+    one = warnings(1)
+    assert len(one) >= 4
+    assert warnings(4) == one

@@ -110,11 +110,34 @@ def _plain(value):
 
 
 class _Collector:
+    """Problems and warnings of one part of the checks, in the order they were found.
+
+    Parts checked side by side in threads each have their own collector (sharing the raw tables
+    and the codes cache); they are merged in the contract's order, and the warnings are logged
+    in that order once everything is checked.
+    """
+
     def __init__(self, files: Mapping[str, str]):
         self.files = files
         self.raw: dict[str, pd.DataFrame] = {}
         self.problems: list[Problem] = []
+        self.warnings: list[tuple] = []
         self._coded: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
+
+    def part(self) -> _Collector:
+        """A collector for one part checked on its own (same files, raw tables and codes cache)."""
+        own = _Collector(self.files)
+        own.raw, own._coded = self.raw, self._coded
+        return own
+
+    def merge(self, part: _Collector) -> None:
+        self.problems.extend(part.problems)
+        self.warnings.extend(part.warnings)
+
+    def log_warnings(self) -> None:
+        for args in self.warnings:
+            logger.warning(*args)
+        self.warnings.clear()
 
     def file(self, table: str) -> str:
         return self.files.get(table, table)
@@ -150,15 +173,15 @@ class _Collector:
         self.problems.append(Problem(self.file(table), None, column, _plain(value), message, fix))
 
     def warn(self, table: str, mask, column: str, what: str) -> None:
-        """Log one WARNING for implausible-but-possible values: count and example rows."""
+        """One WARNING (logged by :meth:`log_warnings`) for implausible-but-possible values: count and example rows."""
         mask = np.asarray(mask, dtype=bool)
         if mask.any():
             positions = np.flatnonzero(mask)
             examples = ", ".join(f"{p + 1:,}" for p in positions[:WARN_EXAMPLES])
-            logger.warning(
+            self.warnings.append((
                 "%s, column '%s': %s row(s) %s (accepted as possible; check them), e.g. row(s) %s",
                 self.file(table), column, f"{len(positions):,}", what, examples,
-            )
+            ))
 
 
 # -- vectorised kernels -------------------------------------------------------------------------
@@ -324,16 +347,19 @@ def _index_sorted(probe: pa.Array | pa.ChunkedArray, keys: np.ndarray) -> np.nda
     return out
 
 
-def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array) -> dict[str, np.ndarray]:
+def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array,
+              keys: np.ndarray | None | bool = True) -> dict[str, np.ndarray]:
     """Position (int32) of each row's text in ``value_set`` (-1 when missing or absent), for several columns.
 
     Records and annual reports usually come grouped by subject: each run of equal codes is looked
     up once (a run of one row costs one extra comparison). When the subjects are sorted and of one
     byte length (exports sorted by a fixed-width code, such as GB 32100 codes), each run is found
     by binary search over their bytes; otherwise by one Arrow hash join for all the columns
-    (building the hash of a million subjects costs more than probing it).
+    (building the hash of a million subjects costs more than probing it). ``keys``: the
+    subjects' :func:`_sorted_keys` when already known (None: not sorted), True: work them out.
     """
-    keys = _sorted_keys(value_set)
+    if keys is True:
+        keys = _sorted_keys(value_set)
     probes, spans = [], {}
     for name, series in columns.items():
         arrow = _arrow_text(series)
@@ -912,65 +938,81 @@ def normalize_tables(
     for name in present_tables:
         col.raw[name] = tables[name].reset_index(drop=True)
 
-    def collector() -> _Collector:
-        own = _Collector(files or {})
-        own.raw = col.raw  # read only from here on
+    def one_column(task: tuple[str, Column]) -> _Collector:
+        name, c = task
+        own = col.part()
+        typed[name][c.name] = _type_column(TABLES[name], c, col.raw[name][c.name], own, dates)
         return own
 
-    def one_column(task: tuple[str, Column]) -> tuple[pd.Series, list[Problem]]:
-        name, c = task
-        own = collector()
-        return _type_column(TABLES[name], c, col.raw[name][c.name], own, dates), own.problems
-
-    def table_checks(name: str) -> list[Problem]:
-        own = collector()
+    def table_checks(name: str) -> _Collector:
+        own = col.part()
         if not set(TABLES[name].key) & missing[name]:
             _check_unique(TABLES[name], out[name], own)
         _check_event_window(name, out[name], own)
         _check_signs(name, out[name], own)
-        return own.problems
+        return own
+
+    def enterprise_checks() -> _Collector:
+        own = col.part()
+        _check_enterprises(out["enterprises"], own, id_scheme=id_scheme, region_scheme=region_scheme,
+                           industry_scheme=industry_scheme, missing=missing["enterprises"])
+        return own
+
+    def record_checks() -> _Collector:
+        own = col.part()
+        _check_records(out["records"], catalog, own)
+        return own
 
     # Arrow and numpy kernels release the GIL: columns, then tables, are checked side by side in
-    # threads, each into its own list; problems are listed in the contract's table and column
-    # order, exactly as if checked one after another.
-    listed: dict[str, list[Problem]] = {}
+    # threads, each into its own collector; problems (and warnings) are listed in the contract's
+    # table and column order, exactly as if checked one after another.
+    listed: dict[str, _Collector] = {}
     for name in present_tables:
-        own = collector()
-        missing[name] = _missing_columns(TABLES[name], tables[name], own)
-        listed[name] = own.problems
+        listed[name] = col.part()
+        missing[name] = _missing_columns(TABLES[name], tables[name], listed[name])
     tasks = [(name, c) for name in present_tables for c in TABLES[name].columns if c.name in tables[name].columns]
-    with ThreadPoolExecutor(max_workers=_threads(tables)) as pool:
-        typed: dict[str, dict[str, pd.Series]] = {name: {} for name in present_tables}
-        for (name, c), (series, found) in zip(tasks, pool.map(one_column, tasks), strict=True):
-            typed[name][c.name] = series
-            listed[name].extend(found)
+    typed: dict[str, dict[str, pd.Series]] = {name: {} for name in present_tables}
+    threads = _threads(tables)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for (name, _), found in zip(tasks, pool.map(one_column, tasks), strict=True):
+            listed[name].merge(found)
         for name in present_tables:
             out[name] = _assemble(TABLES[name], tables[name], typed[name])
-        for name, found in zip(present_tables, pool.map(table_checks, present_tables), strict=True):
-            col.problems.extend(listed[name])
-            col.problems.extend(found)
 
-    ent = out.get("enterprises")
-    known = established = None
-    if ent is not None and "credit_code" not in missing["enterprises"]:
-        known, established = _subjects(ent)
-    # Every code that must name a subject, looked up in one pass.
-    lookups = {
-        f"{name}.{c}": out[name][c]
-        for name, columns in (("records", ("credit_code",)), ("annual_reports", ("credit_code",)),
-                              ("relations", ("credit_code", "related_code")))
-        for c in columns if known is not None and name in out and c not in missing[name]
-    }
-    # The lookup (one hash join) runs beside the enterprise and record checks that do not need it.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(_index_in, lookups, known) if lookups else None
-        if ent is not None:
-            _check_enterprises(ent, col, id_scheme=id_scheme, region_scheme=region_scheme,
-                               industry_scheme=industry_scheme, missing=missing["enterprises"])
-        rec = out.get("records")
-        if rec is not None:
-            _check_records(rec, catalog, col)
-        subjects = pending.result() if pending is not None else {}
+        ent, rec = out.get("enterprises"), out.get("records")
+        known = established = None
+        if ent is not None and "credit_code" not in missing["enterprises"]:
+            known, established = _subjects(ent)
+        # Every code that must name a subject, looked up in one pass.
+        lookups = {
+            f"{name}.{c}": out[name][c]
+            for name, columns in (("records", ("credit_code",)), ("annual_reports", ("credit_code",)),
+                                  ("relations", ("credit_code", "related_code")))
+            for c in columns if known is not None and name in out and c not in missing[name]
+        }
+        own_parts = [enterprise_checks] if ent is not None else []
+        own_parts += [record_checks] if rec is not None else []
+        if threads > 1:
+            # The lookups (the longest parts) start first, one per table when the subjects are
+            # sorted (binary search), else one hash join for all; the table checks run beside
+            # them in the pool and the enterprise and record checks in this thread.
+            keys = _sorted_keys(known) if lookups else None
+            groups = [{k: c for k, c in lookups.items() if k.startswith(f"{t}.")} for t in
+                      ("records", "annual_reports", "relations")] if keys is not None else [lookups]
+            pending = [pool.submit(_index_in, group, known, keys) for group in groups if group]
+            tables_checked = [pool.submit(table_checks, name) for name in present_tables]
+            checked = [part() for part in own_parts]
+            tables_checked = [future.result() for future in tables_checked]
+            subjects = {k: found for future in pending for k, found in future.result().items()}
+        else:
+            tables_checked = [table_checks(name) for name in present_tables]
+            checked = [part() for part in own_parts]
+            subjects = _index_in(lookups, known) if lookups else {}
+    for name, found in zip(present_tables, tables_checked, strict=True):
+        col.merge(listed[name])
+        col.merge(found)
+    for found in checked:  # enterprises, then records
+        col.merge(found)
 
     if rec is not None:
         subject = subjects.get("records.credit_code")
@@ -1002,6 +1044,7 @@ def normalize_tables(
 
     if not col.problems and not unreadable:
         _to_categoricals(out, catalog, col)
+    col.log_warnings()
     return out, col.problems
 
 
