@@ -276,7 +276,7 @@ def write_run_record(
         raise DataContractError(f"{scores_path.name}: credit_code differs from the features' keys; pass the "
                                 "features of this scores file, in its row order")
     as_of_values = pd.to_datetime(frame["as_of"])
-    dates = sorted({d.date().isoformat() for d in as_of_values})
+    dates = sorted({d.date().isoformat() for d in as_of_values.drop_duplicates()})
     as_of = dates[0] if len(dates) == 1 else f"{dates[0]}..{dates[-1]} ({len(dates)} dates)"
     when = pd.Timestamp(dates[-1])
 
@@ -286,9 +286,10 @@ def write_run_record(
                          "tier": frame["tier"].astype(str).to_numpy(dtype=object)})
     ent = dataset.enterprises.assign(credit_code=dataset.enterprises["credit_code"].astype(str))
     ent = ent.drop_duplicates("credit_code").set_index("credit_code")
+    segments = ent[[c for c in SEGMENT_COLUMNS if c in ent.columns]].reindex(snap["credit_code"].to_numpy())  # one lookup
     for col in SEGMENT_COLUMNS:
-        if col in ent.columns:
-            values = ent[col].reindex(snap["credit_code"].to_numpy())
+        if col in segments.columns:
+            values = segments[col]
             snap[col] = (values.to_numpy(dtype="datetime64[ns]") if col == "established_on"
                          else values.astype(object).where(values.notna(), None).to_numpy())
     try:
