@@ -607,6 +607,17 @@ def _missing_columns(schema: TableSchema, df: pd.DataFrame, col: _Collector) -> 
 _NAT = np.iinfo(np.int64).min  # NaT as int64
 
 
+def _odd_ticks(ticks: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Nanosecond time stamps (not NaT) outside ``[lo, hi]`` or not at midnight, in float arithmetic.
+
+    ``rint(t / day) * day == t`` exactly when ``t`` is a whole number of days (the quotient of a
+    representable date is at most 106,752, so the float quotient rounds to it); faster than an
+    integer remainder. A day count that overflows int64 only happens for NaT or out of range.
+    """
+    days = np.rint(ticks * (1.0 / _DAY_NS)).astype(np.int64)
+    return ((days * _DAY_NS != ticks) | (ticks > hi) | (ticks < lo)) & (ticks != _NAT)
+
+
 def _type_native(table: str, c: Column, raw: pd.Series, col: _Collector, spec: DateSpec | None) -> pd.Series | None:
     """A column already of its type (as Parquet gives it), typed without a presence mask; None otherwise.
 
@@ -631,6 +642,8 @@ def _type_native(table: str, c: Column, raw: pd.Series, col: _Collector, spec: D
         if not c.nullable:
             col.rows(table, None, ticks == _NAT, c.name, "value is missing", missing_fix)
         lo, hi = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
+        if not _rowwise(len(ticks), lambda r: _odd_ticks(ticks[r], lo.value, hi.value)).any():  # the usual case
+            return roll_to_precision(raw, spec)
         out_of_range = _rowwise(len(ticks), lambda r: (ticks[r] > hi.value) | ((ticks[r] < lo.value) & (ticks[r] != _NAT)))
         col.rows(table, None, out_of_range, c.name, f"date outside {lo.date()}…{hi.date()}",
                  "correct the date, or leave it empty if it means 'never'")
