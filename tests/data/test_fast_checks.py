@@ -387,7 +387,7 @@ def test_parts_checked_in_threads_log_the_same_warnings_in_the_same_order(raw_ta
                           st.integers(-106_751, 106_751).map(lambda d: d * 86_400 * 10**9),
                           st.tuples(st.integers(-106_751, 106_751), st.sampled_from([-1, 1])).map(
                               lambda t: t[0] * 86_400 * 10**9 + t[1])), min_size=1, max_size=20))
-def test_odd_ticks_in_float_arithmetic_equal_the_integer_remainder(ticks):
+def test_odd_ticks_equal_the_integer_remainder(ticks):
     lo, hi = pd.Timestamp.min.ceil("D").value, pd.Timestamp.max.floor("D").value
     naive = [t != -(2**63) and (t % (86_400 * 10**9) != 0 or t < lo or t > hi) for t in ticks]
     assert v._odd_ticks(np.asarray(ticks, dtype=np.int64), lo, hi).tolist() == naive
