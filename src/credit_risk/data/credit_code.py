@@ -38,6 +38,8 @@ _LUT = np.full(256, 255, dtype=np.uint8)
 for _c, _v in _VALUE.items():
     _LUT[ord(_c)] = _v
 _W = np.array(WEIGHTS, dtype=np.int64)
+#: Codes checked per slice (their temporaries stay small and are reused).
+_ROWS = 1 << 16
 
 
 def check_character(body: str) -> str:
@@ -120,13 +122,14 @@ def invalid_mask(codes: pd.Series) -> np.ndarray:
     Vectorised: checks millions of codes in well under a second.
     """
     arr, ok = _arrow_matrix(codes) or _as_matrix(codes)
-    vals = _LUT[arr]  # uint8; 255 outside the alphabet
-    ok &= vals.max(axis=1) < 31
-    # The weighted sum one position at a time in uint16, exact for valid rows (at most
-    # 17 * 30 * 30 = 15,300); rows with a character outside the alphabet are already not ok.
-    total = np.zeros(len(vals), dtype=np.uint16)
-    for i, weight in enumerate(WEIGHTS):
-        total += vals[:, i] * np.uint16(weight)
-    check = (31 - total % 31) % 31
-    ok &= check == vals[:, 17]
+    for start in range(0, len(arr), _ROWS):  # slices: numpy widens the byte indices to intp
+        rows = slice(start, start + _ROWS)
+        vals = np.ascontiguousarray(_LUT[arr[rows]].T)  # (18, rows) uint8; 255 outside the alphabet
+        # The weighted sum one position at a time in uint16, exact for valid rows (at most
+        # 17 * 30 * 30 = 15,300); rows with a character outside the alphabet are not ok anyway.
+        total = np.zeros(vals.shape[1], dtype=np.uint16)
+        for i, weight in enumerate(WEIGHTS):
+            total += vals[i] * np.uint16(weight)
+        check = (31 - total % 31) % 31
+        ok[rows] &= (vals.max(axis=0) < 31) & (check == vals[17])
     return ~ok
