@@ -33,6 +33,28 @@ C and D (the monthly default), 2 prediction threads, chunks of 200,000.
     .venv/bin/python benchmarks/run_record.py --before-src /tmp/before/src
 
 Figures depend on the machine and its load: quote them with the load average.
+
+Measured 2026-11-30 (20:31–21:01 UTC) on the 2-core, 23 GB development machine, shared with the
+lead's experiments and another helper's (load average 1.7–4.7 during the runs), 1,000,000
+subjects (681,603 active, 158,009 explained), 3 repeats, median (min–max); the four records
+are the same bytes:
+
+================================  ======================  ======================  ==========
+call (after the dataset load)     wall                    CPU (all threads)       peak RSS
+================================  ======================  ======================  ==========
+scores only                       45.5 s (39.0–46.4)      46.5 s (45.0–48.3)      3.7 GB
+scores + record (this change)     145.8 s (132.5–200.3)   145.0 s (143.5–145.3)   5.8 GB
+scores, then record_run           147.9 s (126.2–173.5)   172.1 s (170.7–172.5)   6.3 GB
+run_history= before               130.5 s (129.3–180.6)   179.6 s (175.9–182.9)   6.5 GB
+================================  ======================  ======================  ==========
+
+The record's CPU cost (difference of the medians) went from 133 s to 99 s: the second feature
+build (10 s), the second TreeSHAP of the 158,009 explained rows (about 20 s) and a second hash
+of every table (5 s) are gone. What remains is the TreeSHAP of the 523,594 unexplained rows
+(71 s, phase ``record contributions``) and writing the record (24 s: the departments of a
+joint visit 7 s, the data fingerprint 5.5 s, the feature bins, the snapshot Parquet). Wall
+times swing with the load here (an earlier run of the same script, load 2.0–4.6: 128.2 s
+(107.7–135.9) with the record vs 150.4 s (144.0–165.1) before, CPU 145.1 vs 182.4 s): quote CPU.
 """
 
 from __future__ import annotations
