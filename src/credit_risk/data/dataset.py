@@ -297,7 +297,7 @@ def _read_table(path: Path, encoding: str) -> pd.DataFrame:
 
 
 def _read_pool() -> pa.MemoryPool:
-    """The memory pool the Parquet tables are read into: jemalloc where Arrow has it.
+    """The memory pool the tables (Parquet and CSV) are read into: jemalloc where Arrow has it.
 
     Arrow's default pool (mimalloc) returns freed pages to the system and asks for huge pages, so
     a read of a large table page-faults again and again; that fault time was most of the cost of
@@ -325,19 +325,23 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         reader.close()
     attrs = (table.schema.metadata or {}).get(b"PANDAS_ATTRS")
     default_text = pd.Series(["a"]).dtype  # pandas' str dtype (pandas 3), as pd.read_parquet gives text
-    text = None
-    if isinstance(default_text, pd.StringDtype):
-        text = {pa.string(): default_text, pa.large_string(): default_text}.get
-        if default_text.storage == "pyarrow":  # it holds large_string: widen the offsets in the same pool
-            for i, field in enumerate(table.schema):
-                if pa.types.is_string(field.type):
-                    column = pa.chunked_array([pc.cast(c, pa.large_string(), memory_pool=pool)
-                                               for c in table.column(i).chunks], pa.large_string())
-                    table = table.set_column(i, field.with_type(pa.large_string()), column)
-    frame = table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=text, memory_pool=pool)
+    frame = _to_pandas(table, pool, default_text if isinstance(default_text, pd.StringDtype) else None)
     if attrs is not None:
         frame.attrs = json.loads(attrs)
     return frame
+
+
+def _to_pandas(table: pa.Table, pool: pa.MemoryPool, text: pd.StringDtype | None) -> pd.DataFrame:
+    """A table read into ``pool`` as pandas: one block per column, text as ``text`` (None: object)."""
+    if text is not None and text.storage == "pyarrow":  # it holds large_string: widen the offsets in the pool
+        for i, field in enumerate(table.schema):
+            if pa.types.is_string(field.type):
+                column = pa.chunked_array([pc.cast(c, pa.large_string(), memory_pool=pool)
+                                           for c in table.column(i).chunks], pa.large_string())
+                table = table.set_column(i, field.with_type(pa.large_string()), column)
+    mapper = {pa.string(): text, pa.large_string(): text}.get if text is not None else None
+    # One block per column: no consolidation copy of millions of dates and numbers.
+    return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper=mapper, memory_pool=pool)
 
 
 def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
@@ -351,6 +355,7 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
     pandas reader reads it (or raises the error that is reported).
     """
     codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    pool = _read_pool()
     schema = TABLES.get(path.stem)
     codes = {c.name for c in schema.columns if c.type == "category"} if schema is not None else set()
     coded = pa.dictionary(pa.int32(), pa.string())
@@ -370,6 +375,7 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
                 column_types={n: coded if n in codes else pa.string() for n in names}, strings_can_be_null=True,
                 null_values=[""], quoted_strings_can_be_null=True,
             ),
+            memory_pool=pool,
         )
     except (pa.ArrowException, UnicodeDecodeError, ValueError, LookupError):
         return None
@@ -377,8 +383,7 @@ def _read_csv_arrow(path: Path, encoding: str) -> pd.DataFrame | None:
         not (pa.types.is_string(t) or (n in codes and t == coded)) for n, t in zip(names, table.schema.types, strict=True)
     ):
         return None
-    text = pd.StringDtype(na_value=float("nan"))
-    return table.to_pandas(split_blocks=True, self_destruct=True, types_mapper={pa.string(): text}.get)
+    return _to_pandas(table, pool, pd.StringDtype(na_value=float("nan")))
 
 
 def _read_manifest(root: Path) -> DatasetManifest:
