@@ -358,14 +358,16 @@ def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array,
 
     Records and annual reports usually come grouped by subject: each run of equal codes is looked
     up once (a run of one row costs one extra comparison). When the subjects are sorted and of one
-    byte length (exports sorted by a fixed-width code, such as GB 32100 codes), each run is found
-    by binary search over their bytes; otherwise by one Arrow hash join for all the columns
-    (building the hash of a million subjects costs more than probing it). ``keys``: the
-    subjects' :func:`_sorted_keys` when already known (None: not sorted), True: work them out.
+    byte length (exports sorted by a fixed-width code, such as GB 32100 codes) and a column's runs
+    are sorted too, or few, they are found by binary search over the bytes; the other columns by
+    one Arrow hash join (building the hash of a million subjects costs more than probing it, and
+    binary search in random order costs more than both). ``keys``: the subjects'
+    :func:`_sorted_keys` when already known (None: not sorted), True: work them out.
     """
     if keys is True:
         keys = _sorted_keys(value_set)
-    probes, spans = [], {}
+    found: dict[str, np.ndarray] = {}
+    hashed, spans = [], {}
     for name, series in columns.items():
         arrow = _arrow_text(series)
         if arrow is None:
@@ -380,23 +382,24 @@ def _index_in(columns: Mapping[str, pd.Series], value_set: pa.Array,
             if runs < n // 2:
                 whole = whole.filter(pa.array(first))
                 starts = np.flatnonzero(first)
-        spans[name] = (sum(len(p) for p in probes), len(whole), starts, n)
-        if keys is not None:
-            probes.append(_index_sorted(whole, keys))
+        spans[name] = (starts, n)
+        m = len(whole)
+        if keys is not None and (m <= len(keys) // 8 or m < 2 or not whole.null_count and pc.all(
+                pc.less(whole.slice(0, m - 1), whole.slice(1))).as_py()):
+            found[name] = _index_sorted(whole, keys)
         else:
             whole = whole.cast(pa.large_string())
-            probes.append(whole.combine_chunks() if isinstance(whole, pa.ChunkedArray) else whole)
-    if not probes:
-        return {}
-    if keys is not None:
-        found = np.concatenate(probes)
-    else:
-        found = pc.index_in(pa.concat_arrays(probes), value_set=value_set.cast(pa.large_string()))
-        found = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+            hashed.append((name, whole.combine_chunks() if isinstance(whole, pa.ChunkedArray) else whole))
+    if hashed:
+        positions = pc.index_in(pa.concat_arrays([h for _, h in hashed]), value_set=value_set.cast(pa.large_string()))
+        positions = pc.fill_null(positions, -1).to_numpy(zero_copy_only=False).astype(np.int32)
+        offset = 0
+        for name, probe in hashed:
+            found[name] = positions[offset:offset + len(probe)]
+            offset += len(probe)
     out = {}
-    for name, (offset, length, starts, n) in spans.items():
-        part = found[offset:offset + length]
-        out[name] = part if starts is None else np.repeat(part, np.diff(np.append(starts, n)))
+    for name, (starts, n) in spans.items():
+        out[name] = found[name] if starts is None else np.repeat(found[name], np.diff(np.append(starts, n)))
     return out
 
 
