@@ -19,22 +19,24 @@ The ratio column is the median against the polars read of the same files: the ac
 issue 17 is ``library ≤ 3 × polars``. The machine is shared (2 cores, other jobs running):
 quote medians with their min–max.
 
-Measured 2026-11-30 21:06 UTC, after the changes of session 5 (issue 17 part 1): 1,000,000
+Measured 2026-11-30 21:12 UTC on the final code of session 5 (issue 17 part 1): 1,000,000
 subjects, 5,376,157 records, 3,720,339 annual reports; 5 alternating runs, medians (min–max),
-each in its own process, on the 2-core machine in a quieter moment (load average 2.2 with this
-benchmark running, about 1 without it); ``before`` is commit 90bf38d (the start of the session)::
+each in its own process, on the 2-core machine in a quiet moment (load average 1.3–1.5 with this
+benchmark running); ``before`` is commit 90bf38d (the start of the session)::
 
     format   step       wall s              × polars   CPU s   × polars   peak RSS
-    parquet  library     1.68 (1.55–1.74)    2.0×       2.93     2.1×      1.75 GB
-    parquet  polars      0.85 (0.84–0.92)    1.0×       1.38     1.0×      1.25 GB
-    parquet  pyarrow     0.71 (0.71–1.17)    0.8×       1.24     0.9×      1.28 GB
-    parquet  before      3.82 (3.52–3.85)    4.5×       5.49     4.0×      2.16 GB
+    parquet  library     1.88 (1.66–1.94)    2.1×       3.10     2.2×      1.71 GB
+    parquet  polars      0.90 (0.86–0.94)    1.0×       1.44     1.0×      1.24 GB
+    parquet  pyarrow     0.79 (0.73–1.81)    0.9×       1.31     0.9×      1.27 GB
+    parquet  before      3.70 (3.31–4.06)    4.1×       5.44     3.8×      2.14 GB
 
-Seven more alternating runs at 21:02 (load 1.3): library 1.61 s (1.56–1.68), 2.81 CPU s, polars
-0.85 s (0.84–0.87), 1.37 CPU s: 1.9×. CSV, 3 runs at 21:05 (load ~2): library 4.65 s
-(4.50–4.74), 8.1 CPU s, 2.6 GB; polars 2.20 s (2.16–2.21), 3.9 CPU s, 2.4 GB: 2.1× (before the
-CSV reader used the same memory pool, 21:02: library 9.20 s, 3.7×; commit 90bf38d 8.89 s).
-Under load (average 3.5–4.7, other jobs on both cores) the ratio was 2.2–2.7× wall.
+Seven more alternating runs right after (21:13, load 1.3): library 1.67 s (1.58–1.79), 2.96 CPU
+s, 1.73 GB; polars 0.90 s (0.85–0.92), 1.44 CPU s: 1.9× wall, 2.1× CPU. Before the last change
+(binary search only for sorted runs): 1.68 s vs 0.85 s at 21:06 (2.0×), 1.61 s vs 0.85 s at
+21:02 (1.9×). CSV, 3 runs at 21:05 (load ~2): library 4.65 s (4.50–4.74), 8.1 CPU s, 2.6 GB;
+polars 2.20 s (2.16–2.21), 3.9 CPU s, 2.4 GB: 2.1× (before the CSV reader used the same memory
+pool, 21:02: library 9.20 s, 3.7×; commit 90bf38d 8.89 s). Under load (average 3.5–4.7, other
+jobs on both cores) the ratio was 2.2–2.7× wall.
 
 What it took (profile first: cProfile with the thread pools made synchronous, wall and CPU per
 phase, ``perf``): on this virtual machine most of the time was the kernel zeroing fresh pages
