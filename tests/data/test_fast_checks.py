@@ -391,3 +391,21 @@ def test_odd_ticks_equal_the_integer_remainder(ticks):
     lo, hi = pd.Timestamp.min.ceil("D").value, pd.Timestamp.max.floor("D").value
     naive = [t != -(2**63) and (t % (86_400 * 10**9) != 0 or t < lo or t > hi) for t in ticks]
     assert v._odd_ticks(np.asarray(ticks, dtype=np.int64), lo, hi).tolist() == naive
+
+
+@FAST
+@given(st.lists(st.one_of(st.none(), st.dates().map(str)), min_size=1, max_size=12), st.integers(1, 4))
+def test_iso_dates_read_chunk_by_chunk_equal_one_piece(values, pieces):
+    """CSV text arrives in many chunks: the ISO fast path reads them slice by slice, as one piece."""
+    from credit_risk.data import dates
+
+    cut = [len(values) * i // pieces for i in range(pieces + 1)]
+    chunked = pa.chunked_array([pa.array(values[a:b], type=pa.large_string()) for a, b in zip(cut, cut[1:], strict=False)],
+                               type=pa.large_string())
+    series = pd.Series(pd.arrays.ArrowStringArray(chunked), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    whole = pd.Series(values, dtype="str")
+    with patch.object(dates, "_SLICE", 2):
+        fast, issues = parse_dates(series, v._present(series), None, "records.start")
+    expected, expected_issues = parse_dates(whole, v._present(whole), None, "records.start")
+    pd.testing.assert_series_equal(fast, expected)
+    assert [i.message for i in issues] == [i.message for i in expected_issues]

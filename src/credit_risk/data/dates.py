@@ -183,12 +183,12 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     arr = arrow if arrow is not None else pa.array(
         text.to_numpy(dtype=object, na_value=None), type=pa.string(), from_pandas=True
     )
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
     if "YYYY-MM-DD" in spec.effective_formats and spec.precision in (None, "day"):
-        days = _iso_days(arr, np.asarray(present, dtype=bool))
+        days = _iso_days(arr, np.asarray(present, dtype=bool))  # chunk by chunk, as read
         if days is not None:  # every value a valid ISO day in range: nothing to report
             return pd.Series(days, index=text.index), []
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     arr = pc.utf8_trim_whitespace(arr)
     n = len(arr)
     y, m, d = (np.full(n, np.nan) for _ in range(3))
@@ -241,7 +241,11 @@ def parse_dates(text: pd.Series, present: np.ndarray, spec: DateSpec | None, col
     return pd.Series(days.astype("datetime64[ns]"), index=text.index), issues
 
 
-def _iso_days(arr: pa.Array, present: np.ndarray) -> np.ndarray | None:
+#: Rows converted at a time from Arrow days to numpy nanoseconds (small, reused temporaries).
+_SLICE = 1 << 18
+
+
+def _iso_days(arr: pa.Array | pa.ChunkedArray, present: np.ndarray) -> np.ndarray | None:
     """``datetime64[ns]`` of a column whose every present value is an ISO ``YYYY-MM-DD`` day, else None.
 
     One Arrow cast parses the whole column (strict: exactly ``YYYY-MM-DD`` of a real calendar
@@ -249,16 +253,25 @@ def _iso_days(arr: pa.Array, present: np.ndarray) -> np.ndarray | None:
     None sends the column through the format-by-format reading, which names each problem.
     """
     try:  # missing values are nulls already; a blank (spaces) fails the cast and takes the long way
-        days = pc.cast(arr, pa.date32()).to_numpy(zero_copy_only=False).astype("datetime64[D]", copy=False)
+        days = pc.cast(arr, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OverflowError):
         return None
-    known = ~np.isnat(days)
-    if not np.array_equal(known, present):
+    # The cast keeps nulls and parsed every other value; present values are among those, so
+    # equal counts mean the parsed days are exactly the present values.
+    if len(days) - days.null_count != int(np.count_nonzero(present)):
         return None
-    lowest, highest = np.datetime64(f"{MIN_YEAR}-01-01", "D"), np.datetime64(f"{MAX_YEAR}-12-31", "D")
-    if known.any() and (days[known].min() < lowest or days[known].max() > highest):
+    bounds = pc.min_max(pc.cast(days, pa.int32()))  # days since 1970 (any year Arrow reads)
+    lowest, highest = (int(np.datetime64(d, "D").astype(np.int64)) for d in (f"{MIN_YEAR}-01-01", f"{MAX_YEAR}-12-31"))
+    if bounds["min"].is_valid and (bounds["min"].as_py() < lowest or bounds["max"].as_py() > highest):
         return None
-    return days.astype("datetime64[ns]")
+    out = np.empty(len(days), dtype="datetime64[ns]")
+    start = 0
+    for chunk in days.chunks if isinstance(days, pa.ChunkedArray) else [days]:
+        for offset in range(0, len(chunk), _SLICE):  # days to nanoseconds a slice at a time
+            piece = chunk.slice(offset, _SLICE)
+            out[start:start + len(piece)] = piece.to_numpy(zero_copy_only=False)
+            start += len(piece)
+    return out
 
 
 def _arrow_text(text: pd.Series) -> pa.ChunkedArray | None:
