@@ -35,8 +35,10 @@ s, 1.73 GB; polars 0.90 s (0.85–0.92), 1.44 CPU s: 1.9× wall, 2.1× CPU. Befo
 (binary search only for sorted runs): 1.68 s vs 0.85 s at 21:06 (2.0×), 1.61 s vs 0.85 s at
 21:02 (1.9×). CSV, 3 runs at 21:05 (load ~2): library 4.65 s (4.50–4.74), 8.1 CPU s, 2.6 GB;
 polars 2.20 s (2.16–2.21), 3.9 CPU s, 2.4 GB: 2.1× (before the CSV reader used the same memory
-pool, 21:02: library 9.20 s, 3.7×; commit 90bf38d 8.89 s). Under load (average 3.5–4.7, other
-jobs on both cores) the ratio was 2.2–2.7× wall.
+pool, 21:02: library 9.20 s, 3.7×; commit 90bf38d 8.89 s); on the final code (ISO dates chunk by
+chunk) at 21:16 and 21:17 (load 1.4–1.6, noisier): 5.58 s vs 2.32 s (2.4×, 3 runs), 6.20 s
+(4.97–7.05) vs 3.05 s (3.01–3.22) (2.0×, 5 runs). Under load (average 3.5–4.7, other jobs on
+both cores) the Parquet ratio was 2.2–2.7× wall.
 
 What it took (profile first: cProfile with the thread pools made synchronous, wall and CPU per
 phase, ``perf``): on this virtual machine most of the time was the kernel zeroing fresh pages
