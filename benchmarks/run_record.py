@@ -64,13 +64,11 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from province import MEMORY, OUT, ROOT, ensure_model, ensure_province
+from province import MEMORY, OUT, _child, ensure_model, ensure_province
 
 VARIANTS = ("scores only", "scores + record", "scores, then record_run")
 BEFORE = "run_history= before"
@@ -127,16 +125,6 @@ print(json.dumps({"s": wall, "cpu_s": cpu, "peak_mb": peak_mb(), "rows": rows, "
 '''
 
 
-def _child(*args: str) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, cwd=ROOT)
-    if proc.returncode != 0:
-        raise SystemExit(f"step failed:\n{proc.stderr[-4000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["process_s"] = time.perf_counter() - start
-    return result
-
-
 def _median(values: list[float], unit: str = "s") -> str:
     med = statistics.median(values)
     return f"{med:6.1f} {unit}" if len(values) == 1 else f"{med:6.1f} {unit} ({min(values):.1f}–{max(values):.1f})"
@@ -168,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(place, ignore_errors=True)
             place.mkdir(parents=True)
             print(f"  repeat {r + 1}/{args.repeats}: {variant} …", flush=True)
-            res = _child(str(folder), str(bundle), str(place / "scores.parquet"), str(args.chunk_size),
+            res = _child(CHILD, str(folder), str(bundle), str(place / "scores.parquet"), str(args.chunk_size),
                          str(args.threads), variant, str(args.before_src.resolve()) if variant == BEFORE else "")
             results[variant].append(res)
             if res["record"]:
